@@ -1,0 +1,221 @@
+"""The checkpoint format of this project, defined once.
+
+A checkpoint of spikeformer_mm is what mmengine saves (``state_dict``,
+``meta``, and while training ``optimizer``, ``message_hub``,
+``param_schedulers``) or, for a published model, only ``state_dict`` and a
+plain ``meta`` dict. Every file loads with ``torch.load(weights_only=True)``
+given :data:`MMENGINE_SAFE_GLOBALS`: nothing in it needs code to unpickle.
+
+The paper's official checkpoints (``{'model': ..., 'args':
+argparse.Namespace, ...}``) are opened only by :func:`load_official` (used
+by ``tools/model_converters/sdtv2_to_mm.py``), never by the default loaders.
+"""
+import argparse
+import os
+import os.path as osp
+import pickle
+import tempfile
+
+import numpy as np
+import torch
+
+
+def _numpy_globals():
+    """The numpy types that arrays and scalars in mmengine's logs pickle to."""
+    out = [np.ndarray, np.dtype]
+    for modname in ('numpy._core.multiarray', 'numpy.core.multiarray'):
+        try:
+            mod = __import__(modname, fromlist=['_reconstruct', 'scalar'])
+        except ImportError:
+            continue
+        out += [mod._reconstruct, mod.scalar]
+        break
+    # dtype classes (numpy >= 1.25 pickles dtypes as numpy.dtypes.XDType)
+    dtypes = getattr(np, 'dtypes', None)
+    if dtypes is not None:
+        out += [getattr(dtypes, n) for n in dir(dtypes) if n.endswith('DType')
+                and isinstance(getattr(dtypes, n), type)]
+    return out
+
+
+def mmengine_safe_globals():
+    """Exactly the non-tensor types that mmengine's own checkpoints hold:
+    the message hub's ``HistoryBuffer`` and the numpy arrays, scalars and
+    dtypes inside it."""
+    from mmengine.logging.history_buffer import HistoryBuffer
+    return [HistoryBuffer] + _numpy_globals()
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint that would need arbitrary code to unpickle."""
+
+
+def load_checkpoint_file(filename, map_location='cpu'):
+    """Load a local checkpoint with ``weights_only=True`` and the mmengine
+    allow-list; refuse, with a message naming the file and what it holds,
+    anything that would need arbitrary unpickling."""
+    filename = osp.expanduser(str(filename))
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'checkpoint not found: {filename}')
+    with torch.serialization.safe_globals(mmengine_safe_globals()):
+        try:
+            return torch.load(filename, map_location=map_location,
+                              weights_only=True)
+        except pickle.UnpicklingError as e:
+            try:
+                bad = torch.serialization.get_unsafe_globals_in_checkpoint(
+                    filename)
+            except Exception:  # not a zip checkpoint: torch says why below
+                bad = []
+            hint = ''
+            if 'argparse.Namespace' in bad:
+                hint = (' It looks like a checkpoint of the paper\'s official '
+                        'code: convert it with python tools/model_converters/'
+                        f'sdtv2_to_mm.py {filename} OUT.pth')
+            raise UnsafeCheckpointError(
+                f'refusing to load {filename}: it needs arbitrary code to '
+                f'unpickle ({", ".join(bad) or e}).{hint}') from None
+        except RuntimeError as e:
+            raise RuntimeError(f'{filename} is not a readable PyTorch '
+                               f'checkpoint: {e}') from None
+
+
+def save_checkpoint_file(obj, filename):
+    """``torch.save`` to a temporary file beside ``filename``, then rename: a
+    failure never leaves a half-written file under the final name."""
+    filename = osp.abspath(osp.expanduser(str(filename)))
+    d = osp.dirname(filename)
+    os.makedirs(d, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=d, prefix='.tmp-', suffix='.pth')
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, filename)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+    return filename
+
+
+# ----------------------------------------------------------- official format
+def load_official(filename, trust=False):
+    """Open a checkpoint saved by the paper's training script.
+
+    Only ``argparse.Namespace`` (its ``args``) is allow-listed beyond plain
+    tensors; ``trust=True`` falls back to full unpickling for files from a
+    source you trust.
+    """
+    filename = osp.expanduser(str(filename))
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'checkpoint not found: {filename}')
+    try:
+        with torch.serialization.safe_globals([argparse.Namespace] +
+                                              _numpy_globals()):
+            return torch.load(filename, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as e:
+        if not trust:
+            raise UnsafeCheckpointError(
+                f'{filename} holds objects beyond tensors and '
+                f'argparse.Namespace ({e}). If you trust its source, pass '
+                f'--trust to unpickle it fully.') from None
+    except RuntimeError as e:
+        raise ValueError(f'{filename} is not a PyTorch checkpoint: {e}') \
+            from None
+    return torch.load(filename, map_location='cpu', weights_only=False)
+
+
+def official_arch(state_dict):
+    """Infer ``(arch dict, num_classes, with_kd)`` from an official state_dict.
+
+    Raises ValueError naming what is missing when it is not an SDT-V2
+    (``Spiking_vit_MetaFormer``) state_dict.
+    """
+    need = ('downsample1_1.encode_conv.weight', 'downsample2.encode_conv.weight',
+            'downsample3.encode_conv.weight', 'downsample4.encode_conv.weight',
+            'head.weight')
+    missing = [k for k in need if k not in state_dict]
+    if missing:
+        raise ValueError('not a Spike-driven Transformer V2 checkpoint: '
+                         f'missing keys {missing}')
+    e0 = 2 * state_dict['downsample1_1.encode_conv.weight'].shape[0]
+    e1 = state_dict['downsample2.encode_conv.weight'].shape[0]
+    e2 = state_dict['downsample3.encode_conv.weight'].shape[0]
+    e3 = state_dict['downsample4.encode_conv.weight'].shape[0]
+
+    def depth(prefix):
+        ids = {int(k.split('.')[1]) for k in state_dict
+               if k.startswith(prefix + '.')}
+        return max(ids) + 1 if ids else 0
+
+    arch = dict(embed_dims=[e0, e1, e2, e3],
+                depths=[depth('block3'), depth('block4')])
+    num_classes = state_dict['head.weight'].shape[0]
+    return arch, num_classes, 'head_kd.weight' in state_dict
+
+
+def official_to_mm_key(key):
+    """Official key -> key of an mmpretrain ImageClassifier of this project."""
+    if key.startswith('head_kd.') or key.startswith('head.'):
+        return 'head.' + key
+    return 'backbone.' + key
+
+
+def convert_official(checkpoint, source=None):
+    """Convert an official SDT-V2 checkpoint to this project's format.
+
+    Args:
+        checkpoint (dict): as the paper's script saves it (``{'model': sd,
+            'args': ..., 'epoch': ...}``) or a bare state_dict.
+        source (str, optional): recorded in ``meta['converted_from']``.
+
+    Returns:
+        dict: ``{'state_dict': ..., 'meta': {...}}`` for an mmpretrain
+        ``ImageClassifier`` with ``MetaSpikeFormer`` and ``SpikingClsHead``.
+
+    Raises:
+        ValueError: the checkpoint is not an SDT-V2 one, or has missing or
+            unknown keys or wrong shapes (all named).
+    """
+    from .models.backbones import MetaSpikeFormer
+    if not isinstance(checkpoint, dict):
+        raise ValueError(f'not an SDT-V2 checkpoint: a {type(checkpoint)}')
+    sd = checkpoint.get('model', checkpoint)
+    if not isinstance(sd, dict) or not all(torch.is_tensor(v)
+                                           for v in sd.values()):
+        raise ValueError('not an SDT-V2 checkpoint: no state_dict of '
+                         'tensors under "model"')
+    sd = {k[len('module.'):] if k.startswith('module.') else k: v
+          for k, v in sd.items()}
+    arch, num_classes, with_kd = official_arch(sd)
+    backbone = MetaSpikeFormer(arch=arch)
+    expected = {k: v.shape for k, v in backbone.state_dict().items()}
+    in_dim = arch['embed_dims'][3]
+    for h in ('head', 'head_kd') if with_kd else ('head', ):
+        expected[f'{h}.weight'] = torch.Size([num_classes, in_dim])
+        expected[f'{h}.bias'] = torch.Size([num_classes])
+    missing = sorted(set(expected) - set(sd))
+    unknown = sorted(set(sd) - set(expected))
+    if missing or unknown:
+        raise ValueError(
+            'the checkpoint does not match the SDT-V2 architecture '
+            f'{arch}: missing keys {missing[:20]}'
+            f'{" ..." if len(missing) > 20 else ""} ({len(missing)}), '
+            f'unknown keys {unknown[:20]}'
+            f'{" ..." if len(unknown) > 20 else ""} ({len(unknown)})')
+    bad = [f'{k}: {tuple(v.shape)} != {tuple(expected[k])}'
+           for k, v in sd.items() if v.shape != expected[k]]
+    if bad:
+        raise ValueError(f'wrong shapes: {bad[:20]}')
+    state_dict = {official_to_mm_key(k): v.detach().clone()
+                  for k, v in sd.items()}
+    meta = dict(
+        arch=dict(embed_dims=list(arch['embed_dims']),
+                  depths=list(arch['depths'])),
+        num_classes=int(num_classes),
+        with_kd=bool(with_kd),
+        converted_from=str(source) if source else None,
+        epoch=int(checkpoint['epoch']) if isinstance(
+            checkpoint.get('epoch'), int) else None,
+    )
+    return dict(state_dict=state_dict, meta=meta)

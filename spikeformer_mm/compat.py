@@ -1,0 +1,139 @@
+"""Fixes for what today's toolchain breaks in the OpenMMLab stack (STACK.md).
+
+All fixes live here and are applied once by :func:`install` (called when
+``spikeformer_mm`` is imported):
+
+1. torch >= 2.6 loads with ``weights_only=True`` and mmengine 0.10.7 never
+   says otherwise, so its own checkpoints (``HistoryBuffer``, numpy scalars)
+   fail to load for ``--resume``, ``load_from`` and ``init_cfg`` Pretrained.
+   The local-file scheme of mmengine's ``CheckpointLoader`` is replaced by
+   one that keeps ``weights_only=True`` and allow-lists exactly those types
+   (:func:`spikeformer_mm.checkpoint.load_checkpoint_file`).
+2. setuptools >= 82 removed ``pkg_resources``, which mmengine uses to find
+   installed packages, breaking ``mmdet::`` / ``mmseg::`` /
+   ``mmpretrain::`` base configs. When ``pkg_resources`` is missing, those
+   helpers are replaced with ``importlib.metadata`` equivalents.
+3. Distributed runs on a machine without CUDA: see
+   :func:`setup_cpu_distributed`.
+"""
+import importlib.metadata as im
+import importlib.util
+import os
+import os.path as osp
+
+_INSTALLED = False
+
+
+def _load_from_local(filename, map_location):
+    from .checkpoint import load_checkpoint_file
+    return load_checkpoint_file(filename, map_location=map_location)
+
+
+def _distribution(package):
+    try:
+        return im.distribution(package)
+    except im.PackageNotFoundError:
+        return None
+
+
+def is_installed(package):
+    """``mmengine.utils.is_installed`` without pkg_resources."""
+    if _distribution(package) is not None:
+        return True
+    spec = importlib.util.find_spec(package)
+    return spec is not None and spec.origin is not None
+
+
+def package2module(package):
+    dist = _distribution(package)
+    if dist is None:
+        raise ValueError(f'can not infer the module name of {package}')
+    top = dist.read_text('top_level.txt')
+    if top:
+        return top.split('\n')[0]
+    for f in dist.files or []:
+        parts = f.parts
+        if len(parts) > 1 and parts[1] == '__init__.py':
+            return parts[0]
+    raise ValueError(f'can not infer the module name of {package}')
+
+
+def get_installed_path(package):
+    """``mmengine.utils.get_installed_path`` without pkg_resources."""
+    dist = _distribution(package)
+    if dist is None:
+        spec = importlib.util.find_spec(package)
+        if spec is None or spec.origin is None:
+            raise ModuleNotFoundError(f'package {package!r} is not installed')
+        return osp.dirname(spec.origin)
+    module = package if importlib.util.find_spec(package) else \
+        package2module(package)
+    spec = importlib.util.find_spec(module)
+    return osp.dirname(spec.origin)
+
+
+def _patch_package_utils():
+    if importlib.util.find_spec('pkg_resources') is not None:
+        return False
+    import mmengine.config.config as config_mod
+    import mmengine.utils as utils
+    import mmengine.utils.package_utils as pu
+    for mod in (pu, utils, config_mod):
+        for name, fn in (('is_installed', is_installed),
+                         ('get_installed_path', get_installed_path),
+                         ('package2module', package2module)):
+            if hasattr(mod, name):
+                setattr(mod, name, fn)
+    return True
+
+
+def install():
+    """Apply the fixes; idempotent."""
+    global _INSTALLED
+    if _INSTALLED:
+        return
+    from mmengine.runner.checkpoint import CheckpointLoader
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=_load_from_local, force=True)
+    _patch_package_utils()
+    _INSTALLED = True
+
+
+def setup_cpu_distributed(cfg, launcher):
+    """Make ``cfg`` run distributed on gloo when CUDA is unavailable.
+
+    mmengine's ``init_dist`` calls ``torch.cuda.set_device`` and its Runner
+    wraps DDP with ``device_ids=[LOCAL_RANK]``; both fail without CUDA. We
+    initialise the gloo process group ourselves (the Runner then skips
+    ``init_dist``) and build DDP with ``device_ids=None``.
+
+    Returns True when it took over, False when CUDA is there (nothing done).
+    """
+    import torch
+    import torch.distributed as dist
+    if launcher == 'none' or torch.cuda.is_available():
+        return False
+    if launcher not in ('pytorch', 'slurm', 'mpi'):
+        raise ValueError(f'unknown launcher {launcher!r}')
+    if launcher == 'slurm':
+        os.environ.setdefault('RANK', os.environ.get('SLURM_PROCID', '0'))
+        os.environ.setdefault('WORLD_SIZE', os.environ.get('SLURM_NTASKS', '1'))
+        os.environ.setdefault('LOCAL_RANK',
+                              os.environ.get('SLURM_LOCALID', '0'))
+    elif launcher == 'mpi':
+        os.environ.setdefault('RANK', os.environ.get('OMPI_COMM_WORLD_RANK',
+                                                     '0'))
+        os.environ.setdefault('WORLD_SIZE',
+                              os.environ.get('OMPI_COMM_WORLD_SIZE', '1'))
+    os.environ.setdefault('MASTER_ADDR', '127.0.0.1')
+    os.environ.setdefault('MASTER_PORT', '29500')
+    if not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
+    env_cfg = cfg.setdefault('env_cfg', {})
+    env_cfg['dist_cfg'] = dict(backend='gloo')
+    env_cfg['cudnn_benchmark'] = False
+    wrapper = dict(cfg.get('model_wrapper_cfg') or
+                   dict(type='MMDistributedDataParallel'))
+    wrapper['device_ids'] = None
+    cfg['model_wrapper_cfg'] = wrapper
+    return True

@@ -1,0 +1,3 @@
+from .meta_spikeformer import MetaSpikeFormer
+
+__all__ = ['MetaSpikeFormer']

@@ -1,0 +1,324 @@
+"""Spiking layers of Meta-SpikeFormer (Yao et al., ICLR 2024).
+
+Every activation is ``[T, B, C, H, W]``; convolutions and BatchNorms run on
+``[T*B, ...]`` (time folded into the batch, so BN statistics are shared over
+time steps). Sub-module names follow the paper's official code so that its
+checkpoints map onto these modules key by key.
+
+Shortcuts (paper, Sec. 4 / Table 5). For a branch ``F``:
+
+* ``'ms'`` (membrane shortcut, default): ``x + F(x)``, ``F`` starts with a
+  neuron; the residual stream is real valued.
+* ``'sew'`` (spike-element-wise): ``SN(F(s)) + s``.
+* ``'vanilla'``: ``SN(F(s) + s)``.
+
+In the two spike shortcuts the branch drops its leading neuron (its input
+is already spikes) and each block ends with a neuron.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .neurons import ATTENTION_THRESHOLD, build_neuron
+
+SHORTCUTS = ('ms', 'sew', 'vanilla')
+ATTENTIONS = ('sdsa_v2', 'sdsa_v1')
+
+
+def fold_time(x):
+    """``[T, B, ...] -> [T*B, ...]``."""
+    return x.flatten(0, 1)
+
+
+def unfold_time(x, T):
+    """``[T*B, ...] -> [T, B, ...]``."""
+    return x.reshape(T, -1, *x.shape[1:])
+
+
+class TemporalDropPath(nn.Module):
+    """Stochastic depth for ``[T, B, ...]`` tensors.
+
+    mmcv's ``DropPath`` draws one mask entry per element of dim 0, which here
+    is time; a sample must be dropped at every time step alike, so the mask
+    is drawn over dim 1 (the batch).
+    """
+
+    def __init__(self, drop_prob=0.):
+        super().__init__()
+        self.drop_prob = float(drop_prob)
+
+    def forward(self, x):
+        if self.drop_prob == 0. or not self.training:
+            return x
+        keep = 1. - self.drop_prob
+        shape = (1, x.shape[1]) + (1, ) * (x.dim() - 2)
+        mask = x.new_empty(shape).bernoulli_(keep)
+        return x * mask / keep
+
+    def extra_repr(self):
+        return f'drop_prob={self.drop_prob}'
+
+
+def residual(x, branch_out, shortcut, out_neuron, drop_path):
+    """Add a branch to its input under one of the three shortcuts."""
+    if shortcut == 'ms':
+        return x + drop_path(branch_out)
+    if shortcut == 'sew':
+        return drop_path(out_neuron(branch_out)) + x
+    return out_neuron(drop_path(branch_out) + x)
+
+
+def _maybe_neuron(enabled, neuron_cfg, **kw):
+    return build_neuron(neuron_cfg, **kw) if enabled else nn.Identity()
+
+
+class BNAndPad(nn.Module):
+    """BatchNorm whose output is padded with the value BN gives for zero input.
+
+    Padding with ``bias - mean * weight / sqrt(var + eps)`` instead of zero
+    makes ``1x1 conv -> BN -> pad -> 3x3 dwconv`` exactly equal to one 3x3
+    conv after re-parameterisation (the RepConv design of the paper).
+    """
+
+    def __init__(self, num_features, pad_pixels=1, eps=1e-5, momentum=0.1):
+        super().__init__()
+        self.bn = nn.BatchNorm2d(num_features, eps=eps, momentum=momentum)
+        self.pad_pixels = pad_pixels
+
+    def pad_values(self):
+        bn = self.bn
+        return (bn.bias.detach() - bn.running_mean * bn.weight.detach() /
+                torch.sqrt(bn.running_var + bn.eps))
+
+    def forward(self, x):
+        out = self.bn(x)
+        p = self.pad_pixels
+        if p > 0:
+            c = self.pad_values().view(1, -1, 1, 1).to(out.dtype)
+            out = F.pad(out, [p] * 4)
+            border = torch.ones(out.shape[-2:], dtype=torch.bool,
+                                device=out.device)
+            border[p:-p, p:-p] = False
+            out = torch.where(border, c, out)
+        return out
+
+
+class RepConv(nn.Module):
+    """Re-parameterisable conv: 1x1 conv, BN-and-pad, 3x3 depthwise conv,
+    1x1 conv, BN; no bias (keys ``body.0``, ``body.1.bn``, ``body.2.{0,1,2}``).
+    """
+
+    def __init__(self, in_channels, out_channels):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(in_channels, in_channels, 1, bias=False),
+            BNAndPad(in_channels, pad_pixels=1),
+            nn.Sequential(
+                nn.Conv2d(in_channels, in_channels, 3, padding=0,
+                          groups=in_channels, bias=False),
+                nn.Conv2d(in_channels, out_channels, 1, bias=False),
+                nn.BatchNorm2d(out_channels)))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+def rep_conv_bn(dim):
+    """RepConv followed by one more BN: the paper's q/k/v/proj projection
+    (two BNs in a row, both kept for checkpoint compatibility)."""
+    return nn.Sequential(RepConv(dim, dim), nn.BatchNorm2d(dim))
+
+
+class SepConv(nn.Module):
+    """Spiking inverted separable conv, the token mixer of the conv stages:
+    SN, 1x1 conv (dim -> 2dim) + BN, SN, 7x7 dwconv, 1x1 conv (2dim -> dim) + BN.
+    """
+
+    def __init__(self, dim, expansion_ratio=2, kernel_size=7,
+                 pre_neuron=True, neuron_cfg=None):
+        super().__init__()
+        med = int(expansion_ratio * dim)
+        self.lif1 = _maybe_neuron(pre_neuron, neuron_cfg)
+        self.pwconv1 = nn.Conv2d(dim, med, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(med)
+        self.lif2 = build_neuron(neuron_cfg)
+        self.dwconv = nn.Conv2d(med, med, kernel_size, padding=kernel_size // 2,
+                                groups=med, bias=False)
+        self.pwconv2 = nn.Conv2d(med, dim, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(dim)
+
+    def forward(self, x):
+        T = x.shape[0]
+        x = self.lif1(x)
+        x = unfold_time(self.bn1(self.pwconv1(fold_time(x))), T)
+        x = self.lif2(x)
+        x = self.bn2(self.pwconv2(self.dwconv(fold_time(x))))
+        return unfold_time(x, T)
+
+
+class MSConvBlock(nn.Module):
+    """Conv-based spiking block (paper: ``MS_ConvBlock``):
+    ``x = x + SepConv(x)``; ``x = x + BN(conv3x3(SN(BN(conv3x3(SN(x))))))``.
+    """
+
+    def __init__(self, dim, mlp_ratio=4, shortcut='ms', drop_path=0.,
+                 neuron_cfg=None):
+        super().__init__()
+        pre = shortcut == 'ms'
+        hidden = int(dim * mlp_ratio)
+        self.shortcut = shortcut
+        self.Conv = SepConv(dim, pre_neuron=pre, neuron_cfg=neuron_cfg)
+        self.lif1 = _maybe_neuron(pre, neuron_cfg)
+        self.conv1 = nn.Conv2d(dim, hidden, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(hidden)
+        self.lif2 = build_neuron(neuron_cfg)
+        self.conv2 = nn.Conv2d(hidden, dim, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(dim)
+        self.out_lif1 = _maybe_neuron(not pre, neuron_cfg)
+        self.out_lif2 = _maybe_neuron(not pre, neuron_cfg)
+        self.drop_path = TemporalDropPath(drop_path)
+
+    def channel_mlp(self, x):
+        T = x.shape[0]
+        x = unfold_time(self.bn1(self.conv1(fold_time(self.lif1(x)))), T)
+        x = self.bn2(self.conv2(fold_time(self.lif2(x))))
+        return unfold_time(x, T)
+
+    def forward(self, x):
+        x = residual(x, self.Conv(x), self.shortcut, self.out_lif1,
+                     self.drop_path)
+        return residual(x, self.channel_mlp(x), self.shortcut, self.out_lif2,
+                        self.drop_path)
+
+
+class SpikingSelfAttention(nn.Module):
+    """Spike-driven self-attention (SDSA), paper Eq. (7)-(9).
+
+    ``'sdsa_v2'`` (default, ``MS_Attention_RepConv_qkv_id``): ``Q, K, V`` are
+    spikes of ``BN(RepConv(x))``; ``SN_0.5(Q (K^T V) * scale)`` with 8 heads,
+    computed as ``K^T V`` first so the cost is linear in the tokens N.
+    ``'sdsa_v1'`` (Spike-driven Transformer V1): ``Q * SN_0.5(sum_N(K * V))``,
+    linear in N and C; it reuses the same projections.
+
+    Args:
+        scale (float): the fixed scale of the V2 form, 0.125 in the paper.
+            It assumes ImageNet-sized token grids (14x14); on small images
+            the attention neuron rarely reaches its threshold, so small
+            models may need a larger value (deviation from the paper, off by
+            default).
+    """
+
+    def __init__(self, dim, num_heads=8, scale=0.125, attention='sdsa_v2',
+                 pre_neuron=True, neuron_cfg=None):
+        super().__init__()
+        if dim % num_heads != 0:
+            raise ValueError(f'embed dim {dim} is not divisible by '
+                             f'num_heads={num_heads}')
+        if attention not in ATTENTIONS:
+            raise ValueError(f'attention must be one of {ATTENTIONS}, '
+                             f'got {attention!r}')
+        self.dim, self.num_heads = dim, num_heads
+        self.scale = float(scale)
+        self.attention = attention
+        self.head_lif = _maybe_neuron(pre_neuron, neuron_cfg)
+        self.q_conv = rep_conv_bn(dim)
+        self.k_conv = rep_conv_bn(dim)
+        self.v_conv = rep_conv_bn(dim)
+        self.q_lif = build_neuron(neuron_cfg)
+        self.k_lif = build_neuron(neuron_cfg)
+        self.v_lif = build_neuron(neuron_cfg)
+        self.attn_lif = build_neuron(neuron_cfg, v_threshold=ATTENTION_THRESHOLD)
+        self.proj_conv = rep_conv_bn(dim)
+
+    def _heads(self, x):
+        # [T, B, C, H, W] -> [T, B, heads, N, C/heads]
+        T, B, C = x.shape[:3]
+        return x.flatten(3).transpose(-1, -2).reshape(
+            T, B, -1, self.num_heads, C // self.num_heads).permute(0, 1, 3, 2, 4)
+
+    def forward(self, x):
+        T, B, C, H, W = x.shape
+        x = fold_time(self.head_lif(x))
+        q = self.q_lif(unfold_time(self.q_conv(x), T))
+        k = self.k_lif(unfold_time(self.k_conv(x), T))
+        v = self.v_lif(unfold_time(self.v_conv(x), T))
+        if self.attention == 'sdsa_v2':
+            q, k, v = self._heads(q), self._heads(k), self._heads(v)
+            y = (q @ (k.transpose(-2, -1) @ v)) * self.scale
+            y = y.transpose(3, 4).reshape(T, B, C, H, W)
+            y = self.attn_lif(y)
+        else:
+            kv = (k * v).flatten(3).sum(-1, keepdim=True)  # [T, B, C, 1]
+            y = q * self.attn_lif(kv).unsqueeze(-1)
+        return unfold_time(self.proj_conv(fold_time(y)), T)
+
+
+class SpikingMLP(nn.Module):
+    """Channel MLP of the transformer blocks (paper: ``MS_MLP``): SN, 1x1
+    Conv1d (with bias) + BN1d, SN, 1x1 Conv1d + BN1d, on ``[T*B, C, N]``."""
+
+    def __init__(self, dim, hidden_dim, pre_neuron=True, neuron_cfg=None):
+        super().__init__()
+        self.fc1_lif = _maybe_neuron(pre_neuron, neuron_cfg)
+        self.fc1_conv = nn.Conv1d(dim, hidden_dim, 1)
+        self.fc1_bn = nn.BatchNorm1d(hidden_dim)
+        self.fc2_lif = build_neuron(neuron_cfg)
+        self.fc2_conv = nn.Conv1d(hidden_dim, dim, 1)
+        self.fc2_bn = nn.BatchNorm1d(dim)
+
+    def forward(self, x):
+        T, B, C, H, W = x.shape
+        x = fold_time(self.fc1_lif(x.flatten(3)))
+        x = unfold_time(self.fc1_bn(self.fc1_conv(x)), T)
+        x = self.fc2_bn(self.fc2_conv(fold_time(self.fc2_lif(x))))
+        return x.reshape(T, B, C, H, W)
+
+
+class MSBlock(nn.Module):
+    """Transformer-based spiking block (paper: ``MS_Block``):
+    ``x = x + SDSA(x)``; ``x = x + MLP(x)``."""
+
+    def __init__(self, dim, num_heads=8, mlp_ratio=4, shortcut='ms',
+                 attention='sdsa_v2', attn_scale=0.125, drop_path=0.,
+                 neuron_cfg=None):
+        super().__init__()
+        pre = shortcut == 'ms'
+        self.shortcut = shortcut
+        self.attn = SpikingSelfAttention(
+            dim, num_heads, scale=attn_scale, attention=attention,
+            pre_neuron=pre, neuron_cfg=neuron_cfg)
+        self.mlp = SpikingMLP(dim, int(dim * mlp_ratio), pre_neuron=pre,
+                              neuron_cfg=neuron_cfg)
+        self.out_lif1 = _maybe_neuron(not pre, neuron_cfg)
+        self.out_lif2 = _maybe_neuron(not pre, neuron_cfg)
+        self.drop_path = TemporalDropPath(drop_path)
+
+    def forward(self, x):
+        x = residual(x, self.attn(x), self.shortcut, self.out_lif1,
+                     self.drop_path)
+        return residual(x, self.mlp(x), self.shortcut, self.out_lif2,
+                        self.drop_path)
+
+
+class SpikingDownsample(nn.Module):
+    """Downsampling (paper: ``MS_DownSampling``): [SN], conv with bias, BN.
+
+    The first layer sees the image and has no leading neuron. Under the
+    spike shortcuts the neuron moves to the end, so that blocks receive
+    spikes.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size=3, stride=2,
+                 padding=1, first_layer=False, shortcut='ms', neuron_cfg=None):
+        super().__init__()
+        ms = shortcut == 'ms'
+        self.encode_lif = _maybe_neuron(ms and not first_layer, neuron_cfg)
+        self.encode_conv = nn.Conv2d(in_channels, out_channels, kernel_size,
+                                     stride=stride, padding=padding)
+        self.encode_bn = nn.BatchNorm2d(out_channels)
+        self.out_lif = _maybe_neuron(not ms, neuron_cfg)
+
+    def forward(self, x):
+        T = x.shape[0]
+        x = self.encode_bn(self.encode_conv(fold_time(self.encode_lif(x))))
+        return self.out_lif(unfold_time(x, T))

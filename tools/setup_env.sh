@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Set up (or refresh) the project's virtual environment in ./.venv with the
+# pinned OpenMMLab stack of STACK.md. Safe to re-run: every step is skipped
+# when already done, and the mmcv wheel (a ~10 minute build) is cached per
+# machine under ${SPIKEFORMER_CACHE:-~/.cache/spikeformer_mm}.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+VENV="${VENV:-$ROOT/.venv}"
+PY="${PYTHON:-python3}"
+CACHE="${SPIKEFORMER_CACHE:-$HOME/.cache/spikeformer_mm}"
+STAMP="$VENV/.spikeformer_mm_setup"
+
+TORCH_PIN="torch==2.14.1 torchvision==0.29.1"
+MMCV_VERSION="2.1.0"
+# Everything else, pinned. The OpenMMLab wheels declare neither torch nor mmcv
+# nor mmengine, and spikingjelly's metadata drags in torchaudio, tensorboard
+# and more that we do not need, so those are installed --no-deps with their
+# real requirements listed here.
+NODEPS_PKGS="mmengine==0.10.7 mmdet==3.3.0 mmsegmentation==1.2.2 mmpretrain==1.2.0 spikingjelly==2.0.0"
+DEPS_PKGS="setuptools<82 wheel numpy<2.4 scipy matplotlib pycocotools shapely terminaltables tqdm six \
+  prettytable packaging ftfy regex einops importlib-metadata mat4py modelindex rich addict pyyaml termcolor \
+  yapf opencv-python Pillow loguru scikit-learn pytest"
+
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+# The stamp records the inputs of the last successful setup; if they are the
+# same, there is nothing to do (a second `make test` starts at once).
+want="$(cat "$0" "$ROOT/setup.py" 2>/dev/null | sha256sum | cut -c1-16)"
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$VENV/bin/python" ]; then
+  exit 0
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  log "creating virtual environment $VENV"
+  "$PY" -m venv "$VENV"
+fi
+VPY="$VENV/bin/python"
+# pip's "Location ... is ignored" warnings about this machine's local indexes
+# are noise: filter them, keep everything else.
+pip_q() {
+  "$VPY" -m pip install --disable-pip-version-check -q "$@" \
+    2> >(grep -v "WARNING: Location" >&2)
+}
+
+log "installing build tools and torch ($TORCH_PIN)"
+pip_q --upgrade "pip<26.2" "setuptools<82" wheel
+pip_q $TORCH_PIN
+pip_q $DEPS_PKGS
+
+# ---- mmcv with compiled ops, built once per machine -------------------------
+read -r TORCH_V CUDA_OK < <("$VPY" - <<'PY'
+import torch
+print(torch.__version__.split('+')[0], int(torch.cuda.is_available()))
+PY
+)
+WITH_CUDA=0
+if [ "$CUDA_OK" = 1 ] && command -v nvcc >/dev/null 2>&1; then WITH_CUDA=1; fi
+PYTAG="$("$VPY" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"
+KEY="mmcv-${MMCV_VERSION}-torch${TORCH_V}-${PYTAG}-$([ $WITH_CUDA = 1 ] && echo cuda || echo cpu)"
+WHEEL_DIR="$CACHE/$KEY"
+if ! "$VPY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'" >/dev/null 2>&1; then
+  if ! ls "$WHEEL_DIR"/mmcv-*.whl >/dev/null 2>&1; then
+    log "building mmcv $MMCV_VERSION with compiled ops (CUDA=$WITH_CUDA); takes about 10 minutes on 2 cores, once per machine"
+    BUILD="$(mktemp -d)"
+    trap 'rm -rf "$BUILD"' EXIT
+    "$VPY" -m pip download --disable-pip-version-check -q --no-deps --no-binary :all: \
+      --no-build-isolation "mmcv==$MMCV_VERSION" -d "$BUILD" 2> >(grep -v "WARNING: Location" >&2)
+    tar -xzf "$BUILD"/mmcv-"$MMCV_VERSION".tar.gz -C "$BUILD"
+    SRC="$BUILD/mmcv-$MMCV_VERSION"
+    # torch >= 2.14 headers need C++20; mmcv's setup.py forces C++17.
+    sed -i 's/-std=c++17/-std=c++20/g; s/std=c++14/std=c++20/g' "$SRC/setup.py"
+    (cd "$SRC" && MMCV_WITH_OPS=1 FORCE_CUDA=$WITH_CUDA MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+      "$VPY" -m pip wheel --disable-pip-version-check --no-build-isolation --no-deps -w "$BUILD/dist" . \
+      > "$BUILD/build.log" 2>&1) || { tail -40 "$BUILD/build.log"; log "mmcv build failed (log above)"; exit 1; }
+    # Publish the wheel atomically: a half-copied wheel is never seen as cached.
+    mkdir -p "$CACHE"
+    TMPD="$(mktemp -d "$CACHE/.tmp-XXXX")"
+    cp "$BUILD"/dist/mmcv-*.whl "$TMPD/"
+    rm -rf "$WHEEL_DIR"; mv "$TMPD" "$WHEEL_DIR"
+  fi
+  log "installing mmcv from $WHEEL_DIR"
+  pip_q --no-deps --force-reinstall "$WHEEL_DIR"/mmcv-*.whl
+  "$VPY" -c "import mmcv.ops" || { log "mmcv was installed without its compiled ops"; exit 1; }
+fi
+
+log "installing OpenMMLab packages and spikingjelly"
+pip_q --no-deps $NODEPS_PKGS
+log "installing spikeformer_mm (editable)"
+pip_q --no-deps --no-build-isolation -e "$ROOT"
+"$VPY" -c "import spikeformer_mm, mmcv.ops, mmdet, mmseg, mmpretrain, spikingjelly" 
+echo "$want" > "$STAMP"
+log "done: $VENV"
