@@ -5,9 +5,9 @@ the models register themselves in the ``spikeformer_mm`` scope, which
 mmengine imports on demand when a config names ``spikeformer_mm.<Type>``.
 """
 from .version import __version__
-from .registry import HOOKS, MODELS
+from .registry import DATASETS, HOOKS, MODELS
 from . import compat
 
 compat.install()
 
-__all__ = ['__version__', 'MODELS', 'HOOKS']
+__all__ = ['__version__', 'MODELS', 'HOOKS', 'DATASETS']

@@ -38,12 +38,30 @@ def _numpy_globals():
     return out
 
 
-def mmengine_safe_globals():
-    """Exactly the non-tensor types that mmengine's own checkpoints hold:
-    the message hub's ``HistoryBuffer`` and the numpy arrays, scalars and
-    dtypes inside it."""
+# HistoryBuffer pickles its statistics methods as getattr(HistoryBuffer, name).
+_HISTORY_METHODS = ('min', 'max', 'current', 'mean')
+
+
+def _history_buffer_getattr(obj, name):
+    """Stands in for ``builtins.getattr`` while unpickling: it resolves only
+    ``HistoryBuffer.<min|max|current|mean>`` and refuses anything else (a
+    general getattr would let a file reach module globals)."""
     from mmengine.logging.history_buffer import HistoryBuffer
-    return [HistoryBuffer] + _numpy_globals()
+    if obj is HistoryBuffer and name in _HISTORY_METHODS:
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'refusing getattr({getattr(obj, "__name__", type(obj).__name__)}, '
+        f'{name!r}) in a checkpoint')
+
+
+def mmengine_safe_globals():
+    """Exactly what mmengine's own checkpoints hold beyond tensors: the
+    message hub's ``HistoryBuffer`` (with its four statistics methods,
+    reached through a restricted getattr) and numpy arrays, scalars and
+    dtypes."""
+    from mmengine.logging.history_buffer import HistoryBuffer
+    return [HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr')
+            ] + _numpy_globals()
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
@@ -75,9 +93,9 @@ def load_checkpoint_file(filename, map_location='cpu'):
             raise UnsafeCheckpointError(
                 f'refusing to load {filename}: it needs arbitrary code to '
                 f'unpickle ({", ".join(bad) or e}).{hint}') from None
-        except RuntimeError as e:
-            raise RuntimeError(f'{filename} is not a readable PyTorch '
-                               f'checkpoint: {e}') from None
+        except Exception as e:  # truncated, not a checkpoint, ...
+            raise ValueError(f'{filename} is not a readable PyTorch '
+                             f'checkpoint ({type(e).__name__}: {e})') from None
 
 
 def save_checkpoint_file(obj, filename):
@@ -119,9 +137,9 @@ def load_official(filename, trust=False):
                 f'{filename} holds objects beyond tensors and '
                 f'argparse.Namespace ({e}). If you trust its source, pass '
                 f'--trust to unpickle it fully.') from None
-    except RuntimeError as e:
-        raise ValueError(f'{filename} is not a PyTorch checkpoint: {e}') \
-            from None
+    except Exception as e:  # truncated, not a checkpoint, ...
+        raise ValueError(f'{filename} is not a readable PyTorch checkpoint '
+                         f'({type(e).__name__}: {e})') from None
     return torch.load(filename, map_location='cpu', weights_only=False)
 
 

@@ -73,8 +73,14 @@ def get_installed_path(package):
 
 
 def _patch_package_utils():
-    if importlib.util.find_spec('pkg_resources') is not None:
+    import warnings
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')  # its deprecation notice
+            import pkg_resources  # noqa: F401
         return False
+    except ImportError:
+        pass
     import mmengine.config.config as config_mod
     import mmengine.utils as utils
     import mmengine.utils.package_utils as pu

@@ -31,7 +31,7 @@ def main(argv=None):
         ckpt = load_official(args.src, trust=args.trust)
         out = convert_official(ckpt, source=args.src)
     except (FileNotFoundError, ValueError, UnsafeCheckpointError) as e:
-        sys.exit(f'error: {args.src}: {e}')
+        sys.exit(f'error: {e}')
     save_checkpoint_file(out, args.dst)
     m = out['meta']
     print(f'converted {len(out["state_dict"])} tensors: embed_dims='

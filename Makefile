@@ -1,0 +1,28 @@
+# spikeformer_mm: the two commands of the README.
+#   make demo   set everything up, run the main job on the embedded data
+#   make test   set everything up, run the test suite
+PY := .venv/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test test-fast clean-venv
+
+setup:
+	@bash tools/setup_env.sh
+
+demo: setup
+	$(PY) tools/demo.py
+
+# pytest exits 5 when it collected no test: that is a failure here.
+test: setup
+	@$(PY) -m pytest tests $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests"; exit 1; fi; \
+	exit $$rc
+
+# Without the end-to-end runs (marker `e2e`).
+test-fast: setup
+	@$(PY) -m pytest tests -m "not e2e" $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests"; exit 1; fi; \
+	exit $$rc
+
+clean-venv:
+	rm -rf .venv

@@ -1,0 +1,47 @@
+# Semantic FPN with Meta-SpikeFormer 15M (T=1) on ADE20K (paper, Sec. 5.3),
+# backbone initialised from this project's ImageNet classifier.
+#
+# Taps as the paper's segmentation code: after ConvBlock1_1 (stride 2),
+# ConvBlock1_2 (4), ConvBlock2_2 (8) and block4 (16): out_indices (0, 1, 2, 4).
+# SpikeToDense averages each over T (as the paper did) before mmseg's FPN.
+# Recipe: 512x512 crops, AdamW lr 1e-3, weight decay 0.005, 1500 linear
+# warm-up iterations, then poly, 160k iterations.
+_base_ = ['mmseg::sem_fpn/fpn_r50_4xb4-160k_ade20k-512x512.py']
+
+# BN, not SyncBN: works in one process; for multi-GPU runs you may set
+# norm_cfg=dict(type='SyncBN', requires_grad=True) in decode_head.
+norm_cfg = dict(type='BN', requires_grad=True)
+embed_dims = [64, 128, 256, 360]
+pretrained = 'work_dirs/metaspikeformer-15m_8xb64_in1k/epoch_200.pth'
+model = dict(
+    pretrained=None,
+    backbone=dict(
+        _delete_=True,
+        type='spikeformer_mm.MetaSpikeFormer',
+        arch='15M',
+        T=1,
+        out_indices=(0, 1, 2, 4),
+        init_cfg=dict(type='Pretrained', checkpoint=pretrained,
+                      prefix='backbone.')),
+    neck=[
+        dict(type='spikeformer_mm.SpikeToDense', reduction='mean'),
+        dict(type='FPN',
+             in_channels=[embed_dims[0] // 2] + embed_dims[:2] + embed_dims[3:],
+             out_channels=256, num_outs=4),
+    ],
+    decode_head=dict(feature_strides=[2, 4, 8, 16], norm_cfg=norm_cfg),
+)
+optim_wrapper = dict(
+    _delete_=True,
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=1e-3, betas=(0.9, 0.999),
+                   weight_decay=0.005),
+    paramwise_cfg=dict(norm_decay_mult=0.),
+)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
+         end=1500),
+    dict(type='PolyLR', eta_min=0., power=1.0, begin=1500, end=160000,
+         by_epoch=False),
+]
+custom_hooks = [dict(type='spikeformer_mm.NaNGuardHook')]

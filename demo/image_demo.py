@@ -1,0 +1,45 @@
+"""Classify an image with a spikeformer_mm classifier (mmpretrain inferencer).
+
+    python demo/image_demo.py IMAGE CONFIG CHECKPOINT [--topk 5] [--out-dir DIR]
+
+Prints the top-k classes; with --out-dir saves mmpretrain's visualization.
+"""
+import argparse
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import spikeformer_mm  # noqa: E402,F401  (compat fixes)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('img', help='image file')
+    p.add_argument('config', help='model config')
+    p.add_argument('checkpoint', help='checkpoint file')
+    p.add_argument('--topk', type=int, default=5)
+    p.add_argument('--out-dir', help='save the visualization here')
+    p.add_argument('--device', default=None, help='cpu, cuda, cuda:0 ...')
+    args = p.parse_args(argv)
+    for what, path in (('image', args.img), ('config', args.config),
+                       ('checkpoint', args.checkpoint)):
+        if not osp.isfile(path):
+            sys.exit(f'error: {what} not found: {path}')
+    from mmpretrain.apis import ImageClassificationInferencer
+    inferencer = ImageClassificationInferencer(
+        model=args.config, pretrained=args.checkpoint, device=args.device)
+    try:
+        result = inferencer(args.img, show_dir=args.out_dir)[0]
+    except Exception as e:  # unreadable image etc.
+        sys.exit(f'error: {args.img}: {e}')
+    scores = result['pred_scores']
+    classes = inferencer.classes or [str(i) for i in range(len(scores))]
+    order = scores.argsort()[::-1][:args.topk]
+    for rank, i in enumerate(order, 1):
+        print(f'{rank}. {classes[i]}\t{scores[i]:.4f}')
+    if args.out_dir:
+        print(f'visualization saved in {args.out_dir}')
+
+
+if __name__ == '__main__':
+    main()

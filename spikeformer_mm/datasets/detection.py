@@ -1,0 +1,32 @@
+"""The digits detection dataset for mmdet."""
+from mmdet.datasets import CocoDataset
+from mmengine.logging import print_log
+
+from ..registry import DATASETS
+from .digits import CLASSES, ensure_dataset
+
+PALETTE = [(220, 20, 60), (119, 11, 32), (0, 0, 142), (0, 0, 230),
+           (106, 0, 228), (0, 60, 100), (0, 80, 100), (0, 0, 70),
+           (0, 0, 192), (250, 170, 30)]
+
+
+@DATASETS.register_module()
+class DigitsDetection(CocoDataset):
+    """Digits scattered on canvases, COCO instances (boxes and masks),
+    generated and checked on first use (:mod:`spikeformer_mm.datasets.digits`).
+
+    Args:
+        data_root (str): where the data lives (built there if needed).
+        split (str): ``'train'`` or ``'val'``.
+        **kwargs: passed to mmdet's ``CocoDataset``.
+    """
+    METAINFO = dict(classes=CLASSES, palette=PALETTE)
+
+    def __init__(self, data_root, split='train', **kwargs):
+        if split not in ('train', 'val'):
+            raise ValueError(f"split must be 'train' or 'val', got {split!r}")
+        ensure_dataset(data_root, 'detection',
+                       logger=lambda m: print_log(m, logger='current'))
+        super().__init__(data_root=data_root,
+                         ann_file=f'annotations/{split}.json',
+                         data_prefix=dict(img='images/'), **kwargs)

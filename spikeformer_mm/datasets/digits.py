@@ -1,0 +1,252 @@
+"""The embedded default data: scikit-learn's bundled handwritten digits.
+
+``sklearn.datasets.load_digits`` ships 1,797 real 8x8 scans of the digits
+0-9 (no download). This module writes them as image datasets in the layouts
+of mmpretrain, and checks a copy before it is used:
+
+* **split** (fixed, documented): sample ``i`` of ``load_digits()`` goes to
+  ``val`` when ``i % 5 == 0`` and to ``train`` otherwise (1,437 / 360).
+* **classification**: each scan upsampled (bilinear) to ``size`` x ``size``
+  (default 32) grayscale PNG; an mmpretrain ``CustomDataset`` layout:
+  ``images/{train,val}/NNNN.png`` and ``meta/{train,val}.txt`` with lines
+  ``<split>/NNNN.png <label>``.
+* **detection**: 128x128 canvases on which 1-4 digits of the split are
+  scattered at random positions and sizes (24-48 px, boxes never overlap);
+  COCO instance annotations (box, class, stroke mask as RLE) in
+  ``annotations/{train,val}.json``, images in ``images/{train,val}/``.
+* **segmentation**: canvases of 1-3 larger digits (40-64 px) with a label
+  map (0 background, 1 + digit) covering each digit's body, in mmseg's
+  ``img_dir`` / ``ann_dir`` layout.
+
+Canvases of the val split use only digits of the val split, so no scan
+seen in training is ever evaluated on; every random draw is seeded.
+
+Every dataset directory carries a ``MANIFEST.json`` with its parameters and
+the sha256 of each file. :func:`ensure_dataset` rebuilds a copy that is
+missing, partial, corrupt or made with other parameters; a build is written
+to a temporary directory and renamed into place, so an interrupted build
+never leaves a copy that looks valid.
+"""
+import hashlib
+import json
+import os
+import os.path as osp
+import shutil
+import tempfile
+
+import numpy as np
+
+FORMAT_VERSION = 1
+CLASSES = tuple(str(i) for i in range(10))
+MANIFEST = 'MANIFEST.json'
+
+
+def load_digits_split():
+    """Return ``{'train': (images, labels), 'val': (...)}``; images are
+    ``uint8 [N, 8, 8]`` in 0..255."""
+    from sklearn.datasets import load_digits
+    d = load_digits()
+    imgs = np.round(d.images * (255.0 / 16.0)).clip(0, 255).astype(np.uint8)
+    idx = np.arange(len(imgs))
+    val = idx % 5 == 0
+    return {'train': (imgs[~val], d.target[~val]),
+            'val': (imgs[val], d.target[val])}
+
+
+def _sha256(path):
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _resize(img, size):
+    from PIL import Image
+    return np.asarray(Image.fromarray(img).resize((size, size),
+                                                  Image.BILINEAR))
+
+
+def _save_png(path, arr):
+    from PIL import Image
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    Image.fromarray(arr).save(path)
+
+
+def _write_classification(root, size=32):
+    for split, (imgs, labels) in load_digits_split().items():
+        lines = []
+        for i, (img, y) in enumerate(zip(imgs, labels)):
+            rel = f'{split}/{i:04d}.png'
+            _save_png(osp.join(root, 'images', rel), _resize(img, size))
+            lines.append(f'{rel} {int(y)}')
+        os.makedirs(osp.join(root, 'meta'), exist_ok=True)
+        with open(osp.join(root, 'meta', f'{split}.txt'), 'w') as f:
+            f.write('\n'.join(lines) + '\n')
+
+
+def _scatter(rng, pool, size, n_range, scale_range, max_tries=50):
+    """Place random digits of ``pool`` on a ``size`` x ``size`` black canvas
+    with non-overlapping boxes. Returns (canvas, [(label, stroke_mask)])."""
+    imgs, labels = pool
+    canvas = np.zeros((size, size), np.uint8)
+    placed, boxes = [], []
+    for _ in range(int(rng.integers(n_range[0], n_range[1] + 1))):
+        for _ in range(max_tries):
+            s = int(rng.integers(scale_range[0], scale_range[1] + 1))
+            x, y = (int(v) for v in rng.integers(0, size - s + 1, size=2))
+            if all(x + s <= bx or bx + bs <= x or y + s <= by or by + bs <= y
+                   for bx, by, bs in boxes):
+                break
+        else:
+            continue
+        i = int(rng.integers(len(imgs)))
+        digit = _resize(imgs[i], s)
+        mask = np.zeros((size, size), bool)
+        mask[y:y + s, x:x + s] = digit > 96  # the strokes
+        if mask.sum() < 4:
+            continue
+        canvas[y:y + s, x:x + s] = np.maximum(canvas[y:y + s, x:x + s], digit)
+        boxes.append((x, y, s))
+        placed.append((int(labels[i]), mask))
+    return canvas, placed
+
+
+def _write_detection(root, size=128, num_train=800, num_val=160,
+                     digits=(1, 4), scale=(24, 48), seed=0):
+    """COCO instances: each digit a box, a class and its strokes as RLE."""
+    from pycocotools import mask as mask_utils
+    pools = load_digits_split()
+    os.makedirs(osp.join(root, 'annotations'), exist_ok=True)
+    for k, (split, n) in enumerate((('train', num_train), ('val', num_val))):
+        rng = np.random.default_rng([seed, k])
+        images, anns = [], []
+        for i in range(n):
+            canvas, placed = _scatter(rng, pools[split], size, digits, scale)
+            name = f'{split}/{i:05d}.png'
+            _save_png(osp.join(root, 'images', name), canvas)
+            images.append(dict(id=i, file_name=name, width=size, height=size))
+            for label, m in placed:
+                rle = mask_utils.encode(np.asfortranarray(m.astype(np.uint8)))
+                x, y, w, h = (float(v) for v in mask_utils.toBbox(rle))
+                rle['counts'] = rle['counts'].decode('ascii')
+                anns.append(dict(id=len(anns) + 1, image_id=i,
+                                 category_id=label + 1, bbox=[x, y, w, h],
+                                 area=float(m.sum()), segmentation=rle,
+                                 iscrowd=0))
+        cats = [dict(id=c + 1, name=CLASSES[c]) for c in range(10)]
+        with open(osp.join(root, 'annotations', f'{split}.json'), 'w') as f:
+            json.dump(dict(images=images, annotations=anns, categories=cats),
+                      f)
+
+
+def _write_segmentation(root, size=128, num_train=800, num_val=160,
+                        digits=(1, 3), scale=(40, 64), dilate=2, seed=0):
+    """mmseg layout: ``img_dir/{split}/N.png`` and ``ann_dir/{split}/N.png``
+    with 0 = background and 1 + d for digit d. Labels cover the digit's body
+    (strokes dilated by ``dilate`` pixels), not only its thin strokes."""
+    from scipy.ndimage import binary_dilation
+    pools = load_digits_split()
+    for k, (split, n) in enumerate((('train', num_train), ('val', num_val))):
+        rng = np.random.default_rng([seed, 10 + k])
+        for i in range(n):
+            canvas, placed = _scatter(rng, pools[split], size, digits, scale)
+            label = np.zeros((size, size), np.uint8)
+            for c, m in placed:
+                if dilate:
+                    m = binary_dilation(m, iterations=dilate)
+                label[m & (label == 0)] = c + 1
+            _save_png(osp.join(root, 'img_dir', split, f'{i:05d}.png'), canvas)
+            _save_png(osp.join(root, 'ann_dir', split, f'{i:05d}.png'), label)
+
+
+WRITERS = {
+    'classification': _write_classification,
+    'detection': _write_detection,
+    'segmentation': _write_segmentation,
+}
+
+
+def _params(task, **kwargs):
+    return dict(task=task, version=FORMAT_VERSION, **kwargs)
+
+
+def verify_dataset(root, task, **kwargs):
+    """Return None if ``root`` holds a complete, intact copy made with these
+    parameters, else a sentence saying what is wrong."""
+    mpath = osp.join(root, MANIFEST)
+    if not osp.isdir(root):
+        return f'{root} does not exist'
+    if not osp.isfile(mpath):
+        return f'{mpath} is missing (partial or foreign copy)'
+    try:
+        with open(mpath) as f:
+            manifest = json.load(f)
+        files = manifest['files']
+    except (ValueError, KeyError) as e:
+        return f'{mpath} is unreadable ({e})'
+    if manifest.get('params') != _params(task, **kwargs):
+        return (f'{root} was made with other parameters '
+                f'({manifest.get("params")})')
+    for rel, digest in files.items():
+        p = osp.join(root, rel)
+        if not osp.isfile(p):
+            return f'{p} is missing'
+        if _sha256(p) != digest:
+            return f'{p} is corrupt (checksum mismatch)'
+    return None
+
+
+def build_dataset(root, task, **kwargs):
+    """Write the dataset ``task`` to ``root`` (atomically replacing it)."""
+    if task not in WRITERS:
+        raise ValueError(f'unknown digits task {task!r}; one of '
+                         f'{sorted(WRITERS)}')
+    root = osp.abspath(root)
+    parent = osp.dirname(root)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=osp.basename(root) + '.tmp-', dir=parent)
+    try:
+        WRITERS[task](tmp, **kwargs)
+        files = {}
+        for d, _, names in os.walk(tmp):
+            for n in sorted(names):
+                p = osp.join(d, n)
+                files[osp.relpath(p, tmp)] = _sha256(p)
+        with open(osp.join(tmp, MANIFEST), 'w') as f:
+            json.dump(dict(params=_params(task, **kwargs), files=files), f,
+                      indent=0, sort_keys=True)
+        old = None
+        if osp.exists(root):
+            old = tempfile.mkdtemp(prefix=osp.basename(root) + '.old-',
+                                   dir=parent)
+            os.rmdir(old)
+            os.rename(root, old)
+        os.rename(tmp, root)
+        if old:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return root
+
+
+def ensure_dataset(root, task, logger=print, **kwargs):
+    """Build ``root`` if it is absent, partial, corrupt or stale."""
+    if verify_dataset(root, task, **kwargs) is None:
+        return root
+    # One builder at a time (distributed ranks, dataloader workers): the
+    # others wait on the lock, then find the finished copy.
+    import fcntl
+    root = osp.abspath(root)
+    os.makedirs(osp.dirname(root), exist_ok=True)
+    with open(root + '.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        problem = verify_dataset(root, task, **kwargs)
+        if problem is None:
+            return root
+        if osp.exists(root):
+            logger(f'digits {task} data: {problem}; rebuilding {root}')
+        else:
+            logger(f'digits {task} data: building {root}')
+        return build_dataset(root, task, **kwargs)

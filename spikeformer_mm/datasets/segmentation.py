@@ -1,0 +1,45 @@
+"""The digits segmentation dataset for mmseg."""
+import os.path as osp
+
+from mmengine.logging import print_log
+from mmseg.datasets import BaseSegDataset
+
+from ..registry import DATASETS
+from .digits import CLASSES, ensure_dataset
+
+
+@DATASETS.register_module()
+class DigitsSegmentation(BaseSegDataset):
+    """Digit canvases with per-pixel labels (0 background, 1 + digit),
+    generated and checked on first use (:mod:`spikeformer_mm.datasets.digits`).
+
+    Args:
+        data_root (str): where the data lives (built there if needed).
+        split (str): ``'train'`` or ``'val'``.
+        **kwargs: passed to mmseg's ``BaseSegDataset``.
+    """
+    METAINFO = dict(
+        classes=('background', ) + CLASSES,
+        palette=[[0, 0, 0], [220, 20, 60], [119, 11, 32], [0, 0, 142],
+                 [0, 0, 230], [106, 0, 228], [0, 60, 100], [0, 80, 100],
+                 [255, 255, 0], [0, 0, 192], [250, 170, 30]])
+
+    def __init__(self, data_root, split='train', **kwargs):
+        if split not in ('train', 'val'):
+            raise ValueError(f"split must be 'train' or 'val', got {split!r}")
+        ensure_dataset(data_root, 'segmentation',
+                       logger=lambda m: print_log(m, logger='current'))
+        super().__init__(
+            data_root=data_root, img_suffix='.png', seg_map_suffix='.png',
+            reduce_zero_label=False,
+            data_prefix=dict(img_path=f'img_dir/{split}',
+                             seg_map_path=f'ann_dir/{split}'), **kwargs)
+
+    def load_data_list(self):
+        data_list = super().load_data_list()
+        missing = [d['seg_map_path'] for d in data_list
+                   if not osp.isfile(d['seg_map_path'])]
+        if missing:
+            raise FileNotFoundError(
+                f'{len(missing)} label map(s) missing, e.g. {missing[0]}')
+        return data_list

@@ -1,0 +1,5 @@
+"""Runner extensions of spikeformer_mm (hooks, optimizer wrappers)."""
+from .hooks import NaNGuardHook
+from .optim_wrapper import AutocastOptimWrapper
+
+__all__ = ['AutocastOptimWrapper', 'NaNGuardHook']

@@ -1,0 +1,34 @@
+"""Mixed precision on any device."""
+from contextlib import contextmanager
+
+import torch
+from mmengine.optim import OptimWrapper
+
+from ..registry import OPTIM_WRAPPERS
+
+
+@OPTIM_WRAPPERS.register_module()
+class AutocastOptimWrapper(OptimWrapper):
+    """``OptimWrapper`` whose forward runs under ``torch.autocast``.
+
+    mmengine's ``AmpOptimWrapper`` accepts only CUDA-like devices; this one
+    also runs bf16 autocast on the CPU (bf16 needs no loss scaling). Spikes
+    are 0/1 and exact in bf16.
+
+    Args:
+        dtype (str): ``'bfloat16'`` (default) or ``'float16'``.
+        device_type (str, optional): defaults to ``'cuda'`` when available,
+            else ``'cpu'``.
+    """
+
+    def __init__(self, *args, dtype='bfloat16', device_type=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.autocast_dtype = getattr(torch, dtype)
+        self.device_type = device_type or ('cuda' if torch.cuda.is_available()
+                                           else 'cpu')
+
+    @contextmanager
+    def optim_context(self, model):
+        with super().optim_context(model):
+            with torch.autocast(self.device_type, dtype=self.autocast_dtype):
+                yield

@@ -1,0 +1,3 @@
+from .distill import DistillImageClassifier, TimmTeacher
+
+__all__ = ['DistillImageClassifier', 'TimmTeacher']

@@ -1,0 +1,59 @@
+import pytest
+import torch
+
+from spikeformer_mm.models.layers import BNAndPad, RepConv
+from spikeformer_mm.models.neurons import (NEURON_DEFAULTS, build_neuron,
+                                           merge_neuron_cfg)
+
+
+def lif_by_hand(x, tau=2.0, vth=1.0):
+    v, out = torch.zeros_like(x[0]), []
+    for xt in x:
+        v = v + (xt - v) / tau
+        s = (v >= vth).to(x.dtype)
+        v = v * (1 - s)
+        out.append(s)
+    return torch.stack(out)
+
+
+def test_lif_dynamics_match_the_paper():
+    torch.manual_seed(0)
+    x = torch.randn(6, 3, 5) * 2
+    n = build_neuron()
+    assert torch.equal(n(x), lif_by_hand(x))
+    # known case: constant input 1.5 -> v=0.75, then 1.125 (spike, reset)...
+    s = build_neuron()(torch.full((4, 1), 1.5)).flatten().tolist()
+    assert s == [0., 1., 0., 1.]
+    half = build_neuron(v_threshold=0.5)
+    assert torch.equal(half(x), lif_by_hand(x, vth=0.5))
+
+
+def test_surrogate_gradient_is_sigmoid_alpha_4():
+    x = torch.tensor([[0.4]], requires_grad=True)  # v = 0.2, below threshold
+    build_neuron()(x.unsqueeze(0)).sum().backward()
+    sg = torch.sigmoid(torch.tensor(4 * (0.2 - 1.0)))
+    expected = 4 * sg * (1 - sg) * 0.5  # d s / d v * d v / d x (1 / tau)
+    assert x.grad.item() == pytest.approx(expected.item(), rel=1e-6)
+
+
+def test_neuron_cfg_errors_and_defaults():
+    assert NEURON_DEFAULTS['tau'] == 2.0 and NEURON_DEFAULTS['v_reset'] == 0.0
+    with pytest.raises(ValueError, match='unknown keys'):
+        merge_neuron_cfg(dict(tau=2.0, threshold=1.0))
+    with pytest.raises(ValueError, match='surrogate'):
+        build_neuron(dict(surrogate=dict(type='NoSuch')))
+    assert build_neuron(dict(tau=3)).tau == 3.0
+
+
+def test_bn_and_pad_border_value():
+    m = BNAndPad(4).eval()
+    m.bn.running_mean.uniform_()
+    m.bn.running_var.uniform_(0.5, 2)
+    m.bn.weight.data.uniform_()
+    m.bn.bias.data.uniform_()
+    y = m(torch.zeros(1, 4, 3, 3))
+    assert y.shape == (1, 4, 5, 5)
+    # BN of a zero input equals the pad value, so an all-zero input gives a
+    # constant map: what makes RepConv fusable into one 3x3 conv
+    assert torch.allclose(y, y[:, :, :1, :1].expand_as(y))
+    assert RepConv(4, 6)(torch.rand(2, 4, 7, 7)).shape == (2, 6, 7, 7)

@@ -1,0 +1,49 @@
+"""Test (evaluate) a trained model of spikeformer_mm.
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE.pkl]
+        [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from spikeformer_mm.apis import build_runner, load_config, write_json  # noqa: E402,E501
+from mmengine.config import DictAction  # noqa: E402
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description='Test (and eval) a model')
+    p.add_argument('config', help='test config file path')
+    p.add_argument('checkpoint', help='checkpoint file')
+    p.add_argument('--work-dir', help='the dir to save logs and metrics')
+    p.add_argument('--out', help='dump predictions to a pickle file')
+    p.add_argument('--metrics-out', help='write the metrics to this JSON file')
+    p.add_argument('--amp', action='store_true', help='mixed precision')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+                   help='override settings in the config, key=value')
+    p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                   default='none', help='job launcher')
+    p.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = p.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not osp.isfile(args.checkpoint):
+        sys.exit(f'error: checkpoint not found: {args.checkpoint}')
+    cfg = load_config(args.config, args.cfg_options)
+    runner = build_runner(cfg, work_dir=args.work_dir, load_from=args.checkpoint,
+                          amp=args.amp, launcher=args.launcher,
+                          dump=args.out)
+    metrics = runner.test()
+    if args.metrics_out:
+        write_json(args.metrics_out, metrics)
+    return metrics
+
+
+if __name__ == '__main__':
+    main()
