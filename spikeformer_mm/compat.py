@@ -13,7 +13,10 @@ All fixes live here and are applied once by :func:`install` (called when
    installed packages, breaking ``mmdet::`` / ``mmseg::`` /
    ``mmpretrain::`` base configs. When ``pkg_resources`` is missing, those
    helpers are replaced with ``importlib.metadata`` equivalents.
-3. Distributed runs on a machine without CUDA: see
+3. mmengine's http(s) checkpoint loader unpickles anything (torch.hub's
+   loader passes weights_only=False); it is replaced by the zoo's verified
+   downloader, and ``zoo://NAME`` loads a model of the zoo by name.
+4. Distributed runs on a machine without CUDA: see
    :func:`setup_cpu_distributed`.
 """
 import importlib.metadata as im
@@ -99,8 +102,15 @@ def install():
     if _INSTALLED:
         return
     from mmengine.runner.checkpoint import CheckpointLoader
+
+    from .zoo import load_from_http_verified, load_from_zoo
     CheckpointLoader.register_scheme(
         prefixes='', loader=_load_from_local, force=True)
+    CheckpointLoader.register_scheme(
+        prefixes=('http://', 'https://'), loader=load_from_http_verified,
+        force=True)
+    CheckpointLoader.register_scheme(prefixes='zoo://', loader=load_from_zoo,
+                                     force=True)
     _patch_package_utils()
     _INSTALLED = True
 

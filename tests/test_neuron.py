@@ -57,3 +57,43 @@ def test_bn_and_pad_border_value():
     # constant map: what makes RepConv fusable into one 3x3 conv
     assert torch.allclose(y, y[:, :, :1, :1].expand_as(y))
     assert RepConv(4, 6)(torch.rand(2, 4, 7, 7)).shape == (2, 6, 7, 7)
+
+
+@pytest.mark.parametrize('T', [1, 2, 4])
+@pytest.mark.parametrize('detach_reset,decay_input', [(True, True),
+                                                      (False, True),
+                                                      (True, False)])
+def test_fused_cpu_path_matches_spikingjelly(T, detach_reset, decay_input):
+    torch.manual_seed(T)
+    cfg = dict(detach_reset=detach_reset, decay_input=decay_input)
+    fused = build_neuron(dict(cfg, fused=True))
+    ref = build_neuron(dict(cfg, fused=False))
+    x1 = (torch.randn(T, 5, 7) * 2).requires_grad_()
+    x2 = x1.detach().clone().requires_grad_()
+    s1, s2 = fused(x1), ref(x2)
+    assert torch.equal(s1, s2)
+    assert torch.allclose(fused.v, ref.v)
+    w = torch.randn_like(s1)
+    (s1 * w).sum().backward()
+    (s2 * w).sum().backward()
+    assert torch.allclose(x1.grad, x2.grad, atol=1e-6)
+
+
+def test_fused_path_is_used_and_falls_back():
+    n = build_neuron()
+    x = torch.randn(2, 3)
+    calls = []
+    orig = type(n).__mro__[1].multi_step_forward
+
+    def spy(self, *a, **k):
+        calls.append(1)
+        return orig(self, *a, **k)
+    import spikeformer_mm.models.neurons as mod
+    mod.neuron.LIFNode.multi_step_forward = spy
+    try:
+        n(x)  # fresh state: fused, spikingjelly not called
+        assert calls == []
+        n(x)  # state carried over (a tensor): spikingjelly's path
+        assert calls == [1]
+    finally:
+        mod.neuron.LIFNode.multi_step_forward = orig

@@ -35,8 +35,8 @@ data_root = 'data/digits_cls'
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     # no flips: a mirrored digit is another digit (or none)
-    dict(type='RandomResizedCrop', scale=32, crop_ratio_range=(0.6, 1.0),
-         aspect_ratio_range=(0.8, 1.25)),
+    dict(type='RandomResizedCrop', scale=32, crop_ratio_range=(0.7, 1.0),
+         aspect_ratio_range=(0.85, 1.15)),
     dict(type='PackInputs'),
 ]
 test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
@@ -61,18 +61,20 @@ val_evaluator = dict(type='Accuracy', topk=(1, ))
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator
 
-max_epochs = 20
+# A short, hot schedule (one-cycle-like): AdamW at 1e-2 after 20 warm-up
+# iterations, cosine to zero over 8 epochs (360 iterations).
+max_epochs = 8
 optim_wrapper = dict(
-    optimizer=dict(type='AdamW', lr=2e-3, weight_decay=0.01),
+    optimizer=dict(type='AdamW', lr=1e-2, weight_decay=0.01),
     paramwise_cfg=dict(norm_decay_mult=0., bias_decay_mult=0.),
 )
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=1,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - 1, eta_min=1e-5,
-         by_epoch=True, begin=1, end=max_epochs),
+    dict(type='LinearLR', start_factor=0.04, by_epoch=False, begin=0,
+         end=20),
+    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=0.,
+         by_epoch=True, begin=0, end=max_epochs, convert_to_iter_based=True),
 ]
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=5)
+train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=4)
 val_cfg = dict()
 test_cfg = dict()
 auto_scale_lr = dict(base_batch_size=32)

@@ -14,7 +14,7 @@ _base_ = [
 ]
 embed_dims = [16, 32, 64, 128]
 strides = [4, 8, 16, 16]
-pretrained = 'work_dirs/demo/classification/epoch_20.pth'
+pretrained = 'work_dirs/demo/classification/epoch_8.pth'
 model = dict(
     data_preprocessor=dict(mean=[77.9] * 3, std=[82.6] * 3, bgr_to_rgb=False,
                            pad_size_divisor=32),

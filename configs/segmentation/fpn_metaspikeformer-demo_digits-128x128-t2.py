@@ -16,7 +16,7 @@ _base_ = ['mmseg::_base_/models/fpn_r50.py',
 norm_cfg = dict(type='BN', requires_grad=True)
 embed_dims = [16, 32, 64, 128]
 crop_size = (128, 128)
-pretrained = 'work_dirs/demo/classification/epoch_20.pth'
+pretrained = 'work_dirs/demo/classification/epoch_8.pth'
 model = dict(
     data_preprocessor=dict(mean=[77.9] * 3, std=[82.6] * 3, bgr_to_rgb=False,
                            size=crop_size),

@@ -9,11 +9,13 @@ semantics (Yao et al., ICLR 2024, Sec. 3 and the official code)::
     s[t] = heaviside(v[t] - v_threshold)           # surrogate: Sigmoid(alpha=4)
     v[t] = v_reset where s[t] == 1                 # hard reset, detached
 
-The neuron is spikingjelly's ``LIFNode`` in multi-step mode; it holds no
-parameters, so it never appears in a state_dict.
+The neuron is spikingjelly's ``LIFNode`` in multi-step mode (subclassed by
+:class:`MultiStepLIF` for a fused CPU path with identical spikes); it holds
+no parameters, so it never appears in a state_dict.
 """
 import copy
 
+import torch
 import torch.nn as nn
 from spikingjelly.activation_based import neuron, surrogate
 
@@ -26,6 +28,8 @@ NEURON_DEFAULTS = dict(
     decay_input=True,
     detach_reset=True,
     surrogate=dict(type='Sigmoid', alpha=4.0),
+    # implementation, not model: the fused CPU path of MultiStepLIF
+    fused=True,
 )
 
 # The neuron after the attention product fires at half the usual threshold.
@@ -67,17 +71,100 @@ def build_neuron(neuron_cfg=None, **overrides):
             attention neuron).
     """
     cfg = merge_neuron_cfg(neuron_cfg, **overrides)
-    return neuron.LIFNode(
+    return MultiStepLIF(
         tau=float(cfg['tau']),
         decay_input=cfg['decay_input'],
         v_threshold=float(cfg['v_threshold']),
         v_reset=None if cfg['v_reset'] is None else float(cfg['v_reset']),
         surrogate_function=build_surrogate(cfg['surrogate']),
         detach_reset=cfg['detach_reset'],
-        step_mode='m')
+        step_mode='m',
+        fused=cfg['fused'])
 
 
 def is_neuron(module):
     """True for the neurons this project builds (any spikingjelly node)."""
     from spikingjelly.activation_based.base import MemoryModule
     return isinstance(module, MemoryModule)
+
+
+# --------------------------------------------------------------- fast path
+class _FusedLIF(torch.autograd.Function):
+    """Multi-step LIF with hard reset and a sigmoid surrogate as one autograd
+    node: the forward keeps only the pre-spike potentials H[t], the backward
+    runs the recurrence by hand. spikingjelly's CPU path builds a graph of
+    several ops per time step; this builds none (same spikes, same
+    gradients: tested against it)."""
+
+    @staticmethod
+    def forward(ctx, x_seq, tau, v_th, v_reset, alpha, decay_input,
+                detach_reset):
+        h_seq = torch.empty_like(x_seq)
+        spikes = torch.empty_like(x_seq)
+        v = torch.full_like(x_seq[0], v_reset)
+        for t in range(x_seq.shape[0]):
+            if decay_input:
+                h = v + (x_seq[t] - (v - v_reset)) / tau
+            else:
+                h = v - (v - v_reset) / tau + x_seq[t]
+            s = h >= v_th
+            h_seq[t] = h
+            spikes[t] = s
+            v = torch.where(s, v_reset, h)
+        ctx.save_for_backward(h_seq)
+        ctx.cfg = (tau, v_th, v_reset, alpha, decay_input, detach_reset)
+        return spikes, v
+
+    @staticmethod
+    def backward(ctx, grad_spikes, grad_v_last):
+        (h_seq, ) = ctx.saved_tensors
+        tau, v_th, v_reset, alpha, decay_input, detach_reset = ctx.cfg
+        grad_x = torch.empty_like(h_seq)
+        grad_v = grad_v_last if grad_v_last is not None else \
+            torch.zeros_like(h_seq[0])
+        k_in = 1.0 / tau if decay_input else 1.0
+        for t in range(h_seq.shape[0] - 1, -1, -1):
+            h = h_seq[t]
+            sig = torch.sigmoid(alpha * (h - v_th))
+            sg = alpha * sig * (1.0 - sig)
+            s = (h >= v_th).to(h.dtype)
+            dv_dh = 1.0 - s
+            if not detach_reset:
+                dv_dh = dv_dh + (v_reset - h) * sg
+            grad_h = grad_spikes[t] * sg + grad_v * dv_dh
+            grad_x[t] = grad_h * k_in
+            grad_v = grad_h * (1.0 - 1.0 / tau)
+        return grad_x, None, None, None, None, None, None
+
+
+class MultiStepLIF(neuron.LIFNode):
+    """spikingjelly's ``LIFNode`` (multi-step) with a fused CPU path.
+
+    On CUDA, spikingjelly's own CUDA/Triton kernels run. On the CPU, from a
+    reset state, with hard reset and the sigmoid surrogate (the paper's
+    neuron), :class:`_FusedLIF` runs instead; any other case falls back to
+    spikingjelly. ``fused=False`` always uses spikingjelly.
+    """
+
+    def __init__(self, *args, fused=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fused = fused
+
+    def _can_fuse(self, x_seq):
+        return (self.fused and not x_seq.is_cuda and self.v_reset is not None
+                and isinstance(self.v, float)
+                and type(self.surrogate_function) is surrogate.Sigmoid
+                and self.surrogate_function.spiking)
+
+    def multi_step_forward(self, x_seq, *args, **kwargs):
+        if args or kwargs or not self._can_fuse(x_seq):
+            return super().multi_step_forward(x_seq, *args, **kwargs)
+        spikes, v = _FusedLIF.apply(
+            x_seq, float(self.tau), float(self.v_threshold),
+            float(self.v_reset), float(self.surrogate_function.alpha),
+            bool(self.decay_input), bool(self.detach_reset))
+        self.v = v
+        return spikes
+
+    def extra_repr(self):
+        return super().extra_repr() + f', fused={self.fused}'

@@ -2,6 +2,7 @@
 import torch
 import torch.nn as nn
 from mmpretrain.models.heads import ClsHead
+from spikingjelly.activation_based import functional
 
 from ...registry import MODELS
 from ..neurons import build_neuron
@@ -38,6 +39,9 @@ class SpikingClsHead(ClsHead):
                  init_cfg=dict(type='TruncNormal', layer='Linear', std=.02,
                                bias=0.),
                  **kwargs):
+        if isinstance(loss, dict) and '_scope_' not in loss:
+            # mmpretrain's losses, whatever the caller's default scope
+            loss = dict(loss, _scope_='mmpretrain')
         super().__init__(loss=loss, init_cfg=init_cfg, **kwargs)
         if num_classes <= 0:
             raise ValueError(f'num_classes={num_classes} must be positive')
@@ -59,6 +63,7 @@ class SpikingClsHead(ClsHead):
         if x.shape[2] != self.in_channels:
             raise ValueError(f'SpikingClsHead: in_channels={self.in_channels}'
                              f' but the features have {x.shape[2]}')
+        functional.reset_net(self)  # fresh neuron state for every batch
         return self.lif(x.flatten(3).mean(3))
 
     def forward_heads(self, feats):

@@ -1,0 +1,251 @@
+"""Energy, firing rates, parameters and FLOPs of a spiking model.
+
+The 45 nm energy model the field uses (Horowitz, ISSCC 2014; the paper's
+Sec. 5 and appendix): a multiply-accumulate (MAC) costs 4.6 pJ, an
+accumulate (AC) 0.9 pJ. A synaptic layer (conv, linear, or an attention
+product) whose input is a binary spike tensor does one AC per synaptic
+operation (SOP); a layer with real-valued input (the encoding conv that
+sees pixels, the dense necks and heads of detectors and segmentors) does
+MACs. Per image::
+
+    E = 4.6 pJ * MACs + 0.9 pJ * SOPs,   SOPs ~= T * firing_rate * FLOPs
+
+Counting uses spikingjelly's op counters, which see every aten op of the
+forward pass with the module that runs it: ``SynOpCounter`` counts SOPs
+exactly (each input spike times the weights it reaches, so border pixels of
+a padded conv count what they really touch; for 1x1 convs, linears and
+unpadded convs this equals T x rate x FLOPs), ``MACCounter`` counts MACs of
+non-spike inputs (its BatchNorm rule is dropped: the paper counts conv and
+linear layers only; BNs fold into convs at deployment) and ``FlopCounter``
+gives the dense FLOPs. Firing rates are measured with forward pre-hooks on
+the synaptic layers (our own: spikingjelly's ``monitor`` would pull in
+tensorboard for a fraction of the tensor).
+
+The attention products of SDSA are counted as the aten ``bmm``/``mul`` ops
+they are: in the V2 form ``K^T V`` has both operands binary (one AC per
+pair of co-active entries) and ``Q (K^T V)`` has binary ``Q`` (one AC per
+spike of Q times the head dim); they appear as one ``matmul`` row per
+attention module. By default the model is first re-parameterised for
+deployment (``switch_to_deploy``: RepConv and BNs folded into single convs,
+the form the paper's design targets); ``deploy=False`` counts the training
+graph, where RepConv's inner convs see real values and count as MACs.
+"""
+import math
+from collections import defaultdict
+
+import torch
+import torch.nn as nn
+
+E_MAC_PJ = 4.6
+E_AC_PJ = 0.9
+SYNAPTIC = (nn.Conv1d, nn.Conv2d, nn.Linear)
+
+
+def _is_binary(x):
+    return bool(x.eq(0).logical_or_(x.eq(1)).all())
+
+
+class FiringRateRecorder:
+    """Forward pre-hooks recording the input firing rate of synaptic layers
+    (and of the spike tensors that enter each attention product)."""
+
+    def __init__(self, model, T):
+        from ..models.layers import SpikingSelfAttention
+        self.T = T
+        self.sums = defaultdict(lambda: torch.zeros(T, dtype=torch.float64))
+        self.counts = defaultdict(int)
+        self.binary = defaultdict(lambda: True)
+        self.kind = {}
+        self.handles = []
+        for name, m in model.named_modules():
+            if isinstance(m, SYNAPTIC):
+                self.kind[name] = 'linear' if isinstance(m, nn.Linear) \
+                    else 'conv'
+                self.handles.append(m.register_forward_pre_hook(
+                    self._pre_hook(name)))
+            elif isinstance(m, SpikingSelfAttention):
+                self.kind[name] = 'matmul'
+                for lif in ('q_lif', 'k_lif', 'v_lif'):
+                    self.handles.append(getattr(m, lif).register_forward_hook(
+                        self._post_hook(name)))
+
+    def _add(self, name, x):
+        if not torch.is_tensor(x) or x.numel() == 0:
+            return
+        x = x.detach()
+        self.binary[name] &= _is_binary(x)
+        T = self.T
+        if x.shape[0] % T == 0:
+            rates = (x != 0).reshape(T, -1).double().mean(1)
+        else:  # not time-folded (e.g. a dense head): one rate for all
+            rates = torch.full((T, ), (x != 0).double().mean().item())
+        self.sums[name] += rates
+        self.counts[name] += 1
+
+    def _pre_hook(self, name):
+        return lambda m, args: self._add(name, args[0])
+
+    def _post_hook(self, name):
+        return lambda m, args, out: self._add(name, out)
+
+    def rates(self, name):
+        if not self.counts[name]:
+            return None
+        return (self.sums[name] / self.counts[name]).tolist()
+
+    def remove(self):
+        for h in self.handles:
+            h.remove()
+
+
+def _counters():
+    from spikingjelly.activation_based.op_counter import (FlopCounter,
+                                                          MACCounter,
+                                                          SynOpCounter)
+    aten = torch.ops.aten
+    sop, mac, flop = SynOpCounter(), MACCounter(), FlopCounter()
+    for c in (mac, flop):  # conv, linear and matmul only (DESIGN.md)
+        for op in list(c.rules):
+            if op not in (aten.mm.default, aten.addmm.default,
+                          aten.bmm.default, aten.baddbmm.default,
+                          aten.convolution.default):
+                c.rules.pop(op)
+    return sop, mac, flop
+
+
+def _owner(scope, names):
+    """The deepest counted layer that contains ``scope``."""
+    while scope and scope not in names:
+        scope = scope.rpartition('.')[0]
+    return scope or None
+
+
+class EnergyMeter:
+    """Accumulate energy statistics of ``model`` over calls of ``run``.
+
+    Args:
+        model (nn.Module): the model (any mm model with a spiking backbone).
+        T (int): time steps of the backbone.
+    """
+
+    def __init__(self, model, T):
+        self.model, self.T = model, T
+        self.recorder = FiringRateRecorder(model, T)
+        self.sop, self.mac, self.flop = _counters()
+        self.num_images = 0
+        # spikingjelly's module tracker names modules by their path from the
+        # root, with the root's class name in front
+        self.prefix = type(model).__name__
+
+    @torch.no_grad()
+    def run(self, fn, num_images):
+        """Call ``fn()`` (one forward of the model) under the counters."""
+        from spikingjelly.activation_based.op_counter import \
+            DispatchCounterMode
+        with DispatchCounterMode([self.sop, self.mac, self.flop]):
+            fn()
+        self.num_images += num_images
+
+    def _per_layer(self, counter):
+        names = set(self.recorder.kind)
+        out = defaultdict(int)
+        for scope, ops in counter.get_counts().items():
+            s = scope[len(self.prefix) + 1:] if scope.startswith(
+                self.prefix + '.') else scope
+            owner = _owner(s, names)
+            if owner is not None and owner == s:
+                out[owner] += sum(ops.values())
+        return out
+
+    def report(self):
+        """The statistics per image, as the JSON of tools/analysis_tools/energy.py."""
+        n = max(self.num_images, 1)
+        sops, macs = self._per_layer(self.sop), self._per_layer(self.mac)
+        flops = self._per_layer(self.flop)
+        layers = []
+        for name, kind in self.recorder.kind.items():
+            rates = self.recorder.rates(name)
+            if rates is None:
+                continue  # not run (e.g. a branch the model skips)
+            s, m = sops.get(name, 0) / n, macs.get(name, 0) / n
+            if self.recorder.binary[name]:
+                m = 0.  # spike input: accumulates only (SOPs)
+            else:
+                s = 0.
+            layers.append(dict(
+                name=name, type=kind,
+                firing_rate=sum(rates) / len(rates),
+                firing_rate_per_t=rates,
+                spike_input=self.recorder.binary[name],
+                flops=flops.get(name, 0) / n,
+                macs=m, sops=s,
+                energy_mJ=(m * E_MAC_PJ + s * E_AC_PJ) * 1e-9))
+        total = sum(layer['energy_mJ'] for layer in layers)
+        return dict(
+            energy_mJ=total,
+            energy_model=dict(E_MAC_pJ=E_MAC_PJ, E_AC_pJ=E_AC_PJ),
+            T=self.T,
+            num_images=self.num_images,
+            params=sum(p.numel() for p in self.model.parameters()),
+            flops=sum(layer['flops'] for layer in layers),
+            macs=sum(layer['macs'] for layer in layers),
+            sops=sum(layer['sops'] for layer in layers),
+            mean_firing_rate=_weighted_rate(layers),
+            layers=layers)
+
+    def remove(self):
+        self.recorder.remove()
+
+
+def _weighted_rate(layers):
+    spk = [layer for layer in layers if layer['spike_input']]
+    w = sum(layer['flops'] for layer in spk)
+    if not w:
+        return 0.
+    return sum(layer['firing_rate'] * layer['flops'] for layer in spk) / w
+
+
+def format_table(report, max_rows=None):
+    """The report as a fixed-width text table."""
+    rows = report['layers']
+    if max_rows is not None and len(rows) > max_rows:
+        rows = sorted(rows, key=lambda r: -r['energy_mJ'])[:max_rows]
+    w = max([len(r['name']) for r in rows] + [5])
+    lines = [f'{"layer":<{w}}  {"type":<6} {"rate":>6} {"MACs":>12} '
+             f'{"SOPs":>12} {"energy mJ":>11}']
+    for r in rows:
+        lines.append(f'{r["name"]:<{w}}  {r["type"]:<6} '
+                     f'{r["firing_rate"]:>6.3f} {r["macs"]:>12.4g} '
+                     f'{r["sops"]:>12.4g} {r["energy_mJ"]:>11.4g}')
+    lines.append(f'{"total":<{w}}  {"":<6} {report["mean_firing_rate"]:>6.3f}'
+                 f' {report["macs"]:>12.4g} {report["sops"]:>12.4g} '
+                 f'{report["energy_mJ"]:>11.4g}')
+    lines.append(f'params {report["params"] / 1e6:.3f} M, FLOPs '
+                 f'{report["flops"] / 1e9:.3f} G, T={report["T"]}, '
+                 f'{report["num_images"]} images')
+    return '\n'.join(lines)
+
+
+def plot_firing_rates(report, path):
+    """A PNG bar chart of the mean firing rate per layer."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    rows = [r for r in report['layers'] if r['spike_input']]
+    fig, ax = plt.subplots(figsize=(max(8, 0.12 * len(rows)), 4))
+    ax.bar(range(len(rows)), [r['firing_rate'] for r in rows],
+           color=['tab:orange' if r['type'] == 'matmul' else 'tab:blue'
+                  for r in rows])
+    ax.set_ylim(0, 1)
+    ax.set_ylabel('input firing rate')
+    ax.set_xlabel('synaptic layer (blue: conv/linear, orange: attention)')
+    ax.set_title(f'Firing rates, T={report["T"]}, energy '
+                 f'{report["energy_mJ"]:.4g} mJ/image')
+    step = max(1, math.ceil(len(rows) / 40))
+    ax.set_xticks(range(0, len(rows), step))
+    ax.set_xticklabels([rows[i]['name'] for i in range(0, len(rows), step)],
+                       rotation=90, fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

@@ -1,0 +1,106 @@
+"""Build a config's model and images, and measure them (energy tool)."""
+import os.path as osp
+import tempfile
+
+import numpy as np
+import torch
+
+from .energy import EnergyMeter, format_table
+
+
+def build_model(cfg, checkpoint=None, deploy=True):
+    """The config's model in eval mode, with ``checkpoint`` loaded."""
+    from mmengine.registry import MODELS, init_default_scope
+    from mmengine.runner import load_checkpoint
+    init_default_scope(cfg.get('default_scope', 'mmengine'))
+    model = MODELS.build(cfg.model)
+    if checkpoint is not None:
+        load_checkpoint(model, checkpoint, map_location='cpu', strict=False,
+                        logger='silent')
+    model.eval()
+    if deploy:
+        from ..models.deploy import switch_to_deploy
+        switch_to_deploy(model)
+    return model
+
+
+def backbone_T(model):
+    from ..models.backbones import MetaSpikeFormer
+    for m in model.modules():
+        if isinstance(m, MetaSpikeFormer):
+            return m.T
+    raise ValueError('the model has no MetaSpikeFormer backbone')
+
+
+def _test_pipeline(cfg):
+    dl = cfg.get('test_dataloader') or cfg.get('val_dataloader')
+    if dl is None:
+        raise ValueError('the config has no test_dataloader')
+    ds = dl['dataset']
+    while 'pipeline' not in ds and 'dataset' in ds:  # dataset wrappers
+        ds = ds['dataset']
+    return [t for t in ds['pipeline']
+            if 'Annotation' not in t['type'] and 'Check' not in t['type']]
+
+
+def random_batches(cfg, num_images, img_size, seed=0):
+    """Random RGB images through the config's test pipeline (annotations
+    dropped), one per batch."""
+    from mmcv.transforms import Compose
+    from mmengine.dataset import pseudo_collate
+    from PIL import Image
+    pipeline = Compose(_test_pipeline(cfg))
+    rng = np.random.default_rng(seed)
+    with tempfile.TemporaryDirectory() as d:
+        for i in range(num_images):
+            path = osp.join(d, f'{i}.png')
+            Image.fromarray(rng.integers(0, 256, (*img_size, 3),
+                                         dtype=np.uint8)).save(path)
+            yield pseudo_collate([pipeline(dict(img_path=path, img_id=i))])
+
+
+def dataset_batches(cfg, num_images):
+    from mmengine.runner import Runner
+    dl_cfg = dict(cfg.get('test_dataloader') or cfg.val_dataloader)
+    dl_cfg.update(num_workers=0, persistent_workers=False)
+    dl_cfg.pop('batch_size', None)
+    loader = Runner.build_dataloader(dict(dl_cfg, batch_size=1))
+    for i, batch in enumerate(loader):
+        if i >= num_images:
+            break
+        yield batch
+
+
+def measure_energy(config, checkpoint=None, num_images=8, random_images=False,
+                   img_size=(224, 224), deploy=True, cfg_options=None,
+                   rows=30):
+    """Run ``num_images`` images through the model of ``config`` under the
+    energy meter; return ``(report dict, printable table)``."""
+    from mmengine.config import Config
+    from mmengine.utils import ProgressBar
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'config file not found: {config}')
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    model = build_model(cfg, checkpoint, deploy=deploy)
+    meter = EnergyMeter(model, backbone_T(model))
+    batches = random_batches(cfg, num_images, img_size) if random_images \
+        else dataset_batches(cfg, num_images)
+    bar = ProgressBar(num_images)
+    seen = 0
+    for batch in batches:
+        data = model.data_preprocessor(batch, False)
+        n = len(data['inputs'])
+        meter.run(lambda: model(**data, mode='predict'), n)
+        seen += n
+        for _ in range(n):
+            bar.update()
+    print()
+    meter.remove()
+    if seen == 0:
+        raise ValueError('no images: the test set is empty')
+    report = meter.report()
+    report.update(config=config, checkpoint=checkpoint, deploy=deploy,
+                  images='random' if random_images else 'test set')
+    return report, format_table(report, rows)

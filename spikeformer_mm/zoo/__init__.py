@@ -1,0 +1,142 @@
+"""The model zoo: OpenMMLab model-index metadata, verified downloads, and
+loading by name (``zoo://NAME`` in any checkpoint field of a config).
+
+    python -m spikeformer_mm.zoo list [--index FILE]
+    python -m spikeformer_mm.zoo download NAME [--dest DIR] [--index FILE]
+
+``--index`` (or ``$SPIKEFORMER_ZOO_INDEX``, ``:``-separated) adds your own
+model-index.yml files (an organisation's private zoo); their ``Weights``
+URLs are served through ``$SPIKEFORMER_ZOO_MIRROR`` when it is set.
+"""
+import os
+import os.path as osp
+
+from .download import DownloadError, cache_dir, download, hash_prefix
+
+PACKAGE_INDEX = osp.join(osp.dirname(__file__), 'model-index.yml')
+INDEX_ENV = 'SPIKEFORMER_ZOO_INDEX'
+
+
+class ZooModel(dict):
+    """One model of the zoo (the metafile's fields, plus ``index``)."""
+
+    @property
+    def name(self):
+        return self['Name']
+
+
+def _load_yaml(path):
+    import yaml
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'model index not found: {path}')
+    with open(path) as f:
+        data = yaml.safe_load(f) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f'{path}: not a model-index/metafile mapping')
+    return data
+
+
+def _models_of(path, seen=None):
+    seen = set() if seen is None else seen
+    path = osp.abspath(path)
+    if path in seen:
+        return []
+    seen.add(path)
+    data = _load_yaml(path)
+    models = []
+    for sub in data.get('Import', []) or []:
+        models += _models_of(osp.join(osp.dirname(path), sub), seen)
+    for m in data.get('Models', []) or []:
+        if 'Name' not in m:
+            raise ValueError(f'{path}: a model without Name')
+        models.append(ZooModel(m, index=path))
+    return models
+
+
+def index_files(extra=None):
+    files = [PACKAGE_INDEX]
+    env = os.environ.get(INDEX_ENV)
+    if env:
+        files += [p for p in env.split(os.pathsep) if p]
+    if extra:
+        files += list(extra) if isinstance(extra, (list, tuple)) else [extra]
+    return files
+
+
+def list_models(index=None):
+    """All models of the package's zoo and of the extra indexes; a later
+    index overrides an earlier one's model of the same name."""
+    out = {}
+    for f in index_files(index):
+        for m in _models_of(f):
+            out[m.name] = m
+    return out
+
+
+def get_model_info(name, index=None):
+    models = list_models(index)
+    if name not in models:
+        close = [n for n in models if name.lower() in n.lower()]
+        raise KeyError(f'no model {name!r} in the zoo'
+                       + (f'; did you mean {close[:5]}?' if close else
+                          '; see `python -m spikeformer_mm.zoo list`'))
+    return models[name]
+
+
+def _expected_sha256(model):
+    meta = model.get('Metadata') or {}
+    return model.get('SHA256') or meta.get('SHA256')
+
+
+def download_model(name, dest_dir=None, index=None, progress=True):
+    """Download (or find in the cache) the verified weights of ``name``."""
+    model = get_model_info(name, index)
+    url = model.get('Weights')
+    if not url:
+        src = model.get('Converted From') or {}
+        hint = ''
+        if src.get('Command'):
+            hint = (f' Get the original weights from {src.get("Weights")} '
+                    f'and convert them: {src["Command"]}')
+        elif model.get('Note'):
+            hint = ' ' + model['Note']
+        raise DownloadError(f'{name} has no downloadable weights.{hint}')
+    sha = _expected_sha256(model)
+    if sha is None and hash_prefix(url) is None:
+        raise DownloadError(f'{name}: its index gives no SHA256 and its file '
+                            f'name carries no hash: refusing an unverifiable '
+                            f'download')
+    return download(url, dest_dir=dest_dir, sha256=sha, progress=progress)
+
+
+def load_from_zoo(filename, map_location=None):
+    """mmengine CheckpointLoader scheme ``zoo://NAME``."""
+    from ..checkpoint import load_checkpoint_file
+    name = filename[len('zoo://'):]
+    return load_checkpoint_file(download_model(name, progress=False),
+                                map_location=map_location or 'cpu')
+
+
+def load_from_http_verified(filename, map_location=None):
+    """mmengine CheckpointLoader scheme for http(s) URLs: downloaded through
+    :func:`download` (hash in the name checked when present) and opened with
+    ``weights_only=True``. mmengine's own http loader unpickles anything."""
+    from ..checkpoint import load_checkpoint_file
+    return load_checkpoint_file(download(filename, progress=False),
+                                map_location=map_location or 'cpu')
+
+
+def register_mmpretrain_models():
+    """Make the zoo's classification models known to mmpretrain's ModelHub
+    (``mmpretrain.get_model(NAME, pretrained=True)``)."""
+    from mmpretrain.apis import ModelHub
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    path = osp.join(osp.dirname(__file__), 'metafiles', 'classification.yml')
+    for name in [m.name for m in _models_of(path)]:
+        if ModelHub.has(name.lower()):
+            return
+    ModelHub.register_model_index(path, config_prefix=root)
+
+
+__all__ = ['list_models', 'get_model_info', 'download_model', 'download',
+           'cache_dir', 'DownloadError', 'register_mmpretrain_models']

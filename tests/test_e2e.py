@@ -1,0 +1,169 @@
+"""End-to-end runs in a small, bounded form (marker ``e2e``): the main job,
+the mm tools, distributed training on CPU, resume after kill -9, and the
+toolboxes' inference APIs and demo scripts on the trained models."""
+import json
+import os
+import os.path as osp
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import ROOT, run_py
+
+pytestmark = pytest.mark.e2e
+CLS_CFG = 'configs/classification/metaspikeformer-demo_1xb32_digits-t2.py'
+SMALL = ['train_dataloader.dataset.indices=64', 'train_cfg.max_epochs=1',
+         'train_cfg.val_interval=1', 'val_dataloader.dataset.indices=32',
+         'test_dataloader.dataset.indices=32',
+         'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0',
+         'test_dataloader.num_workers=0',
+         'train_dataloader.persistent_workers=False',
+         'val_dataloader.persistent_workers=False',
+         'test_dataloader.persistent_workers=False']
+
+
+@pytest.fixture(scope='session')
+def demo(tmp_path_factory):
+    """``tools/demo.py --smoke``: every task, tiny, through the mm tools."""
+    wd = tmp_path_factory.mktemp('demo')
+    r = run_py('tools/demo.py', '--smoke', '--work-dir', str(wd), timeout=1500)
+    with open(wd / 'summary.json') as f:
+        summary = json.load(f)
+    return wd, summary, r.stdout
+
+
+def test_demo_writes_summary(demo):
+    wd, summary, out = demo
+    assert set(summary) == {'classification', 'detection', 'segmentation'}
+    c = summary['classification']
+    assert osp.isfile(c['checkpoint']) and 0 <= c['top1'] <= 100
+    d = summary['detection']
+    assert osp.isfile(d['checkpoint'])
+    assert 0 <= d['bbox_mAP_50'] <= 1 and 0 <= d['segm_mAP_50'] <= 1
+    s = summary['segmentation']
+    assert osp.isfile(s['checkpoint']) and 0 <= s['mIoU'] <= 100
+    assert '| classification | top1 |' in out
+
+
+def test_dense_backbones_start_from_the_classifier(demo):
+    """Detection and segmentation load the demo classifier's backbone."""
+    wd, summary, _ = demo
+    import torch
+    cls = torch.load(summary['classification']['checkpoint'],
+                     weights_only=False)['state_dict']
+    key = 'backbone.downsample1_1.encode_conv.weight'
+    logs = ''
+    for task in ('detection', 'segmentation'):
+        for root, _, files in os.walk(wd / task):
+            logs += ''.join(open(osp.join(root, f)).read()
+                            for f in files if f.endswith('.log'))
+    assert logs.count('Load checkpoint from') >= 2 or \
+        logs.count(summary['classification']['checkpoint']) >= 2
+    assert key in cls
+
+
+def test_image_demo_and_inferencer(demo, tmp_path):
+    _, summary, _ = demo
+    img = tmp_path / 'seven.png'
+    Image.fromarray((np.random.rand(40, 30, 3) * 255).astype(np.uint8)).save(
+        img)
+    c = summary['classification']
+    r = run_py('demo/image_demo.py', str(img), CLS_CFG, c['checkpoint'],
+               '--topk', '3', '--out-dir', str(tmp_path / 'vis'))
+    lines = [line for line in r.stdout.splitlines() if line[:2] in
+             ('1.', '2.', '3.')]
+    assert len(lines) == 3
+    assert any(f.endswith('.png') for _, _, fs in os.walk(tmp_path / 'vis')
+               for f in fs)
+    r = run_py('-c', f'''
+import spikeformer_mm
+from mmpretrain import get_model
+from mmpretrain.apis import ImageClassificationInferencer
+m = get_model({CLS_CFG!r}, pretrained={c["checkpoint"]!r})
+inf = ImageClassificationInferencer(model={CLS_CFG!r},
+                                    pretrained={c["checkpoint"]!r})
+res = inf({str(img)!r})[0]
+print('CLASS', res['pred_class'], type(m).__name__)
+''')
+    assert 'CLASS' in r.stdout and 'ImageClassifier' in r.stdout
+    bad = tmp_path / 'broken.png'
+    bad.write_bytes(b'not an image')
+    r = run_py('demo/image_demo.py', str(bad), CLS_CFG, c['checkpoint'],
+               check=False)
+    assert r.returncode != 0 and 'broken.png' in r.stderr
+
+
+def test_det_and_seg_demos_draw_pictures(demo, tmp_path):
+    _, summary, _ = demo
+    img = tmp_path / 'canvas.png'
+    Image.fromarray((np.random.rand(96, 120) * 255).astype(np.uint8)).save(
+        img)  # grayscale, another size than the training canvases
+    d, s = summary['detection'], summary['segmentation']
+    out = tmp_path / 'det.png'
+    r = run_py('demo/det_demo.py', str(img), d['config'], d['checkpoint'],
+               '--out', str(out), '--score-thr', '0.0')
+    assert out.exists() and 'detections' in r.stdout
+    assert Image.open(out).size == (120, 96)
+    out = tmp_path / 'seg.png'
+    r = run_py('demo/seg_demo.py', str(img), s['config'], s['checkpoint'],
+               '--out', str(out))
+    assert out.exists() and '% of pixels' in r.stdout
+
+
+def test_distributed_training_on_cpu(tmp_path):
+    wd = tmp_path / 'dist'
+    env = dict(os.environ, PORT=str(29500 + os.getpid() % 1000))
+    r = subprocess.run(
+        ['bash', 'tools/dist_train.sh', CLS_CFG, '2', '--work-dir', str(wd),
+         '--cfg-options'] + SMALL,
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    log = open(next(wd.glob('*/*.log'))).read()
+    assert 'world_size: 2' in log or 'Distributed training is used' in log
+    assert (wd / 'epoch_1.pth').exists()
+
+
+def test_resume_after_kill_9(tmp_path):
+    wd = tmp_path / 'resume'
+    opts = [o for o in SMALL if 'max_epochs' not in o] + [
+        'train_cfg.max_epochs=3', 'train_dataloader.dataset.indices=96']
+    cmd = [sys.executable, 'tools/train.py', CLS_CFG, '--work-dir', str(wd),
+           '--cfg-options'] + opts
+    p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 600
+    while not (wd / 'epoch_1.pth').exists() and time.time() < deadline:
+        time.sleep(0.5)
+        assert p.poll() is None, 'training ended before the first checkpoint'
+    time.sleep(1.0)  # into epoch 2
+    os.killpg(p.pid, signal.SIGKILL)
+    p.wait()
+    assert not (wd / 'epoch_3.pth').exists()
+    r = run_py('tools/train.py', CLS_CFG, '--work-dir', str(wd), '--resume',
+               '--cfg-options', *opts)
+    log = sorted(wd.glob('*/*.log'))[-1].read_text()
+    assert 'resumed epoch: 1' in log or 'resumed epoch: 2' in log
+    assert (wd / 'epoch_3.pth').exists()
+    import torch
+    ck = torch.load(wd / 'epoch_3.pth', weights_only=False)
+    assert ck['meta']['epoch'] == 3 and ck['meta']['iter'] == 3 * 3  # 96/32
+
+
+def test_corrupt_image_error_names_the_file(tmp_path):
+    """A user's CustomDataset with a broken image: the error names it."""
+    from mmpretrain.datasets import CustomDataset
+    root = tmp_path / 'ds' / 'a'
+    root.mkdir(parents=True)
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(root / 'ok.png')
+    (root / 'bad.png').write_bytes(b'\x89PNG broken')
+    ds = CustomDataset(data_root=str(tmp_path / 'ds'),
+                       pipeline=[dict(type='LoadImageFromFile')],
+                       test_mode=True)
+    names = [osp.basename(d['img_path']) for d in ds.data_list]
+    with pytest.raises(Exception, match='bad.png'):
+        ds[names.index('bad.png')]

@@ -1,0 +1,48 @@
+"""Benchmark Meta-SpikeFormer: images per second and peak memory.
+
+    python tools/analysis_tools/benchmark.py --arch 15M --T 1 --batch 4 \
+        --img-size 224 --mode infer [--dtype bf16] [--fast] [--device cpu] \
+        [--out result.json]
+
+Without --fast: the plain layer-by-layer model (the paper's arithmetic);
+with --fast: the fastest path for the mode (spikeformer_mm/analysis/
+benchmark.py says which). Warm-up, then the median of several timed steps.
+Run one configuration per process: CPU peak memory is the process's peak.
+"""
+import argparse
+import json
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--arch', default='15M', help='15M, 31M or 55M')
+    p.add_argument('--T', type=int, default=1)
+    p.add_argument('--batch', type=int, default=4)
+    p.add_argument('--img-size', type=int, default=224)
+    p.add_argument('--mode', choices=['infer', 'train'], default='infer')
+    p.add_argument('--dtype', choices=['fp32', 'bf16'], default='fp32')
+    p.add_argument('--fast', action='store_true')
+    p.add_argument('--device', default='cpu')
+    p.add_argument('--warmup', type=int, default=2)
+    p.add_argument('--repeats', type=int, default=5)
+    p.add_argument('--out', help='write the result JSON here')
+    args = p.parse_args(argv)
+    from spikeformer_mm.analysis.benchmark import run_benchmark
+    try:
+        res = run_benchmark(args.arch, args.T, args.batch, args.img_size,
+                            args.mode, args.dtype, args.fast, args.device,
+                            args.warmup, args.repeats)
+    except ValueError as e:
+        sys.exit(f'error: {e}')
+    print(json.dumps(res, indent=2))
+    if args.out:
+        from spikeformer_mm.apis import write_json
+        write_json(args.out, res)
+
+
+if __name__ == '__main__':
+    main()
