@@ -49,7 +49,7 @@ TASKS = {
         from_classifier=True,
     ),
     'segmentation': dict(
-        config='configs/segmentation/fpn_metaspikeformer-demo_digits-128x128-t2.py',
+        config='configs/segmentation/fpn_metaspikeformer-demo_digits-96x96-t2.py',
         metrics={'mIoU': 'mIoU'},
         smoke=['train_cfg.max_iters=4', 'train_cfg.val_interval=4',
                'default_hooks.checkpoint.interval=4'] + subset(8, 4),
@@ -94,6 +94,9 @@ def main(argv=None):
     p.add_argument('--tasks', default=','.join(TASKS),
                    help=f'comma-separated, of {list(TASKS)}')
     p.add_argument('--work-dir', default='work_dirs/demo')
+    p.add_argument('--cls-checkpoint',
+                   help='initialise detection/segmentation from this '
+                   'classifier (default: the classification task\'s)')
     p.add_argument('--smoke', action='store_true',
                    help='a minimal run of each task (for tests)')
     args = p.parse_args(argv)
@@ -111,12 +114,15 @@ def main(argv=None):
     extra = {}
     for t in tasks:
         if TASKS[t].get('from_classifier'):
-            if 'classification' not in summary:
+            ckpt = args.cls_checkpoint or summary.get(
+                'classification', {}).get('checkpoint')
+            if ckpt is None:
                 sys.exit(f'error: {t} starts from the classifier: run the '
                          'classification task first (--tasks classification,'
-                         f'{t})')
-            extra[t] = ['model.backbone.init_cfg.checkpoint=' +
-                        summary['classification']['checkpoint']]
+                         f'{t}) or give --cls-checkpoint')
+            if not osp.isfile(ckpt):
+                sys.exit(f'error: classifier checkpoint not found: {ckpt}')
+            extra[t] = ['model.backbone.init_cfg.checkpoint=' + ckpt]
         print(f'\n===== {t} =====', flush=True)
         summary[t] = run_task(t, work_root, args.smoke, extra)
         write_json(summary_path, summary)

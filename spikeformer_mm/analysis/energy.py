@@ -113,13 +113,6 @@ def _counters():
     return sop, mac, flop
 
 
-def _owner(scope, names):
-    """The deepest counted layer that contains ``scope``."""
-    while scope and scope not in names:
-        scope = scope.rpartition('.')[0]
-    return scope or None
-
-
 class EnergyMeter:
     """Accumulate energy statistics of ``model`` over calls of ``run``.
 
@@ -150,12 +143,25 @@ class EnergyMeter:
         names = set(self.recorder.kind)
         out = defaultdict(int)
         for scope, ops in counter.get_counts().items():
-            s = scope[len(self.prefix) + 1:] if scope.startswith(
-                self.prefix + '.') else scope
-            owner = _owner(s, names)
-            if owner is not None and owner == s:
-                out[owner] += sum(ops.values())
-        return out
+            if scope == self.prefix:
+                s = ''  # the root module
+            elif scope.startswith(self.prefix + '.'):
+                s = scope[len(self.prefix) + 1:]
+            else:
+                continue  # 'Global' and other aggregates
+            if s in names:
+                out[s] += sum(ops.values())
+        # spikingjelly records an op in every enclosing module's scope: an
+        # attention module's scope also holds its projections' counts, so
+        # keep only its own (the products)
+        own = {}
+        for name, total in out.items():
+            if self.recorder.kind[name] == 'matmul':
+                inner = [d for d in out if d != name and (
+                    name == '' or d.startswith(name + '.'))]
+                total -= sum(out[d] for d in inner)
+            own[name] = total
+        return own
 
     def report(self):
         """The statistics per image, as the JSON of tools/analysis_tools/energy.py."""

@@ -10,11 +10,11 @@ of mmpretrain, and checks a copy before it is used:
   (default 32) grayscale PNG; an mmpretrain ``CustomDataset`` layout:
   ``images/{train,val}/NNNN.png`` and ``meta/{train,val}.txt`` with lines
   ``<split>/NNNN.png <label>``.
-* **detection**: 128x128 canvases on which 1-4 digits of the split are
-  scattered at random positions and sizes (24-48 px, boxes never overlap);
+* **detection**: 96x96 canvases on which 1-3 digits of the split are
+  scattered at random positions and sizes (24-40 px, boxes never overlap);
   COCO instance annotations (box, class, stroke mask as RLE) in
   ``annotations/{train,val}.json``, images in ``images/{train,val}/``.
-* **segmentation**: canvases of 1-3 larger digits (40-64 px) with a label
+* **segmentation**: 96x96 canvases of 1-3 larger digits (32-48 px) with a label
   map (0 background, 1 + digit) covering each digit's body, in mmseg's
   ``img_dir`` / ``ann_dir`` layout.
 
@@ -112,8 +112,8 @@ def _scatter(rng, pool, size, n_range, scale_range, max_tries=50):
     return canvas, placed
 
 
-def _write_detection(root, size=128, num_train=800, num_val=160,
-                     digits=(1, 4), scale=(24, 48), seed=0):
+def _write_detection(root, size=96, num_train=800, num_val=160,
+                     digits=(1, 3), scale=(24, 40), seed=0):
     """COCO instances: each digit a box, a class and its strokes as RLE."""
     from pycocotools import mask as mask_utils
     pools = load_digits_split()
@@ -140,8 +140,8 @@ def _write_detection(root, size=128, num_train=800, num_val=160,
                       f)
 
 
-def _write_segmentation(root, size=128, num_train=800, num_val=160,
-                        digits=(1, 3), scale=(40, 64), dilate=2, seed=0):
+def _write_segmentation(root, size=96, num_train=800, num_val=160,
+                        digits=(1, 3), scale=(32, 48), dilate=2, seed=0):
     """mmseg layout: ``img_dir/{split}/N.png`` and ``ann_dir/{split}/N.png``
     with 0 = background and 1 + d for digit d. Labels cover the digit's body
     (strokes dilated by ``dilate`` pixels), not only its thin strokes."""

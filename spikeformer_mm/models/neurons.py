@@ -91,50 +91,60 @@ def is_neuron(module):
 # --------------------------------------------------------------- fast path
 class _FusedLIF(torch.autograd.Function):
     """Multi-step LIF with hard reset and a sigmoid surrogate as one autograd
-    node: the forward keeps only the pre-spike potentials H[t], the backward
-    runs the recurrence by hand. spikingjelly's CPU path builds a graph of
-    several ops per time step; this builds none (same spikes, same
-    gradients: tested against it)."""
+    node. The forward runs the recurrence with in-place ops and keeps only
+    the pre-spike potentials H[t]; the backward computes the surrogate
+    derivative for all steps at once and runs only the two-term gradient
+    recurrence per step. spikingjelly's CPU path builds a graph of several
+    ops per time step; this builds none (same spikes, same gradients: tested
+    against it)."""
 
     @staticmethod
     def forward(ctx, x_seq, tau, v_th, v_reset, alpha, decay_input,
                 detach_reset):
+        T = x_seq.shape[0]
+        decay = 1.0 - 1.0 / tau
+        k_in = 1.0 / tau if decay_input else 1.0
         h_seq = torch.empty_like(x_seq)
-        spikes = torch.empty_like(x_seq)
-        v = torch.full_like(x_seq[0], v_reset)
-        for t in range(x_seq.shape[0]):
-            if decay_input:
-                h = v + (x_seq[t] - (v - v_reset)) / tau
+        v = None  # the reset state, v_reset, before the first step
+        for t in range(T):
+            h = h_seq[t]
+            torch.mul(x_seq[t], k_in, out=h)
+            if v is None:
+                if v_reset != 0.0:
+                    h.add_(v_reset)  # v0 + (1 - 1/tau)(v0 - v_r) = v_r
             else:
-                h = v - (v - v_reset) / tau + x_seq[t]
-            s = h >= v_th
-            h_seq[t] = h
-            spikes[t] = s
-            v = torch.where(s, v_reset, h)
+                h.add_(v, alpha=decay)
+                if v_reset != 0.0:
+                    h.add_(v_reset / tau)
+            if t + 1 < T:
+                v = h.masked_fill(h >= v_th, v_reset)
+        spikes = (h_seq >= v_th).to(x_seq.dtype)
+        v_last = h_seq[-1].masked_fill(spikes[-1].bool(), v_reset)
         ctx.save_for_backward(h_seq)
         ctx.cfg = (tau, v_th, v_reset, alpha, decay_input, detach_reset)
-        return spikes, v
+        return spikes, v_last
 
     @staticmethod
     def backward(ctx, grad_spikes, grad_v_last):
         (h_seq, ) = ctx.saved_tensors
         tau, v_th, v_reset, alpha, decay_input, detach_reset = ctx.cfg
-        grad_x = torch.empty_like(h_seq)
-        grad_v = grad_v_last if grad_v_last is not None else \
-            torch.zeros_like(h_seq[0])
-        k_in = 1.0 / tau if decay_input else 1.0
-        for t in range(h_seq.shape[0] - 1, -1, -1):
-            h = h_seq[t]
-            sig = torch.sigmoid(alpha * (h - v_th))
-            sg = alpha * sig * (1.0 - sig)
-            s = (h >= v_th).to(h.dtype)
-            dv_dh = 1.0 - s
+        decay = 1.0 - 1.0 / tau
+        sig = torch.sigmoid((h_seq - v_th) * alpha)
+        sg = sig.mul_(1.0 - sig).mul_(alpha)  # surrogate derivative, all t
+        grad_h = grad_spikes * sg
+        T = h_seq.shape[0]
+        if T > 1 or grad_v_last is not None:
+            dv_dh = (h_seq < v_th).to(h_seq.dtype)  # 1 - s[t]
             if not detach_reset:
-                dv_dh = dv_dh + (v_reset - h) * sg
-            grad_h = grad_spikes[t] * sg + grad_v * dv_dh
-            grad_x[t] = grad_h * k_in
-            grad_v = grad_h * (1.0 - 1.0 / tau)
-        return grad_x, None, None, None, None, None, None
+                dv_dh.addcmul_(v_reset - h_seq, sg)
+            grad_v = grad_v_last
+            for t in range(T - 1, -1, -1):
+                if grad_v is not None:
+                    grad_h[t].addcmul_(grad_v, dv_dh[t])
+                grad_v = grad_h[t] * decay
+        if decay_input:
+            grad_h.mul_(1.0 / tau)
+        return grad_h, None, None, None, None, None, None
 
 
 class MultiStepLIF(neuron.LIFNode):

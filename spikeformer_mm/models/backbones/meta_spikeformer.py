@@ -60,6 +60,10 @@ class MetaSpikeFormer(BaseModule):
         norm_eval (bool): keep all BatchNorms in eval mode while training.
         with_cp (bool): gradient checkpointing of each block (neuron state
             is reset before the recomputation). Defaults to False.
+        deploy (bool): build the re-parameterised inference form (RepConv
+            and BatchNorms folded into single convs, see
+            :mod:`spikeformer_mm.models.deploy`), to load a checkpoint
+            written by ``tools/model_converters/reparameterize.py``.
         init_cfg (dict, optional): e.g. ``dict(type='Pretrained',
             checkpoint=..., prefix='backbone.')`` for a checkpoint of this
             project (see ``tools/model_converters/sdtv2_to_mm.py`` for the
@@ -86,6 +90,7 @@ class MetaSpikeFormer(BaseModule):
                  frozen_stages=0,
                  norm_eval=False,
                  with_cp=False,
+                 deploy=False,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         arch = self._parse_arch(arch)
@@ -141,6 +146,10 @@ class MetaSpikeFormer(BaseModule):
         self.downsample4 = SpikingDownsample(
             e2, e3, stride=last_stride, **common)
         self.block4 = trans(e3, self.depths[1], 4 + self.depths[0])
+        self.deploy = deploy
+        if deploy:
+            from ..deploy import switch_to_deploy
+            switch_to_deploy(self)
         self._freeze_stages()
 
     # ------------------------------------------------------------------ args

@@ -1,6 +1,6 @@
 # The main job's segmenter: Semantic FPN (mmseg) on the small T=2
 # Meta-SpikeFormer of the classification demo, whose weights initialise the
-# backbone. Data: 128x128 canvases of 1-3 digits (40-64 px) with a label map
+# backbone. Data: 96x96 canvases of 1-3 digits (32-48 px) with a label map
 # (background + 10 digits) covering each digit's body, built on first use
 # under data/digits_seg; the val canvases use only val-split digits.
 #
@@ -15,8 +15,8 @@ _base_ = ['mmseg::_base_/models/fpn_r50.py',
 
 norm_cfg = dict(type='BN', requires_grad=True)
 embed_dims = [16, 32, 64, 128]
-crop_size = (128, 128)
-pretrained = 'work_dirs/demo/classification/epoch_8.pth'
+crop_size = (96, 96)
+pretrained = 'work_dirs/demo/classification/epoch_12.pth'
 model = dict(
     data_preprocessor=dict(mean=[77.9] * 3, std=[82.6] * 3, bgr_to_rgb=False,
                            size=crop_size),
@@ -54,13 +54,14 @@ test_pipeline = [
     dict(type='spikeformer_mm.CheckSegSample', num_classes=11),
     dict(type='PackSegInputs'),
 ]
+# num_workers=0: on 2 cores a loader process competes with the model
 train_dataloader = dict(
-    batch_size=8, num_workers=1, persistent_workers=True,
+    batch_size=8, num_workers=0, persistent_workers=False,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(type=dataset_type, data_root=data_root, split='train',
                  pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=8, num_workers=1, persistent_workers=True,
+    batch_size=8, num_workers=0, persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type=dataset_type, data_root=data_root, split='val',
                  pipeline=test_pipeline))
@@ -68,11 +69,11 @@ test_dataloader = val_dataloader
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator
 
-max_iters = 1200
+max_iters = 800
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=2e-3, betas=(0.9, 0.999),
-                   weight_decay=0.005),
+                   weight_decay=0.005, fused=True),
     paramwise_cfg=dict(norm_decay_mult=0.),
     clip_grad=dict(max_norm=10.0, norm_type=2))
 param_scheduler = [
