@@ -19,7 +19,7 @@ MMCV_VERSION="2.1.0"
 # real requirements listed here.
 NODEPS_PKGS="mmengine==0.10.7 mmdet==3.3.0 mmsegmentation==1.2.2 mmpretrain==1.2.0 spikingjelly==2.0.0"
 DEPS_PKGS="setuptools<82 wheel numpy<2.4 scipy matplotlib pycocotools shapely terminaltables tqdm six \
-  prettytable packaging ftfy regex einops importlib-metadata mat4py modelindex rich addict pyyaml termcolor \
+  prettytable packaging ftfy regex einops importlib-metadata mat4py model-index rich addict pyyaml termcolor \
   yapf opencv-python Pillow loguru scikit-learn pytest"
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }

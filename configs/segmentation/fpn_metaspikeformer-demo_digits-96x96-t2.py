@@ -35,9 +35,15 @@ model = dict(
         dict(type='FPN', in_channels=[8, 16, 32, 128], out_channels=32,
              num_outs=4),
     ],
+    # background is ~87% of the pixels: unweighted, the head collapsed to
+    # all-background within 100 iterations (9.6 mIoU); weighting it 0.1
+    # keeps the digits in play
     decode_head=dict(in_channels=[32] * 4, feature_strides=[2, 4, 8, 16],
                      channels=32, dropout_ratio=0., num_classes=11,
-                     norm_cfg=norm_cfg),
+                     norm_cfg=norm_cfg,
+                     loss_decode=dict(type='CrossEntropyLoss',
+                                      use_sigmoid=False, loss_weight=1.0,
+                                      class_weight=[0.1] + [1.0] * 10)),
 )
 
 dataset_type = 'spikeformer_mm.DigitsSegmentation'
@@ -56,7 +62,7 @@ test_pipeline = [
 ]
 # num_workers=0: on 2 cores a loader process competes with the model
 train_dataloader = dict(
-    batch_size=8, num_workers=0, persistent_workers=False,
+    batch_size=4, num_workers=0, persistent_workers=False,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(type=dataset_type, data_root=data_root, split='train',
                  pipeline=train_pipeline))
