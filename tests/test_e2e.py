@@ -116,7 +116,8 @@ def test_distributed_training_on_cpu(tmp_path):
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
     log = open(next(wd.glob('*/*.log'))).read()
-    assert 'world_size: 2' in log or 'Distributed training is used' in log
+    assert 'Distributed training: True' in log and 'GPU number: 2' in log
+    assert "'backend': 'gloo'" in log
     assert (wd / 'epoch_1.pth').exists()
 
 
