@@ -48,6 +48,10 @@ pip_q --upgrade "pip<26.2" "setuptools<82" wheel
 pip_q $TORCH_PIN
 pip_q $DEPS_PKGS
 
+# mmengine first: importing mmcv needs it
+log "installing OpenMMLab packages and spikingjelly"
+pip_q --no-deps $NODEPS_PKGS
+
 # ---- mmcv with compiled ops, built once per machine -------------------------
 read -r TORCH_V CUDA_OK < <("$VPY" - <<'PY'
 import torch
@@ -84,8 +88,6 @@ if ! "$VPY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION
   "$VPY" -c "import mmcv.ops" || { log "mmcv was installed without its compiled ops"; exit 1; }
 fi
 
-log "installing OpenMMLab packages and spikingjelly"
-pip_q --no-deps $NODEPS_PKGS
 log "installing spikeformer_mm (editable)"
 pip_q --no-deps --no-build-isolation -e "$ROOT"
 "$VPY" -c "import spikeformer_mm, mmcv.ops, mmdet, mmseg, mmpretrain, spikingjelly" 

@@ -83,7 +83,11 @@ def measure_energy(config, checkpoint=None, num_images=8, random_images=False,
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    model = build_model(cfg, checkpoint, deploy=deploy)
+    model = build_model(cfg, checkpoint, deploy=False)
+    params = sum(p.numel() for p in model.parameters())  # as trained
+    if deploy:
+        from ..models.deploy import switch_to_deploy
+        switch_to_deploy(model)
     meter = EnergyMeter(model, backbone_T(model))
     batches = random_batches(cfg, num_images, img_size) if random_images \
         else dataset_batches(cfg, num_images)
@@ -102,5 +106,6 @@ def measure_energy(config, checkpoint=None, num_images=8, random_images=False,
         raise ValueError('no images: the test set is empty')
     report = meter.report()
     report.update(config=config, checkpoint=checkpoint, deploy=deploy,
+                  params=params,
                   images='random' if random_images else 'test set')
     return report, format_table(report, rows)
