@@ -10,6 +10,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import spikeformer_mm  # noqa: E402,F401  (compat fixes)
+from spikeformer_mm.apis import require_files  # noqa: E402
 
 
 def main(argv=None):
@@ -21,10 +22,8 @@ def main(argv=None):
     p.add_argument('--out-dir', help='save the visualization here')
     p.add_argument('--device', default=None, help='cpu, cuda, cuda:0 ...')
     args = p.parse_args(argv)
-    for what, path in (('image', args.img), ('config', args.config),
-                       ('checkpoint', args.checkpoint)):
-        if not osp.isfile(path):
-            sys.exit(f'error: {what} not found: {path}')
+    require_files(image=args.img, config=args.config,
+                  checkpoint=args.checkpoint)
     from mmpretrain.apis import ImageClassificationInferencer
     inferencer = ImageClassificationInferencer(
         model=args.config, pretrained=args.checkpoint, device=args.device)

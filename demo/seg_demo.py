@@ -11,6 +11,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import spikeformer_mm  # noqa: E402,F401  (compat fixes)
+from spikeformer_mm.apis import require_files  # noqa: E402
 
 
 def main(argv=None):
@@ -22,10 +23,8 @@ def main(argv=None):
     p.add_argument('--opacity', type=float, default=0.5)
     p.add_argument('--device', default='cpu')
     args = p.parse_args(argv)
-    for what, path in (('image', args.img), ('config', args.config),
-                       ('checkpoint', args.checkpoint)):
-        if not osp.isfile(path):
-            sys.exit(f'error: {what} not found: {path}')
+    require_files(image=args.img, config=args.config,
+                  checkpoint=args.checkpoint)
     import mmcv
     import numpy as np
     from mmseg.apis import inference_model, init_model

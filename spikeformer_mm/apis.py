@@ -84,3 +84,11 @@ def write_json(path, obj):
     except BaseException:
         os.remove(tmp)
         raise
+
+
+def require_files(**paths):
+    """Exit with ``error: <what> not found: <path>`` for the first missing
+    file (command-line tools)."""
+    for what, path in paths.items():
+        if path is not None and not osp.isfile(path):
+            raise SystemExit(f'error: {what} not found: {path}')

@@ -81,7 +81,7 @@ def test_segmentation_labels(tmp_path):
                                              '00000.png')))
     img = np.asarray(Image.open(os.path.join(root, 'img_dir', 'val',
                                              '00000.png')))
-    assert lab.shape == img.shape == (128, 128)
+    assert lab.shape == img.shape == (96, 96)
     assert lab.max() <= 10 and (lab > 0).any()
     # labels cover the strokes (and more: the dilated body)
     assert (lab[img > 96] > 0).all()

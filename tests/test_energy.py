@@ -33,7 +33,8 @@ def test_all_ones_spikes_give_T_times_flops():
 
 
 def test_silent_input_costs_nothing():
-    model = nn.Sequential(nn.Conv2d(4, 6, 3, padding=1), nn.Linear(5, 3))
+    model = nn.Sequential(nn.Conv2d(4, 6, 3, padding=1, bias=False),
+                          nn.Linear(5, 3))
     rep = measure(model, torch.zeros(2, 4, 5, 5), 2)
     assert all(r['sops'] == 0 and r['macs'] == 0 for r in rep['layers'])
     assert rep['energy_mJ'] == 0

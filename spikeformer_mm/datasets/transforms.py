@@ -9,7 +9,8 @@ from ..registry import TRANSFORMS
 class CheckSegSample(BaseTransform):
     """Check a loaded segmentation sample; raise naming its files if bad.
 
-    Put it right after ``LoadAnnotations``. It refuses label maps whose size
+    Put it right after ``LoadAnnotations`` (without labels, at inference,
+    it does nothing). It refuses label maps whose size
     differs from the image's and labels outside ``[0, num_classes)`` other
     than ``ignore_index`` (mmseg would otherwise train on them silently or
     fail deep inside the loss).
@@ -27,9 +28,8 @@ class CheckSegSample(BaseTransform):
     def transform(self, results):
         img, seg = results.get('img'), results.get('gt_seg_map')
         name = results.get('seg_map_path', '<label map>')
-        if seg is None:
-            raise ValueError(f'{name}: no label map loaded (put '
-                             f'CheckSegSample after LoadAnnotations)')
+        if seg is None:  # inference: no labels to check
+            return results
         if img is not None and img.shape[:2] != seg.shape[:2]:
             raise ValueError(
                 f'{name}: label map is {seg.shape[1]}x{seg.shape[0]} but its '
