@@ -206,3 +206,16 @@ def test_package_index_is_valid():
     assert 'metaspikeformer-55m-kd_in1k-t1' in models
     for m in models.values():
         assert osp.isfile(osp.join(ROOT, m['Config'])), m['Config']
+
+
+def test_mmpretrain_get_model_by_zoo_name():
+    r = run_py('-c', '''
+import spikeformer_mm
+from spikeformer_mm.zoo import register_mmpretrain_models
+register_mmpretrain_models()
+register_mmpretrain_models()  # idempotent
+import mmpretrain
+m = mmpretrain.get_model('metaspikeformer-demo_digits-t2')
+print(type(m).__name__, type(m.backbone).__name__, m.backbone.T)
+''')
+    assert r.stdout.split()[-3:] == ['ImageClassifier', 'MetaSpikeFormer', '2']
