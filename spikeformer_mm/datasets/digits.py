@@ -27,7 +27,6 @@ missing, partial, corrupt or made with other parameters; a build is written
 to a temporary directory and renamed into place, so an interrupted build
 never leaves a copy that looks valid.
 """
-import hashlib
 import json
 import os
 import os.path as osp
@@ -35,6 +34,8 @@ import shutil
 import tempfile
 
 import numpy as np
+
+from ..zoo.download import sha256_file as _sha256
 
 FORMAT_VERSION = 1
 CLASSES = tuple(str(i) for i in range(10))
@@ -53,12 +54,6 @@ def load_digits_split():
             'val': (imgs[val], d.target[val])}
 
 
-def _sha256(path):
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _resize(img, size):
