@@ -81,8 +81,45 @@ def test_segmentation_labels(tmp_path):
                                              '00000.png')))
     img = np.asarray(Image.open(os.path.join(root, 'img_dir', 'val',
                                              '00000.png')))
-    assert lab.shape == img.shape == (96, 96)
+    assert lab.shape == img.shape == (64, 64)
     assert lab.max() <= 10 and (lab > 0).any()
     # labels cover the strokes (and more: the dilated body)
     assert (lab[img > 96] > 0).all()
     assert (lab > 0).sum() > (img > 96).sum()
+
+
+def test_copy_made_with_other_defaults_is_stale(cls_root, tmp_path):
+    """The manifest records every setting, defaults included: a copy made
+    by a release with other defaults is rebuilt, not silently reused."""
+    import shutil
+    root = str(tmp_path / 'cls')
+    shutil.copytree(cls_root, root)
+    mpath = os.path.join(root, 'MANIFEST.json')
+    manifest = json.load(open(mpath))
+    assert manifest['params']['size'] == 16
+    del manifest['params']['size']  # as an older release wrote it
+    json.dump(manifest, open(mpath, 'w'))
+    assert 'other parameters' in verify_dataset(root, 'classification',
+                                                size=16)
+
+
+def test_canvas_settings_of_dataset_configs(tmp_path):
+    from spikeformer_mm.datasets import DigitsSegmentation
+    from spikeformer_mm.datasets.digits import check_canvas
+    root = str(tmp_path / 'seg')
+    ds = DigitsSegmentation(root, split='val', lazy_init=True,
+                            canvas=dict(size=40, scale=(16, 20),
+                                        num_train=2, num_val=3))
+    assert ds is not None
+    img = Image.open(os.path.join(root, 'img_dir', 'val', '00002.png'))
+    assert img.size == (40, 40)
+    params = json.load(open(os.path.join(root, 'MANIFEST.json')))['params']
+    assert params['scale'] == [16, 20] and params['digits'] == [1, 2]
+    with pytest.raises(KeyError, match='colour'):
+        check_canvas('segmentation', dict(colour=1))
+    with pytest.raises(ValueError, match='does not fit'):
+        check_canvas('segmentation', dict(size=32, scale=(20, 40)))
+    with pytest.raises(ValueError, match='digits'):
+        check_canvas('detection', dict(digits=(3, 1)))
+    with pytest.raises(TypeError, match='canvas'):
+        check_canvas('detection', [64])

@@ -49,7 +49,7 @@ TASKS = {
         from_classifier=True,
     ),
     'segmentation': dict(
-        config='configs/segmentation/fpn_metaspikeformer-demo_digits-96x96-t2.py',
+        config='configs/segmentation/fpn_metaspikeformer-demo_digits-64x64-t2.py',
         metrics={'mIoU': 'mIoU'},
         smoke=['train_cfg.max_iters=4', 'train_cfg.val_interval=4',
                'default_hooks.checkpoint.interval=4'] + subset(8, 4),

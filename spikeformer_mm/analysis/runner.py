@@ -9,7 +9,8 @@ from .energy import EnergyMeter, format_table
 
 
 def build_model(cfg, checkpoint=None, deploy=True):
-    """The config's model in eval mode, with ``checkpoint`` loaded."""
+    """The config's model in eval mode, with ``checkpoint`` loaded and, if
+    ``deploy`` (True / ``'dense'`` or ``'factorised'``), re-parameterised."""
     from mmengine.registry import MODELS, init_default_scope
     from mmengine.runner import load_checkpoint
     init_default_scope(cfg.get('default_scope', 'mmengine'))
@@ -20,7 +21,7 @@ def build_model(cfg, checkpoint=None, deploy=True):
     model.eval()
     if deploy:
         from ..models.deploy import switch_to_deploy
-        switch_to_deploy(model)
+        switch_to_deploy(model, 'dense' if deploy is True else deploy)
     return model
 
 

@@ -14,9 +14,9 @@ of mmpretrain, and checks a copy before it is used:
   scattered at random positions and sizes (24-40 px, boxes never overlap);
   COCO instance annotations (box, class, stroke mask as RLE) in
   ``annotations/{train,val}.json``, images in ``images/{train,val}/``.
-* **segmentation**: 96x96 canvases of 1-3 larger digits (32-48 px) with a label
-  map (0 background, 1 + digit) covering each digit's body, in mmseg's
-  ``img_dir`` / ``ann_dir`` layout.
+* **segmentation**: 64x64 canvases of 1-2 digits (28-40 px, about the scale
+  the classification demo learned) with a label map (0 background, 1 + digit)
+  covering each digit's body, in mmseg's ``img_dir`` / ``ann_dir`` layout.
 
 Canvases of the val split use only digits of the val split, so no scan
 seen in training is ever evaluated on; every random draw is seeded.
@@ -107,7 +107,7 @@ def _scatter(rng, pool, size, n_range, scale_range, max_tries=50):
     return canvas, placed
 
 
-def _write_detection(root, size=96, num_train=800, num_val=160,
+def write_detection(root, size=96, num_train=800, num_val=160,
                      digits=(1, 3), scale=(24, 40), seed=0):
     """COCO instances: each digit a box, a class and its strokes as RLE."""
     from pycocotools import mask as mask_utils
@@ -135,8 +135,8 @@ def _write_detection(root, size=96, num_train=800, num_val=160,
                       f)
 
 
-def _write_segmentation(root, size=96, num_train=800, num_val=160,
-                        digits=(1, 3), scale=(32, 48), dilate=2, seed=0):
+def write_segmentation(root, size=64, num_train=800, num_val=160,
+                        digits=(1, 2), scale=(28, 40), dilate=2, seed=0):
     """mmseg layout: ``img_dir/{split}/N.png`` and ``ann_dir/{split}/N.png``
     with 0 = background and 1 + d for digit d. Labels cover the digit's body
     (strokes dilated by ``dilate`` pixels), not only its thin strokes."""
@@ -157,13 +157,52 @@ def _write_segmentation(root, size=96, num_train=800, num_val=160,
 
 WRITERS = {
     'classification': _write_classification,
-    'detection': _write_detection,
-    'segmentation': _write_segmentation,
+    'detection': write_detection,
+    'segmentation': write_segmentation,
 }
 
 
+def check_canvas(task, canvas):
+    """Validate the generator settings a dataset config passes as ``canvas``
+    and return them as keyword arguments of the task's writer."""
+    import inspect
+    if canvas is None:
+        return {}
+    if not isinstance(canvas, dict):
+        raise TypeError(f'canvas must be a dict of {task} generator '
+                        f'settings, got {type(canvas).__name__}')
+    allowed = [n for n in inspect.signature(WRITERS[task]).parameters
+               if n != 'root']
+    unknown = sorted(set(canvas) - set(allowed))
+    if unknown:
+        raise KeyError(f'unknown {task} canvas setting(s) {unknown}; '
+                       f'allowed: {allowed}')
+    out = {k: (list(v) if isinstance(v, tuple) else v)
+           for k, v in canvas.items()}
+    for key in ('digits', 'scale'):
+        if key in out:
+            lo, hi = out[key]
+            if not 1 <= lo <= hi:
+                raise ValueError(f'canvas {key} must be a range (lo, hi) '
+                                 f'with 1 <= lo <= hi, got {canvas[key]}')
+    if 'scale' in out and out['scale'][1] > out.get('size', 96):
+        raise ValueError(f"canvas scale {canvas['scale']} does not fit a "
+                         f"canvas of size {out.get('size', 96)}")
+    return out
+
+
 def _params(task, **kwargs):
-    return dict(task=task, version=FORMAT_VERSION, **kwargs)
+    """Every setting the copy is made with, the writer's defaults included,
+    so that a copy made with other defaults (an older release) is stale."""
+    import inspect
+    if task not in WRITERS:
+        raise ValueError(f'unknown digits task {task!r}; one of '
+                         f'{sorted(WRITERS)}')
+    bound = inspect.signature(WRITERS[task]).bind('root', **kwargs)
+    bound.apply_defaults()
+    settings = {k: (list(v) if isinstance(v, tuple) else v)
+                for k, v in bound.arguments.items() if k != 'root'}
+    return dict(task=task, version=FORMAT_VERSION, **settings)
 
 
 def verify_dataset(root, task, **kwargs):

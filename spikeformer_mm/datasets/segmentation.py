@@ -5,7 +5,7 @@ from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
 
 from ..registry import DATASETS
-from .digits import CLASSES, ensure_dataset
+from .digits import CLASSES, check_canvas, ensure_dataset
 
 
 @DATASETS.register_module()
@@ -16,6 +16,11 @@ class DigitsSegmentation(BaseSegDataset):
     Args:
         data_root (str): where the data lives (built there if needed).
         split (str): ``'train'`` or ``'val'``.
+        canvas (dict, optional): generator settings (``size``, ``digits``,
+            ``scale``, ``dilate``, ``num_train``, ``num_val``, ``seed``) of
+            :func:`spikeformer_mm.datasets.digits.write_segmentation`;
+            recorded in the manifest, so a copy made with other settings is
+            rebuilt. Defaults to the documented 64x64 canvases.
         **kwargs: passed to mmseg's ``BaseSegDataset``.
     """
     METAINFO = dict(
@@ -24,11 +29,12 @@ class DigitsSegmentation(BaseSegDataset):
                  [0, 0, 230], [106, 0, 228], [0, 60, 100], [0, 80, 100],
                  [255, 255, 0], [0, 0, 192], [250, 170, 30]])
 
-    def __init__(self, data_root, split='train', **kwargs):
+    def __init__(self, data_root, split='train', canvas=None, **kwargs):
         if split not in ('train', 'val'):
             raise ValueError(f"split must be 'train' or 'val', got {split!r}")
         ensure_dataset(data_root, 'segmentation',
-                       logger=lambda m: print_log(m, logger='current'))
+                       logger=lambda m: print_log(m, logger='current'),
+                       **check_canvas('segmentation', canvas))
         super().__init__(
             data_root=data_root, img_suffix='.png', seg_map_suffix='.png',
             reduce_zero_label=False,

@@ -19,6 +19,8 @@ import torch
 import torch.nn as nn
 from spikingjelly.activation_based import neuron, surrogate
 
+from .compact import mark_spikes
+
 # The paper's neuron (DESIGN.md, "Neuron"). Change these only through
 # ``neuron_cfg`` arguments, never by editing a layer.
 NEURON_DEFAULTS = dict(
@@ -100,7 +102,7 @@ class _FusedLIF(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x_seq, tau, v_th, v_reset, alpha, decay_input,
-                detach_reset):
+                detach_reset, out_dtype):
         T = x_seq.shape[0]
         decay = 1.0 - 1.0 / tau
         k_in = 1.0 / tau if decay_input else 1.0
@@ -118,8 +120,9 @@ class _FusedLIF(torch.autograd.Function):
                     h.add_(v_reset / tau)
             if t + 1 < T:
                 v = h.masked_fill(h >= v_th, v_reset)
-        spikes = (h_seq >= v_th).to(x_seq.dtype)
-        v_last = h_seq[-1].masked_fill(spikes[-1].bool(), v_reset)
+        fired = h_seq >= v_th
+        spikes = fired.to(out_dtype)
+        v_last = h_seq[-1].masked_fill(fired[-1], v_reset)
         ctx.save_for_backward(h_seq)
         ctx.cfg = (tau, v_th, v_reset, alpha, decay_input, detach_reset)
         return spikes, v_last
@@ -144,7 +147,7 @@ class _FusedLIF(torch.autograd.Function):
                 grad_v = grad_h[t] * decay
         if decay_input:
             grad_h.mul_(1.0 / tau)
-        return grad_h, None, None, None, None, None, None
+        return grad_h, None, None, None, None, None, None, None
 
 
 class MultiStepLIF(neuron.LIFNode):
@@ -168,13 +171,19 @@ class MultiStepLIF(neuron.LIFNode):
 
     def multi_step_forward(self, x_seq, *args, **kwargs):
         if args or kwargs or not self._can_fuse(x_seq):
-            return super().multi_step_forward(x_seq, *args, **kwargs)
+            return mark_spikes(
+                super().multi_step_forward(x_seq, *args, **kwargs))
+        # Spikes are exact in any float type: under CPU autocast they are
+        # made in the autocast type, so the next conv needs no cast.
+        out_dtype = x_seq.dtype
+        if torch.is_autocast_enabled('cpu') and x_seq.is_floating_point():
+            out_dtype = torch.get_autocast_dtype('cpu')
         spikes, v = _FusedLIF.apply(
             x_seq, float(self.tau), float(self.v_threshold),
             float(self.v_reset), float(self.surrogate_function.alpha),
-            bool(self.decay_input), bool(self.detach_reset))
+            bool(self.decay_input), bool(self.detach_reset), out_dtype)
         self.v = v
-        return spikes
+        return mark_spikes(spikes)
 
     def extra_repr(self):
         return super().extra_repr() + f', fused={self.fused}'

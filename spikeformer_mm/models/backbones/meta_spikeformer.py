@@ -8,6 +8,7 @@ from mmengine.model import BaseModule
 from spikingjelly.activation_based import functional
 
 from ...registry import MODELS
+from ..compact import compact_spikes
 from ..layers import (ATTENTIONS, SHORTCUTS, MSBlock, MSConvBlock,
                       SpikingDownsample)
 
@@ -60,10 +61,17 @@ class MetaSpikeFormer(BaseModule):
         norm_eval (bool): keep all BatchNorms in eval mode while training.
         with_cp (bool): gradient checkpointing of each block (neuron state
             is reset before the recomputation). Defaults to False.
-        deploy (bool): build the re-parameterised inference form (RepConv
-            and BatchNorms folded into single convs, see
+        compact_spikes (bool): while training, keep the spikes that
+            backward needs bit-packed (1 bit each) instead of as floats;
+            exact, see :mod:`spikeformer_mm.models.compact`. Defaults to
+            False.
+        deploy (bool | str): build the re-parameterised inference form
+            (BatchNorms folded into convs, see
             :mod:`spikeformer_mm.models.deploy`), to load a checkpoint
             written by ``tools/model_converters/reparameterize.py``.
+            ``True`` or ``'dense'``: each RepConv one 3x3 conv (the paper's
+            form, for GPUs); ``'factorised'``: RepConv kept as 1x1, depthwise
+            3x3, 1x1 (fastest on CPUs). Defaults to False (trainable).
         init_cfg (dict, optional): e.g. ``dict(type='Pretrained',
             checkpoint=..., prefix='backbone.')`` for a checkpoint of this
             project (see ``tools/model_converters/sdtv2_to_mm.py`` for the
@@ -90,6 +98,7 @@ class MetaSpikeFormer(BaseModule):
                  frozen_stages=0,
                  norm_eval=False,
                  with_cp=False,
+                 compact_spikes=False,
                  deploy=False,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
@@ -118,6 +127,7 @@ class MetaSpikeFormer(BaseModule):
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         self.with_cp = with_cp
+        self.compact_spikes = compact_spikes
         self.out_strides = tuple(s if i < 4 else 16 * last_stride
                                  for i, (_, s) in enumerate(TAPS))
         self.out_channels = (e0 // 2, e0, e1, e2, e3)
@@ -149,7 +159,7 @@ class MetaSpikeFormer(BaseModule):
         self.deploy = deploy
         if deploy:
             from ..deploy import switch_to_deploy
-            switch_to_deploy(self)
+            switch_to_deploy(self, 'dense' if deploy is True else deploy)
         self._freeze_stages()
 
     # ------------------------------------------------------------------ args
@@ -250,6 +260,11 @@ class MetaSpikeFormer(BaseModule):
     def forward(self, x):
         x = self.encode(x)
         functional.reset_net(self)
+        with compact_spikes(self.compact_spikes and self.training
+                            and torch.is_grad_enabled()):
+            return self._forward(x)
+
+    def _forward(self, x):
         outs = []
         tap = 0
         for name in ('downsample1_1', 'ConvBlock1_1', 'downsample1_2',

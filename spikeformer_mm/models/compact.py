@@ -1,0 +1,81 @@
+"""Spikes stored compactly for backward: 1 bit instead of 32 (or 16).
+
+A spiking layer's conv saves its input, a tensor of spikes, for the weight
+gradient. Spikes are 0 or 1, so inside :func:`compact_spikes` every saved
+tensor that is a neuron's output (or a view of one) is bit-packed when
+autograd saves it and unpacked, exactly, when backward needs it. Other saved
+tensors (membrane potentials, BN inputs) are kept as they are.
+
+Neurons mark their outputs with :func:`mark_spikes`; the mark is on the
+tensor object, so it cannot outlive it or be confused with other data at
+the same address. Packing costs two cheap elementwise passes per saved
+spike tensor; nothing is recomputed.
+"""
+import contextlib
+
+import torch
+import torch.nn.functional as F
+
+_MARK = '_spikeformer_spikes'
+
+
+def mark_spikes(t):
+    """Mark ``t`` (a 0/1 tensor made by a neuron) as spikes; returns it."""
+    setattr(t, _MARK, True)
+    return t
+
+
+def is_spikes(t):
+    """True for a tensor marked by :func:`mark_spikes` or a view of one."""
+    return getattr(t, _MARK, False) or (
+        t._base is not None and getattr(t._base, _MARK, False))
+
+
+def _shifts(device):
+    return torch.arange(8, dtype=torch.uint8, device=device)
+
+
+def pack_bits(t):
+    """A 0/1 tensor -> uint8 tensor of ``ceil(numel / 8)`` bytes."""
+    flat = t.reshape(-1).to(torch.uint8)
+    pad = (-flat.numel()) % 8
+    if pad:
+        flat = F.pad(flat, (0, pad))
+    return (flat.view(-1, 8) << _shifts(t.device)).sum(1, dtype=torch.uint8)
+
+
+def unpack_bits(packed, shape, dtype):
+    """Inverse of :func:`pack_bits`."""
+    n = 1
+    for s in shape:
+        n *= s
+    bits = (packed.unsqueeze(1) >> _shifts(packed.device)) & 1
+    return bits.view(-1)[:n].to(dtype).view(shape)
+
+
+class _Packed:
+    __slots__ = ('data', 'shape', 'dtype')
+
+    def __init__(self, t):
+        self.data = pack_bits(t)
+        self.shape = t.shape
+        self.dtype = t.dtype
+
+
+def _pack(t):
+    if t.dtype.is_floating_point and is_spikes(t):
+        return _Packed(t)
+    return t
+
+
+def _unpack(obj):
+    if isinstance(obj, _Packed):
+        return unpack_bits(obj.data, obj.shape, obj.dtype)
+    return obj
+
+
+def compact_spikes(enabled=True):
+    """Context manager: autograd saves neuron outputs bit-packed."""
+    if not enabled:
+        return contextlib.nullcontext()
+    return torch.autograd.graph.saved_tensors_hooks(_pack, _unpack)
