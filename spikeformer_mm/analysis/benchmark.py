@@ -4,66 +4,105 @@ The plain path is the layer-by-layer model as the paper's code runs it:
 unfused RepConv and BatchNorms, spikingjelly's neuron, fp32. The fast path
 is the fastest this project offers for the mode:
 
-* inference: deploy re-parameterisation (:mod:`..models.deploy`), the fused
-  CPU neuron (spikingjelly's CUDA/Triton kernels on GPU),
-  ``torch.inference_mode``, and bf16 autocast with ``--dtype bf16``;
-* training: the fused neuron, gradient checkpointing of each block
-  (``with_cp``: only block inputs are kept for backward), and bf16 autocast
-  with ``--dtype bf16``.
+* inference: deploy re-parameterisation (:mod:`..models.deploy`; on a CPU
+  the ``'factorised'`` form, which keeps RepConv's 1x1 / depthwise / 1x1
+  with every BN folded, on a GPU the ``'dense'`` 3x3 form), the fused
+  neuron (spikingjelly's CUDA/Triton kernels on GPU), ``inference_mode``,
+  and bf16 autocast with ``dtype='bf16'``;
+* training: the fused neuron and spikes saved bit-packed for backward
+  (``compact_spikes``); ``with_cp=True`` adds checkpointing of each block's
+  branches (least memory); bf16 autocast with ``dtype='bf16'``.
+
+Peak memory is the most tensor memory live during one step above what was
+live before it (activations, gradients, temporaries; not the weights):
+CUDA from the caching allocator, CPU from the profiler's allocation events,
+so it does not depend on how the C library returns memory to the system.
 """
 import contextlib
-import os
-import resource
 import statistics
 import time
 
 import torch
 
 
-def build_classifier(arch, T, num_classes=1000, fast=False, mode='infer'):
+def cpu_bf16_supported():
+    """Whether this CPU runs bf16 convolutions natively (oneDNN: AVX-512
+    BF16 / AMX or equivalent). Without it they fall back to a reference
+    kernel tens of times slower than fp32."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def build_classifier(arch, T, num_classes=1000, fast=False, mode='infer',
+                     with_cp=False):
     from mmengine.registry import MODELS
     import spikeformer_mm  # noqa: F401
     from ..models.backbones import MetaSpikeFormer
     embed = MetaSpikeFormer.arch_settings[arch.lower()]['embed_dims'] \
         if isinstance(arch, str) else arch['embed_dims']
     neuron_cfg = dict(fused=fast)
+    train_fast = fast and mode == 'train'
     model = MODELS.build(dict(
         type='ImageClassifier', _scope_='mmpretrain',
         backbone=dict(type='spikeformer_mm.MetaSpikeFormer', arch=arch, T=T,
-                      neuron_cfg=neuron_cfg,
-                      with_cp=fast and mode == 'train'),
+                      neuron_cfg=neuron_cfg, compact_spikes=train_fast,
+                      with_cp=train_fast and with_cp),
         head=dict(type='spikeformer_mm.SpikingClsHead',
                   num_classes=num_classes, in_channels=embed[-1],
                   neuron_cfg=neuron_cfg)))
     return model
 
 
-def _rss_mb():
-    with open('/proc/self/statm') as f:
-        return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20
+def _cpu_peak_mb(step):
+    """Run ``step`` under the profiler; the peak of live tensor bytes it
+    allocated (MB)."""
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) \
+            as prof:
+        step()
+    events = sorted((e.start_ns(), e.nbytes())
+                    for e in prof.profiler.kineto_results.events()
+                    if e.name() == '[memory]')
+    live = peak = 0
+    for _, nbytes in events:
+        live += nbytes
+        peak = max(peak, live)
+    return peak / 2**20
 
 
 def run_benchmark(arch='15M', T=1, batch=4, img_size=224, mode='infer',
                   dtype='fp32', fast=False, device='cpu', warmup=2,
-                  repeats=5, seed=0):
-    """Median images per second over ``repeats`` timed steps, and peak
-    memory (CUDA: max allocated; CPU: peak RSS growth of this process over
-    the built model, so run one configuration per process)."""
+                  repeats=5, seed=0, with_cp=False):
+    """Median images per second over ``repeats`` timed steps, and the peak
+    memory of one more step (see the module docstring)."""
     if mode not in ('infer', 'train'):
         raise ValueError(f"mode must be 'infer' or 'train', got {mode!r}")
     if dtype not in ('fp32', 'bf16'):
         raise ValueError(f"dtype must be 'fp32' or 'bf16', got {dtype!r}")
     if device.startswith('cuda') and not torch.cuda.is_available():
         raise ValueError('--device cuda: CUDA is not available here')
+    if dtype == 'bf16' and device == 'cpu' and not cpu_bf16_supported():
+        raise ValueError(
+            'bf16 on this CPU: oneDNN reports no native bf16 support '
+            f'(CPU capability {torch.backends.cpu.get_cpu_capability()}), '
+            'so bf16 convolutions would run on a slow reference kernel; '
+            'measure fp32 here')
+    if with_cp and not (fast and mode == 'train'):
+        raise ValueError('with_cp applies to the fast training path only '
+                         '(--fast --mode train)')
     torch.manual_seed(seed)
-    model = build_classifier(arch, T, fast=fast, mode=mode).to(device)
+    model = build_classifier(arch, T, fast=fast, mode=mode,
+                             with_cp=with_cp).to(device)
     x = torch.randn(batch, 3, img_size, img_size, device=device)
     labels = torch.randint(0, 1000, (batch, ), device=device)
     if mode == 'infer':
         model.eval()
         if fast:
             from ..models.deploy import switch_to_deploy
-            switch_to_deploy(model)
+            switch_to_deploy(model, 'dense' if device.startswith('cuda')
+                             else 'factorised')
     else:
         model.train()
         opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
@@ -86,10 +125,6 @@ def run_benchmark(arch='15M', T=1, batch=4, img_size=224, mode='infer',
         if device.startswith('cuda'):
             torch.cuda.synchronize()
 
-    base_rss = _rss_mb()
-    if device.startswith('cuda'):
-        torch.cuda.reset_peak_memory_stats()
-        base_cuda = torch.cuda.memory_allocated() / 2**20
     for _ in range(warmup):
         step()
     times = []
@@ -99,12 +134,16 @@ def run_benchmark(arch='15M', T=1, batch=4, img_size=224, mode='infer',
         times.append(time.perf_counter() - t0)
     med = statistics.median(times)
     if device.startswith('cuda'):
-        peak = torch.cuda.max_memory_allocated() / 2**20 - base_cuda
+        torch.cuda.synchronize()
+        base = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+        step()
+        peak = (torch.cuda.max_memory_allocated() - base) / 2**20
     else:
-        peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        peak = max(peak_rss - base_rss, 0.)
+        peak = _cpu_peak_mb(step)
     return dict(arch=arch, T=T, batch=batch, img_size=img_size, mode=mode,
-                dtype=dtype, fast=fast, device=device,
+                dtype=dtype, fast=fast, with_cp=with_cp, device=device,
                 img_per_s=batch / med, step_s=med,
                 step_s_all=times, peak_mem_mb=peak,
-                threads=torch.get_num_threads(), torch=torch.__version__)
+                threads=torch.get_num_threads(), torch=torch.__version__,
+                cpu_capability=torch.backends.cpu.get_cpu_capability())

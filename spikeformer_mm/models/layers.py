@@ -18,6 +18,8 @@ is already spikes) and each block ends with a neuron.
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import torch.utils.checkpoint as cp
+from spikingjelly.activation_based import functional
 
 from .neurons import ATTENTION_THRESHOLD, build_neuron
 
@@ -66,6 +68,34 @@ def residual(x, branch_out, shortcut, out_neuron, drop_path):
     if shortcut == 'sew':
         return drop_path(out_neuron(branch_out)) + x
     return out_neuron(drop_path(branch_out) + x)
+
+
+def run_branch(block, fn, x, *modules):
+    """``fn(x)``, under gradient checkpointing when ``block.with_cp`` is set
+    while training: only ``x`` is kept and ``fn`` runs again in backward,
+    after the neurons of ``modules`` are reset to the state they started
+    from. Checkpointing per branch (token mixer, channel MLP) rather than
+    per block bounds the peak by the largest branch: in the first conv
+    block one block's activations are most of the model's.
+    (As in mmcv's ``with_cp``, BatchNorm running statistics are updated in
+    the recomputation too.)"""
+    if not (getattr(block, 'with_cp', False) and block.training
+            and x.requires_grad and torch.is_grad_enabled()):
+        return fn(x)
+
+    def again(inp):
+        for m in modules:
+            functional.reset_net(m)
+        out = fn(inp)
+        # a neuron's state after the branch would hold the recomputed graph
+        # (and its saved tensors) until the next forward: drop it
+        for m in modules:
+            functional.reset_net(m)
+        return out
+
+    # no early stop: the recomputation must reach the resets at its end
+    with cp.set_checkpoint_early_stop(False):
+        return cp.checkpoint(again, x, use_reentrant=False)
 
 
 def _maybe_neuron(enabled, neuron_cfg, **kw):
@@ -185,10 +215,10 @@ class MSConvBlock(nn.Module):
         return unfold_time(x, T)
 
     def forward(self, x):
-        x = residual(x, self.Conv(x), self.shortcut, self.out_lif1,
-                     self.drop_path)
-        return residual(x, self.channel_mlp(x), self.shortcut, self.out_lif2,
-                        self.drop_path)
+        x = residual(x, run_branch(self, self.Conv, x, self.Conv),
+                     self.shortcut, self.out_lif1, self.drop_path)
+        mlp = run_branch(self, self.channel_mlp, x, self.lif1, self.lif2)
+        return residual(x, mlp, self.shortcut, self.out_lif2, self.drop_path)
 
 
 class SpikingSelfAttention(nn.Module):
@@ -294,10 +324,10 @@ class MSBlock(nn.Module):
         self.drop_path = TemporalDropPath(drop_path)
 
     def forward(self, x):
-        x = residual(x, self.attn(x), self.shortcut, self.out_lif1,
-                     self.drop_path)
-        return residual(x, self.mlp(x), self.shortcut, self.out_lif2,
-                        self.drop_path)
+        x = residual(x, run_branch(self, self.attn, x, self.attn),
+                     self.shortcut, self.out_lif1, self.drop_path)
+        return residual(x, run_branch(self, self.mlp, x, self.mlp),
+                        self.shortcut, self.out_lif2, self.drop_path)
 
 
 class SpikingDownsample(nn.Module):

@@ -1,13 +1,14 @@
 """Benchmark Meta-SpikeFormer: images per second and peak memory.
 
     python tools/analysis_tools/benchmark.py --arch 15M --T 1 --batch 4 \
-        --img-size 224 --mode infer [--dtype bf16] [--fast] [--device cpu] \
-        [--out result.json]
+        --img-size 224 --mode infer [--dtype bf16] [--fast [--with-cp]] \
+        [--device cpu] [--out result.json]
 
 Without --fast: the plain layer-by-layer model (the paper's arithmetic);
 with --fast: the fastest path for the mode (spikeformer_mm/analysis/
-benchmark.py says which). Warm-up, then the median of several timed steps.
-Run one configuration per process: CPU peak memory is the process's peak.
+benchmark.py says which); --with-cp (training) adds branch checkpointing
+for the least memory. Warm-up, then the median of several timed steps;
+peak memory of one more step.
 """
 import argparse
 import json
@@ -26,6 +27,8 @@ def main(argv=None):
     p.add_argument('--mode', choices=['infer', 'train'], default='infer')
     p.add_argument('--dtype', choices=['fp32', 'bf16'], default='fp32')
     p.add_argument('--fast', action='store_true')
+    p.add_argument('--with-cp', action='store_true',
+                   help='fast training: also checkpoint each branch')
     p.add_argument('--device', default='cpu')
     p.add_argument('--warmup', type=int, default=2)
     p.add_argument('--repeats', type=int, default=5)
@@ -35,7 +38,7 @@ def main(argv=None):
     try:
         res = run_benchmark(args.arch, args.T, args.batch, args.img_size,
                             args.mode, args.dtype, args.fast, args.device,
-                            args.warmup, args.repeats)
+                            args.warmup, args.repeats, with_cp=args.with_cp)
     except ValueError as e:
         sys.exit(f'error: {e}')
     print(json.dumps(res, indent=2))

@@ -3,7 +3,6 @@ from typing import Sequence
 
 import torch
 import torch.nn as nn
-import torch.utils.checkpoint as cp
 from mmengine.model import BaseModule
 from spikingjelly.activation_based import functional
 
@@ -59,8 +58,9 @@ class MetaSpikeFormer(BaseModule):
         frozen_stages (int): freeze the first ``k`` stages (see ``STAGES``)
             in parameters and BN statistics. Defaults to 0.
         norm_eval (bool): keep all BatchNorms in eval mode while training.
-        with_cp (bool): gradient checkpointing of each block (neuron state
-            is reset before the recomputation). Defaults to False.
+        with_cp (bool): gradient checkpointing of each block's branches
+            (token mixer and channel MLP; neuron state is reset before the
+            recomputation). Defaults to False.
         compact_spikes (bool): while training, keep the spikes that
             backward needs bit-packed (1 bit each) instead of as floats;
             exact, see :mod:`spikeformer_mm.models.compact`. Defaults to
@@ -247,14 +247,8 @@ class MetaSpikeFormer(BaseModule):
         return x
 
     def _run(self, block, x):
-        if self.with_cp and self.training and x.requires_grad:
-
-            def fn(inp):
-                # the recomputation must start from the same (reset) state
-                functional.reset_net(block)
-                return block(inp)
-
-            return cp.checkpoint(fn, x, use_reentrant=False)
+        # with_cp: each block checkpoints its branches (layers.run_branch)
+        block.with_cp = self.with_cp
         return block(x)
 
     def forward(self, x):
