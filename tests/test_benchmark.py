@@ -29,3 +29,29 @@ def test_benchmark_tool_errors():
         r = run_py('tools/analysis_tools/benchmark.py', '--img-size', '32',
                    '--dtype', 'bf16', '--fast', check=False)
         assert r.returncode != 0 and 'no native bf16' in r.stderr
+
+
+def test_precision_agreement_tool(tmp_path):
+    """fp32 vs bf16 on the classification demo's val set (2 batches):
+    both metric sets and an agreement fraction come back."""
+    import torch
+    from mmengine.config import Config
+
+    from spikeformer_mm.analysis.runner import build_model
+    cfg_path = 'configs/classification/metaspikeformer-demo_1xb32_digits-t2.py'
+    torch.manual_seed(0)
+    model = build_model(Config.fromfile(cfg_path), deploy=False)
+    ckpt = tmp_path / 'c.pth'
+    torch.save(dict(state_dict=model.state_dict()), ckpt)
+    out = tmp_path / 'p.json'
+    run_py('tools/analysis_tools/precision_agreement.py', cfg_path,
+           str(ckpt), '--max-batches', '2', '--out', str(out),
+           '--cfg-options', 'test_dataloader.batch_size=8')
+    r = json.loads(out.read_text())
+    assert r['num_samples'] == 16 and r['compared'] == 16
+    assert 0.0 <= r['agreement'] <= 1.0
+    for key in ('metrics_fp32', 'metrics_low'):
+        assert 0 <= r[key]['accuracy/top1'] <= 100
+    r = run_py('tools/analysis_tools/precision_agreement.py', cfg_path,
+               str(tmp_path / 'missing.pth'), check=False)
+    assert r.returncode != 0 and 'checkpoint not found' in r.stderr

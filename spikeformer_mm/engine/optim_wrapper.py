@@ -26,6 +26,17 @@ class AutocastOptimWrapper(OptimWrapper):
         self.autocast_dtype = getattr(torch, dtype)
         self.device_type = device_type or ('cuda' if torch.cuda.is_available()
                                            else 'cpu')
+        if self.device_type == 'cpu' and \
+                self.autocast_dtype == torch.bfloat16:
+            from ..analysis.benchmark import cpu_bf16_supported
+            if not cpu_bf16_supported():
+                from mmengine.logging import print_log
+                print_log(
+                    'AutocastOptimWrapper: this CPU has no native bf16 '
+                    f'(capability {torch.backends.cpu.get_cpu_capability()})'
+                    '; bf16 convolutions will run on a reference kernel, '
+                    'tens of times slower than fp32. Train without --amp '
+                    'here.', logger='current', level=30)
 
     @contextmanager
     def optim_context(self, model):

@@ -12,8 +12,13 @@ peak memory of one more step.
 """
 import argparse
 import json
+import os
 import os.path as osp
 import sys
+
+# quiet the profiler used for CPU peak memory (kineto / c10 log lines)
+os.environ.setdefault('KINETO_LOG_LEVEL', '5')
+os.environ.setdefault('TORCH_CPP_LOG_LEVEL', 'ERROR')
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
