@@ -135,7 +135,7 @@ def write_detection(root, size=96, num_train=800, num_val=160,
                       f)
 
 
-def write_segmentation(root, size=64, num_train=800, num_val=160,
+def write_segmentation(root, size=64, num_train=4000, num_val=160,
                         digits=(1, 2), scale=(28, 40), dilate=2, seed=0):
     """mmseg layout: ``img_dir/{split}/N.png`` and ``ann_dir/{split}/N.png``
     with 0 = background and 1 + d for digit d. Labels cover the digit's body
