@@ -18,6 +18,8 @@ All fixes live here and are applied once by :func:`install` (called when
    downloader, and ``zoo://NAME`` loads a model of the zoo by name.
 4. Distributed runs on a machine without CUDA: see
    :func:`setup_cpu_distributed`.
+5. CPUs without native bf16 run bf16 convolutions on a slow reference
+   kernel: :func:`cpu_bf16_supported` tells, for the tools to refuse or warn.
 """
 import importlib.metadata as im
 import importlib.util
@@ -153,3 +155,14 @@ def setup_cpu_distributed(cfg, launcher):
     wrapper['device_ids'] = None
     cfg['model_wrapper_cfg'] = wrapper
     return True
+
+
+def cpu_bf16_supported():
+    """Whether this CPU runs bf16 convolutions natively (oneDNN: AVX-512
+    BF16 / AMX or equivalent). Without it they fall back to a reference
+    kernel tens of times slower than fp32."""
+    import torch
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False

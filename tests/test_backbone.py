@@ -64,6 +64,39 @@ def test_with_cp_matches_plain():
     assert torch.allclose(ga, gb, rtol=1e-4, atol=1e-6)
 
 
+def _peak_step_mb(model, x):
+    """Most tensor memory live in one forward + backward (profiler)."""
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) \
+            as prof:
+        model(x)[0].square().sum().backward()
+    live = peak = 0
+    for _, n in sorted((e.start_ns(), e.nbytes())
+                       for e in prof.profiler.kineto_results.events()
+                       if e.name() == '[memory]'):
+        live += n
+        peak = max(peak, live)
+    return peak / 2**20
+
+
+def test_with_cp_is_passed_to_blocks_and_frees_memory():
+    from spikeformer_mm.models.layers import MSBlock, MSConvBlock
+    torch.manual_seed(0)
+    m = MetaSpikeFormer(arch=TINY, T=2, norm_eval=True).train()
+    blocks = [b for b in m.modules() if isinstance(b, (MSBlock, MSConvBlock))]
+    assert blocks and not any(b.with_cp for b in blocks)
+    x = torch.rand(2, 3, 64, 64, requires_grad=True)
+    m(x)[0].square().sum().backward()  # warm-up
+    plain = _peak_step_mb(m, x)
+    m.with_cp = True
+    assert all(b.with_cp for b in blocks)
+    cp_peak = _peak_step_mb(m, x)
+    # after backward no neuron state holds a recomputed graph
+    assert all(isinstance(n.v, float) for b in blocks for n in b.modules()
+               if is_neuron(n))
+    assert cp_peak < 0.6 * plain, (cp_peak, plain)
+
+
 def test_frozen_stages_and_norm_eval():
     m = MetaSpikeFormer(arch=TINY, frozen_stages=2, norm_eval=True)
     m.train()

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from conftest import run_py
-from spikeformer_mm.analysis.benchmark import cpu_bf16_supported
+from spikeformer_mm.compat import cpu_bf16_supported
 
 
 @pytest.mark.parametrize('extra', [

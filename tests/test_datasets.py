@@ -119,6 +119,11 @@ def test_canvas_settings_of_dataset_configs(tmp_path):
         check_canvas('segmentation', dict(colour=1))
     with pytest.raises(ValueError, match='does not fit'):
         check_canvas('segmentation', dict(size=32, scale=(20, 40)))
+    # against the task's own default size (64 for segmentation)
+    with pytest.raises(ValueError, match='does not fit'):
+        check_canvas('segmentation', dict(scale=(50, 70)))
+    assert check_canvas('detection', dict(scale=(50, 70))) == \
+        dict(scale=(50, 70))
     with pytest.raises(ValueError, match='digits'):
         check_canvas('detection', dict(digits=(3, 1)))
     with pytest.raises(TypeError, match='canvas'):

@@ -24,15 +24,7 @@ import time
 
 import torch
 
-
-def cpu_bf16_supported():
-    """Whether this CPU runs bf16 convolutions natively (oneDNN: AVX-512
-    BF16 / AMX or equivalent). Without it they fall back to a reference
-    kernel tens of times slower than fp32."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
+from ..compat import cpu_bf16_supported
 
 
 def build_classifier(arch, T, num_classes=1000, fast=False, mode='infer',

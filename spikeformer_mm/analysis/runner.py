@@ -21,7 +21,7 @@ def build_model(cfg, checkpoint=None, deploy=True):
     model.eval()
     if deploy:
         from ..models.deploy import switch_to_deploy
-        switch_to_deploy(model, 'dense' if deploy is True else deploy)
+        switch_to_deploy(model, deploy)
     return model
 
 

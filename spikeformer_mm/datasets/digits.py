@@ -27,6 +27,7 @@ missing, partial, corrupt or made with other parameters; a build is written
 to a temporary directory and renamed into place, so an interrupted build
 never leaves a copy that looks valid.
 """
+import inspect
 import json
 import os
 import os.path as osp
@@ -162,10 +163,21 @@ WRITERS = {
 }
 
 
+def _settings(task, **kwargs):
+    """The writer's settings for ``kwargs``, defaults included (ranges as
+    lists, as the JSON manifest stores them)."""
+    if task not in WRITERS:
+        raise ValueError(f'unknown digits task {task!r}; one of '
+                         f'{sorted(WRITERS)}')
+    bound = inspect.signature(WRITERS[task]).bind('root', **kwargs)
+    bound.apply_defaults()
+    return {k: (list(v) if isinstance(v, tuple) else v)
+            for k, v in bound.arguments.items() if k != 'root'}
+
+
 def check_canvas(task, canvas):
     """Validate the generator settings a dataset config passes as ``canvas``
     and return them as keyword arguments of the task's writer."""
-    import inspect
     if canvas is None:
         return {}
     if not isinstance(canvas, dict):
@@ -177,32 +189,23 @@ def check_canvas(task, canvas):
     if unknown:
         raise KeyError(f'unknown {task} canvas setting(s) {unknown}; '
                        f'allowed: {allowed}')
-    out = {k: (list(v) if isinstance(v, tuple) else v)
-           for k, v in canvas.items()}
+    full = _settings(task, **canvas)
     for key in ('digits', 'scale'):
-        if key in out:
-            lo, hi = out[key]
-            if not 1 <= lo <= hi:
-                raise ValueError(f'canvas {key} must be a range (lo, hi) '
-                                 f'with 1 <= lo <= hi, got {canvas[key]}')
-    if 'scale' in out and out['scale'][1] > out.get('size', 96):
-        raise ValueError(f"canvas scale {canvas['scale']} does not fit a "
-                         f"canvas of size {out.get('size', 96)}")
-    return out
+        lo, hi = full[key]
+        if not 1 <= lo <= hi:
+            raise ValueError(f'canvas {key} must be a range (lo, hi) '
+                             f'with 1 <= lo <= hi, got {full[key]}')
+    if full['scale'][1] > full['size']:
+        raise ValueError(f"canvas scale {full['scale']} does not fit a "
+                         f"canvas of size {full['size']}")
+    return dict(canvas)
 
 
 def _params(task, **kwargs):
     """Every setting the copy is made with, the writer's defaults included,
     so that a copy made with other defaults (an older release) is stale."""
-    import inspect
-    if task not in WRITERS:
-        raise ValueError(f'unknown digits task {task!r}; one of '
-                         f'{sorted(WRITERS)}')
-    bound = inspect.signature(WRITERS[task]).bind('root', **kwargs)
-    bound.apply_defaults()
-    settings = {k: (list(v) if isinstance(v, tuple) else v)
-                for k, v in bound.arguments.items() if k != 'root'}
-    return dict(task=task, version=FORMAT_VERSION, **settings)
+    return dict(task=task, version=FORMAT_VERSION,
+                **_settings(task, **kwargs))
 
 
 def verify_dataset(root, task, **kwargs):

@@ -2,7 +2,10 @@
 from contextlib import contextmanager
 
 import torch
+from mmengine.logging import print_log
 from mmengine.optim import OptimWrapper
+
+from ..compat import cpu_bf16_supported
 
 from ..registry import OPTIM_WRAPPERS
 
@@ -28,9 +31,7 @@ class AutocastOptimWrapper(OptimWrapper):
                                            else 'cpu')
         if self.device_type == 'cpu' and \
                 self.autocast_dtype == torch.bfloat16:
-            from ..analysis.benchmark import cpu_bf16_supported
             if not cpu_bf16_supported():
-                from mmengine.logging import print_log
                 print_log(
                     'AutocastOptimWrapper: this CPU has no native bf16 '
                     f'(capability {torch.backends.cpu.get_cpu_capability()})'

@@ -51,19 +51,27 @@ def fuse_conv_bn(conv, bn):
     return fused
 
 
-@torch.no_grad()
-def fuse_rep_conv(rep, bn_after=None):
-    """RepConv (+ an optional BN after it) -> one 3x3 conv with bias."""
+def _rep_conv_parts(rep, bn_after):
+    """The convs of a RepConv and its BNs as affines: (conv1, dw, pw, a1, b1,
+    a, b) with BN1(u) = a1 u + b1 (b1 is also the pad value) and the BN after
+    the pointwise conv (merged with ``bn_after``) as a u + b."""
     conv1, bnpad, (dw, pw, bn2) = rep.body[0], rep.body[1], rep.body[2]
     assert isinstance(bnpad, BNAndPad) and bnpad.pad_pixels == 1
-    w1 = conv1.weight[:, :, 0, 0]  # [C, Cin]
-    a1, b1 = _bn_affine(bnpad.bn)  # BN1(u) = a1 u + b1, and the pad value b1
-    d = dw.weight[:, 0]  # [C, 3, 3]
-    w2 = pw.weight[:, :, 0, 0]  # [Cout, C]
+    a1, b1 = _bn_affine(bnpad.bn)
     a, b = _bn_affine(bn2)
     if bn_after is not None:
         a3, b3 = _bn_affine(bn_after)
         a, b = a * a3, b * a3 + b3
+    return conv1, dw, pw, a1, b1, a, b
+
+
+@torch.no_grad()
+def fuse_rep_conv(rep, bn_after=None):
+    """RepConv (+ an optional BN after it) -> one 3x3 conv with bias."""
+    conv1, dw, pw, a1, b1, a, b = _rep_conv_parts(rep, bn_after)
+    w1 = conv1.weight[:, :, 0, 0]  # [C, Cin]
+    d = dw.weight[:, 0]  # [C, 3, 3]
+    w2 = pw.weight[:, :, 0, 0]  # [Cout, C]
     # K[o, i, y, x] = a[o] sum_c w2[o, c] d[c, y, x] a1[c] w1[c, i]
     k = torch.einsum('oc,cyx,c,ci->oiyx', w2, d, a1, w1) * a.view(-1, 1, 1, 1)
     bias = a * (w2 @ (b1 * d.sum((1, 2)))) + b
@@ -79,13 +87,7 @@ def fuse_rep_conv_factorised(rep, bn_after=None):
     """RepConv (+ an optional BN after it) -> 1x1 conv, 3x3 depthwise conv,
     1x1 conv, with every BN folded in: exact like :func:`fuse_rep_conv`
     with a third of its multiply-adds (for the CPU)."""
-    conv1, bnpad, (dw, pw, bn2) = rep.body[0], rep.body[1], rep.body[2]
-    assert isinstance(bnpad, BNAndPad) and bnpad.pad_pixels == 1
-    a1, b1 = _bn_affine(bnpad.bn)
-    a, b = _bn_affine(bn2)
-    if bn_after is not None:
-        a3, b3 = _bn_affine(bn_after)
-        a, b = a * a3, b * a3 + b3
+    conv1, dw, pw, a1, b1, a, b = _rep_conv_parts(rep, bn_after)
     c, cout = conv1.out_channels, pw.out_channels
     first = nn.Conv2d(conv1.in_channels, c, 1, bias=False).to(conv1.weight)
     first.weight.copy_(conv1.weight * a1.view(-1, 1, 1, 1))
@@ -118,13 +120,16 @@ def switch_to_deploy(model, rep_conv='dense'):
     layers. Call on a model in ``eval()`` mode (BN running statistics).
 
     Args:
-        rep_conv (str): ``'dense'`` (one 3x3 conv) or ``'factorised'``
-            (1x1, depthwise 3x3, 1x1; fastest on CPUs). See the module
-            docstring.
+        rep_conv (str | bool): ``'dense'`` (one 3x3 conv; ``True`` means
+            the same, as in ``MetaSpikeFormer(deploy=True)``) or
+            ``'factorised'`` (1x1, depthwise 3x3, 1x1; fastest on CPUs). See
+            the module docstring.
     """
+    if rep_conv is True:
+        rep_conv = 'dense'
     if rep_conv not in REP_CONV_FORMS:
-        raise ValueError(f'rep_conv must be one of {sorted(REP_CONV_FORMS)},'
-                         f' got {rep_conv!r}')
+        raise ValueError(f'deploy form (rep_conv) must be True or one of '
+                         f'{sorted(REP_CONV_FORMS)}, got {rep_conv!r}')
     fuse_rep = REP_CONV_FORMS[rep_conv]
     from .layers import (MSConvBlock, SepConv, SpikingDownsample,
                          SpikingMLP, SpikingSelfAttention)

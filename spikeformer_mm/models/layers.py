@@ -79,7 +79,7 @@ def run_branch(block, fn, x, *modules):
     block one block's activations are most of the model's.
     (As in mmcv's ``with_cp``, BatchNorm running statistics are updated in
     the recomputation too.)"""
-    if not (getattr(block, 'with_cp', False) and block.training
+    if not (block.with_cp and block.training
             and x.requires_grad and torch.is_grad_enabled()):
         return fn(x)
 
@@ -207,6 +207,7 @@ class MSConvBlock(nn.Module):
         self.out_lif1 = _maybe_neuron(not pre, neuron_cfg)
         self.out_lif2 = _maybe_neuron(not pre, neuron_cfg)
         self.drop_path = TemporalDropPath(drop_path)
+        self.with_cp = False  # checkpoint the branches (run_branch)
 
     def channel_mlp(self, x):
         T = x.shape[0]
@@ -322,6 +323,7 @@ class MSBlock(nn.Module):
         self.out_lif1 = _maybe_neuron(not pre, neuron_cfg)
         self.out_lif2 = _maybe_neuron(not pre, neuron_cfg)
         self.drop_path = TemporalDropPath(drop_path)
+        self.with_cp = False  # checkpoint the branches (run_branch)
 
     def forward(self, x):
         x = residual(x, run_branch(self, self.attn, x, self.attn),

@@ -56,7 +56,7 @@ def main(argv=None):
     results = []
     bf16 = args.device.startswith('cuda')
     if not bf16:
-        from spikeformer_mm.analysis.benchmark import cpu_bf16_supported
+        from spikeformer_mm.compat import cpu_bf16_supported
         bf16 = cpu_bf16_supported()
         if not bf16:
             print('this CPU has no native bf16: bf16 rows left out',

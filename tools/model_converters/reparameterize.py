@@ -6,8 +6,9 @@
 Load it with the same config and ``--cfg-options model.backbone.deploy=True``
 (``deploy=factorised`` for a ``--rep-conv factorised`` checkpoint; inference
 only). ``dense`` makes each RepConv one 3x3 conv (the paper's form, best on
-GPUs); ``factorised`` keeps it 1x1 / depthwise 3x3 / 1x1 (fastest on CPUs). The deployed backbone's outputs equal the trained one's to
-float rounding (see spikeformer_mm/models/deploy.py).
+GPUs); ``factorised`` keeps it 1x1 / depthwise 3x3 / 1x1 (fastest on CPUs).
+The deployed backbone's outputs equal the trained one's to float rounding
+(see spikeformer_mm/models/deploy.py).
 """
 import argparse
 import os.path as osp

@@ -126,7 +126,6 @@ class MetaSpikeFormer(BaseModule):
         self.out_indices = self._parse_out_indices(out_indices)
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
-        self.with_cp = with_cp
         self.compact_spikes = compact_spikes
         self.out_strides = tuple(s if i < 4 else 16 * last_stride
                                  for i, (_, s) in enumerate(TAPS))
@@ -156,10 +155,11 @@ class MetaSpikeFormer(BaseModule):
         self.downsample4 = SpikingDownsample(
             e2, e3, stride=last_stride, **common)
         self.block4 = trans(e3, self.depths[1], 4 + self.depths[0])
+        self.with_cp = with_cp  # after the blocks exist: it is passed on
         self.deploy = deploy
         if deploy:
             from ..deploy import switch_to_deploy
-            switch_to_deploy(self, 'dense' if deploy is True else deploy)
+            switch_to_deploy(self, deploy)
         self._freeze_stages()
 
     # ------------------------------------------------------------------ args
@@ -246,10 +246,17 @@ class MetaSpikeFormer(BaseModule):
                              f'shape {tuple(x.shape)})')
         return x
 
-    def _run(self, block, x):
-        # with_cp: each block checkpoints its branches (layers.run_branch)
-        block.with_cp = self.with_cp
-        return block(x)
+    @property
+    def with_cp(self):
+        return self._with_cp
+
+    @with_cp.setter
+    def with_cp(self, value):
+        # each block checkpoints its own branches (layers.run_branch)
+        self._with_cp = bool(value)
+        for m in self.modules():
+            if isinstance(m, (MSBlock, MSConvBlock)):
+                m.with_cp = self._with_cp
 
     def forward(self, x):
         x = self.encode(x)
@@ -268,7 +275,7 @@ class MetaSpikeFormer(BaseModule):
             module = getattr(self, name)
             if isinstance(module, nn.ModuleList):
                 for blk in module:
-                    x = self._run(blk, x)
+                    x = blk(x)
             else:
                 x = module(x)
             if name == TAPS[tap][0]:
