@@ -1,14 +1,47 @@
-"""spikeformer_mm: Meta-SpikeFormer (Spike-driven Transformer V2) on OpenMMLab."""
+"""spikeformer_mm: Meta-SpikeFormer (Spike-driven Transformer V2) on OpenMMLab.
+
+Version pins live in ``requirements/*.txt`` (read here and by
+``tools/setup_env.sh``). torch is deliberately not required: users who bring
+their own (CUDA) build of torch install with ``pip install -e .`` and keep it.
+"""
 import os.path as osp
+import shutil
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+ROOT = osp.dirname(osp.abspath(__file__))
 
 
 def get_version():
     ns = {}
-    with open(osp.join(osp.dirname(__file__), 'spikeformer_mm', 'version.py')) as f:
+    with open(osp.join(ROOT, 'spikeformer_mm', 'version.py')) as f:
         exec(f.read(), ns)
     return ns['__version__']
+
+
+def requirements(name):
+    """The requirement lines of requirements/<name>.txt."""
+    with open(osp.join(ROOT, 'requirements', f'{name}.txt')) as f:
+        lines = (ln.split('#', 1)[0].strip() for ln in f)
+        return [ln for ln in lines if ln]
+
+
+class BuildWithConfigs(build_py):
+    """Ship ``configs/`` inside the package (``spikeformer_mm/.mim/configs``,
+    where mmpretrain keeps its own), so that a non-editable install still
+    finds the configs that the zoo's metafiles name."""
+
+    def run(self):
+        super().run()
+        if getattr(self, 'editable_mode', False):
+            return  # an editable install reads configs/ in the checkout
+        src = osp.join(ROOT, 'configs')
+        dst = osp.join(self.build_lib, 'spikeformer_mm', '.mim', 'configs')
+        if osp.isdir(src):
+            shutil.rmtree(dst, ignore_errors=True)
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns(
+                '__pycache__', '*.pyc'))
 
 
 setup(
@@ -16,25 +49,19 @@ setup(
     version=get_version(),
     description='Spike-driven Transformer V2 (Meta-SpikeFormer) as an '
     'OpenMMLab toolbox: classification, detection, segmentation',
-    long_description=open('README.md').read() if osp.exists('README.md') else '',
+    long_description=open(osp.join(ROOT, 'README.md')).read(),
     long_description_content_type='text/markdown',
-    packages=find_packages(exclude=('tests', 'tools', 'configs', 'projects')),
-    include_package_data=True,
+    packages=find_packages(exclude=('tests', 'tests.*', 'tools', 'configs',
+                                    'projects', 'projects.*')),
     package_data={'spikeformer_mm': ['zoo/*.yml', 'zoo/metafiles/*.yml']},
+    cmdclass={'build_py': BuildWithConfigs},
     python_requires='>=3.10',
-    # torch is deliberately not required here: users who bring their own
-    # (CUDA) build of torch install with `pip install -e .` and keep it.
-    # The full pinned stack is installed by tools/setup_env.sh (make setup).
-    install_requires=[
-        'mmengine>=0.10.4,<0.11',
-        'numpy',
-    ],
+    install_requires=requirements('runtime'),
     extras_require={
-        'all': [
-            'mmcv>=2.0.0,<2.2.0', 'mmdet==3.3.0', 'mmsegmentation==1.2.2',
-            'mmpretrain==1.2.0', 'spikingjelly==2.0.0', 'ftfy', 'regex',
-            'loguru', 'scikit-learn',
-        ],
+        # the OpenMMLab stack and spikingjelly at the pinned versions (mmcv
+        # needs its compiled ops: tools/setup_env.sh builds it from source)
+        'all': requirements('mmcv') + requirements('openmmlab'),
+        'tests': requirements('tests'),
     },
     license='Apache License 2.0',
     zip_safe=False,

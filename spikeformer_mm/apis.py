@@ -72,6 +72,17 @@ def build_runner(cfg, dump=None, **kwargs):
     return runner
 
 
+def close_distributed():
+    """Tear the process group down before the interpreter exits. Left to
+    interpreter shutdown, a gloo process group can be destroyed while its
+    threads are still joinable, and the process aborts (``terminate called
+    without an active exception``, SIGABRT) after a successful run."""
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def write_json(path, obj):
     """Write JSON atomically (temporary file, then rename)."""
     path = osp.abspath(path)

@@ -68,13 +68,48 @@ class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint that would need arbitrary code to unpickle."""
 
 
+def how_to_make(filename):
+    """A command that makes the missing checkpoint ``filename``, or ''.
+
+    The configs name two kinds of files a user must provide: the output of
+    another config's training run (``work_dirs/<config name>/...``) and a
+    converted paper checkpoint (``checkpoints/<zoo name>.pth``, whose
+    conversion command the zoo's metafile records)."""
+    from .zoo import config_root, list_models
+    parts = osp.normpath(str(filename)).split(os.sep)
+    if 'work_dirs' in parts[:-1]:
+        name = parts[parts.index('work_dirs') + 1]
+        root = config_root()
+        for task in sorted(os.listdir(osp.join(root, 'configs'))):
+            cfg = osp.join('configs', task, name + '.py')
+            if osp.isfile(osp.join(root, cfg)):
+                return (f'it is made by training {cfg}: python tools/train.py '
+                        f'{cfg}')
+    stem = osp.splitext(parts[-1])[0]
+    try:
+        model = list_models().get(stem)
+    except (OSError, ValueError):
+        model = None
+    if model is not None:
+        src = model.get('Converted From') or {}
+        if src.get('Command'):
+            return (f'get the original weights from {src.get("Weights")} and '
+                    f'convert them: {src["Command"]}')
+        if model.get('Weights'):
+            return f'python -m spikeformer_mm.zoo download {stem}'
+    return ''
+
+
 def load_checkpoint_file(filename, map_location='cpu'):
     """Load a local checkpoint with ``weights_only=True`` and the mmengine
     allow-list; refuse, with a message naming the file and what it holds,
-    anything that would need arbitrary unpickling."""
+    anything that would need arbitrary unpickling. A missing file's error
+    says how to make it where the project knows (:func:`how_to_make`)."""
     filename = osp.expanduser(str(filename))
     if not osp.isfile(filename):
-        raise FileNotFoundError(f'checkpoint not found: {filename}')
+        hint = how_to_make(filename)
+        raise FileNotFoundError(f'checkpoint not found: {filename}'
+                                + (f'; {hint}' if hint else ''))
     with torch.serialization.safe_globals(mmengine_safe_globals()):
         try:
             return torch.load(filename, map_location=map_location,

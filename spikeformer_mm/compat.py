@@ -1,4 +1,5 @@
-"""Fixes for what today's toolchain breaks in the OpenMMLab stack (STACK.md).
+"""Fixes for what today's toolchain breaks in the OpenMMLab stack
+(docs/stack.md, "What breaks at run time").
 
 All fixes live here and are applied once by :func:`install` (called when
 ``spikeformer_mm`` is imported):

@@ -138,7 +138,8 @@ def test_spike_shortcuts(shortcut):
 
 
 def _attention_by_hand(attn, x, form, scale=0.125):
-    """The SDSA formulas of DESIGN.md, written out with the module's parts."""
+    """The SDSA formulas of docs/model.md, written out with the module's
+    parts."""
     from spikingjelly.activation_based import functional
     functional.reset_net(attn)
     T, B, C, H, W = x.shape

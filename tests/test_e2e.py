@@ -122,25 +122,42 @@ def test_distributed_training_on_cpu(tmp_path):
 
 
 def test_resume_after_kill_9(tmp_path):
+    """kill -9 inside epoch 2 (3 iterations per epoch), at an iteration the
+    test chooses (PauseAtIterHook), then --resume continues from epoch 1."""
     wd = tmp_path / 'resume'
+    marker = tmp_path / 'paused'
     opts = [o for o in SMALL if 'max_epochs' not in o] + [
         'train_cfg.max_epochs=3', 'train_dataloader.dataset.indices=96']
-    cmd = [sys.executable, 'tools/train.py', CLS_CFG, '--work-dir', str(wd),
-           '--cfg-options'] + opts
-    p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL, start_new_session=True)
+    cfg = tmp_path / 'pausing.py'
+    cfg.write_text(f"""
+_base_ = {osp.join(ROOT, CLS_CFG)!r}
+custom_imports = dict(imports=['pause_hook'], allow_failed_imports=False)
+custom_hooks = [dict(type='spikeformer_mm.PauseAtIterHook', at_iter=4,
+                     marker={str(marker)!r})]
+""")
+    env = dict(os.environ, PYTHONPATH=osp.join(ROOT, 'tests'))
+    err = tmp_path / 'stderr.txt'
+    with open(err, 'w') as ef:
+        p = subprocess.Popen(
+            [sys.executable, 'tools/train.py', str(cfg), '--work-dir',
+             str(wd), '--cfg-options'] + opts, cwd=ROOT, env=env,
+            stdout=subprocess.DEVNULL, stderr=ef, start_new_session=True)
     deadline = time.time() + 600
-    while not (wd / 'epoch_1.pth').exists() and time.time() < deadline:
-        time.sleep(0.5)
-        assert p.poll() is None, 'training ended before the first checkpoint'
-    time.sleep(1.0)  # into epoch 2
+    while not marker.exists():
+        if p.poll() is not None:
+            raise AssertionError('training ended before the pause:\n'
+                                 + err.read_text()[-3000:])
+        assert time.time() < deadline, 'no pause within 600 s'
+        time.sleep(0.2)
     os.killpg(p.pid, signal.SIGKILL)
     p.wait()
-    assert not (wd / 'epoch_3.pth').exists()
+    assert marker.read_text() == '4'
+    assert (wd / 'epoch_1.pth').exists()
+    assert not (wd / 'epoch_2.pth').exists()
     r = run_py('tools/train.py', CLS_CFG, '--work-dir', str(wd), '--resume',
                '--cfg-options', *opts)
     log = sorted(wd.glob('*/*.log'))[-1].read_text()
-    assert 'resumed epoch: 1' in log or 'resumed epoch: 2' in log
+    assert 'resumed epoch: 1' in log
     assert (wd / 'epoch_3.pth').exists()
     import torch
     ck = torch.load(wd / 'epoch_3.pth', weights_only=False)

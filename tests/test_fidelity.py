@@ -1,4 +1,4 @@
-"""Fidelity to the paper's official code (vectors in shared/reference)."""
+"""Fidelity to the paper's official code (vectors in tests/data/reference)."""
 import pytest
 import torch
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Set up (or refresh) the project's virtual environment in ./.venv with the
-# pinned OpenMMLab stack of STACK.md. Safe to re-run: every step is skipped
-# when already done, and the mmcv wheel (a ~10 minute build) is cached per
-# machine under ${SPIKEFORMER_CACHE:-~/.cache/spikeformer_mm}.
+# pinned OpenMMLab stack of requirements/*.txt (docs/stack.md says why).
+# Safe to re-run: every step is skipped when already done, and the mmcv
+# wheel (a ~10 minute build) is cached per machine under ${SPIKEFORMER_CACHE:-~/.cache/spikeformer_mm}.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -11,22 +11,24 @@ PY="${PYTHON:-python3}"
 CACHE="${SPIKEFORMER_CACHE:-$HOME/.cache/spikeformer_mm}"
 STAMP="$VENV/.spikeformer_mm_setup"
 
-TORCH_PIN="torch==2.14.1 torchvision==0.29.1"
-MMCV_VERSION="2.1.0"
-# Everything else, pinned. The OpenMMLab wheels declare neither torch nor mmcv
-# nor mmengine, and spikingjelly's metadata drags in torchaudio, tensorboard
-# and more that we do not need, so those are installed --no-deps with their
-# real requirements listed here.
-NODEPS_PKGS="mmengine==0.10.7 mmdet==3.3.0 mmsegmentation==1.2.2 mmpretrain==1.2.0 spikingjelly==2.0.0"
-DEPS_PKGS="setuptools<82 wheel numpy<2.4 scipy matplotlib pycocotools shapely terminaltables tqdm six \
-  prettytable packaging ftfy regex einops importlib-metadata mat4py model-index rich addict pyyaml termcolor \
-  yapf opencv-python Pillow loguru scikit-learn pytest"
+REQ="$ROOT/requirements"
+# Every version pin lives in requirements/*.txt (read by setup.py too):
+#   build.txt      pip/setuptools/wheel for mmcv's build
+#   torch.txt      torch + torchvision
+#   runtime.txt    what the stack imports; installed with dependencies
+#   openmmlab.txt  mmengine, mmdet, mmseg, mmpretrain, spikingjelly: --no-deps,
+#                  since their wheels declare too little (torch, mmcv) or too
+#                  much (spikingjelly: torchaudio, tensorboard...)
+#   mmcv.txt       built from source below, with its compiled ops
+#   tests.txt      the test runner
+MMCV_VERSION="$(sed -n 's/^mmcv==\([0-9.]*\).*/\1/p' "$REQ/mmcv.txt")"
+[ -n "$MMCV_VERSION" ] || { echo "requirements/mmcv.txt: no 'mmcv==X' pin" >&2; exit 1; }
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 # The stamp records the inputs of the last successful setup; if they are the
 # same, there is nothing to do (a second `make test` starts at once).
-want="$(cat "$0" "$ROOT/setup.py" 2>/dev/null | sha256sum | cut -c1-16)"
+want="$(cat "$0" "$ROOT/setup.py" "$REQ"/*.txt 2>/dev/null | sha256sum | cut -c1-16)"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$VENV/bin/python" ]; then
   exit 0
 fi
@@ -43,14 +45,14 @@ pip_q() {
     2> >(grep -v "WARNING: Location" >&2)
 }
 
-log "installing build tools and torch ($TORCH_PIN)"
-pip_q --upgrade "pip<26.2" "setuptools<82" wheel
-pip_q $TORCH_PIN
-pip_q $DEPS_PKGS
+log "installing build tools and torch ($(grep -v '^#' "$REQ/torch.txt" | xargs))"
+pip_q --upgrade -r "$REQ/build.txt"
+pip_q -r "$REQ/torch.txt"
+pip_q -r "$REQ/runtime.txt" -r "$REQ/tests.txt"
 
 # mmengine first: importing mmcv needs it
 log "installing OpenMMLab packages and spikingjelly"
-pip_q --no-deps $NODEPS_PKGS
+pip_q --no-deps -r "$REQ/openmmlab.txt"
 
 # ---- mmcv with compiled ops, built once per machine -------------------------
 read -r TORCH_V CUDA_OK < <("$VPY" - <<'PY'

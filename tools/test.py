@@ -9,7 +9,8 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from spikeformer_mm.apis import build_runner, load_config, write_json  # noqa: E402,E501
+from spikeformer_mm.apis import (build_runner, close_distributed,  # noqa: E402
+                                 load_config, write_json)
 from mmengine.config import DictAction  # noqa: E402
 
 
@@ -40,10 +41,14 @@ def main(argv=None):
                           amp=args.amp, launcher=args.launcher,
                           dump=args.out)
     metrics = runner.test()
-    if args.metrics_out:
+    if args.metrics_out and runner.rank == 0:
         write_json(args.metrics_out, metrics)
+    close_distributed()
     return metrics
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except FileNotFoundError as e:  # a config's file the user must provide
+        sys.exit(f'error: {e}')

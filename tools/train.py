@@ -12,7 +12,7 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from spikeformer_mm.apis import build_runner, load_config  # noqa: E402
+from spikeformer_mm.apis import build_runner, close_distributed, load_config  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 
 
@@ -45,7 +45,11 @@ def main(argv=None):
                           amp=args.amp, auto_scale_lr=args.auto_scale_lr,
                           launcher=args.launcher)
     runner.train()
+    close_distributed()
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except FileNotFoundError as e:  # a config's file the user must provide
+        sys.exit(f'error: {e}')

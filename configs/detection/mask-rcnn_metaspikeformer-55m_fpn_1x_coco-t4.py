@@ -3,4 +3,4 @@
 _base_ = './mask-rcnn_metaspikeformer-55m_fpn_1x_coco-t1.py'
 model = dict(backbone=dict(
     T=4, with_cp=True,
-    init_cfg=dict(checkpoint='checkpoints/sdtv2-55m-kd_in1k-t4.pth')))
+    init_cfg=dict(checkpoint='checkpoints/metaspikeformer-55m-kd_in1k-t4.pth')))

@@ -104,7 +104,8 @@ def _counters():
                                                           SynOpCounter)
     aten = torch.ops.aten
     sop, mac, flop = SynOpCounter(), MACCounter(), FlopCounter()
-    for c in (mac, flop):  # conv, linear and matmul only (DESIGN.md)
+    # conv, linear and matmul only (docs/model.md, "Energy")
+    for c in (mac, flop):
         for op in list(c.rules):
             if op not in (aten.mm.default, aten.addmm.default,
                           aten.bmm.default, aten.baddbmm.default,

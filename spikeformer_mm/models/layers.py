@@ -3,7 +3,7 @@
 Every activation is ``[T, B, C, H, W]``; convolutions and BatchNorms run on
 ``[T*B, ...]`` (time folded into the batch, so BN statistics are shared over
 time steps). Sub-module names follow the paper's official code so that its
-checkpoints map onto these modules key by key.
+checkpoints map onto these modules key by key (docs/model.md, "Blocks").
 
 Shortcuts (paper, Sec. 4 / Table 5). For a branch ``F``:
 

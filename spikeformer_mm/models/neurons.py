@@ -21,8 +21,8 @@ from spikingjelly.activation_based import neuron, surrogate
 
 from .compact import mark_spikes
 
-# The paper's neuron (DESIGN.md, "Neuron"). Change these only through
-# ``neuron_cfg`` arguments, never by editing a layer.
+# The paper's neuron (docs/model.md, "The neuron"). Change these only
+# through ``neuron_cfg`` arguments, never by editing a layer.
 NEURON_DEFAULTS = dict(
     tau=2.0,
     v_threshold=1.0,

@@ -15,14 +15,38 @@ from .download import DownloadError, cache_dir, download, hash_prefix
 
 PACKAGE_INDEX = osp.join(osp.dirname(__file__), 'model-index.yml')
 INDEX_ENV = 'SPIKEFORMER_ZOO_INDEX'
+_PACKAGE = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def config_root() -> str:
+    """The folder that the metafiles' ``Config: configs/...`` paths are
+    relative to: ``spikeformer_mm/.mim`` in a regular install (setup.py ships
+    the configs there, as mmpretrain does), the checkout in an editable one."""
+    mim = osp.join(_PACKAGE, '.mim')
+    if osp.isdir(osp.join(mim, 'configs')):
+        return mim
+    return osp.dirname(_PACKAGE)
 
 
 class ZooModel(dict):
     """One model of the zoo (the metafile's fields, plus ``index``)."""
 
     @property
-    def name(self):
+    def name(self) -> str:
         return self['Name']
+
+    @property
+    def config(self):
+        """Absolute path of the model's config, or None. The package's own
+        metafiles are relative to :func:`config_root`; a user's index is
+        relative to its own folder."""
+        cfg = self.get('Config')
+        if not cfg or osp.isabs(cfg):
+            return cfg
+        ours = osp.dirname(osp.abspath(PACKAGE_INDEX))
+        base = (config_root() if osp.abspath(self['index']).startswith(ours)
+                else osp.dirname(self['index']))
+        return osp.join(base, cfg)
 
 
 def _load_yaml(path):
@@ -130,7 +154,7 @@ def register_mmpretrain_models():
     """Make the zoo's classification models known to mmpretrain's ModelHub
     (``mmpretrain.get_model(NAME, pretrained=True)``)."""
     from mmpretrain.apis import ModelHub
-    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    root = config_root()
     path = osp.join(osp.dirname(__file__), 'metafiles', 'classification.yml')
     for name in [m.name for m in _models_of(path)]:
         if ModelHub.has(name.lower()):
@@ -138,5 +162,5 @@ def register_mmpretrain_models():
     ModelHub.register_model_index(path, config_prefix=root)
 
 
-__all__ = ['list_models', 'get_model_info', 'download_model', 'download',
+__all__ = ['list_models', 'config_root', 'get_model_info', 'download_model', 'download',
            'cache_dir', 'DownloadError', 'register_mmpretrain_models']

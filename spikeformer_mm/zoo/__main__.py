@@ -1,5 +1,6 @@
 """python -m spikeformer_mm.zoo {list,download} ..."""
 import argparse
+import os.path as osp
 import sys
 
 from . import DownloadError, download_model, list_models
@@ -22,11 +23,15 @@ def main(argv=None):
         models = list_models(args.index)
         if args.cmd == 'list':
             w = max([len(n) for n in models] + [4])
-            print(f'{"name":<{w}}  {"task":<22} weights')
+            print(f'{"name":<{w}}  {"task":<22} {"weights":<13} config')
             for name, m in models.items():
                 task = ((m.get('Results') or [{}])[0] or {}).get('Task', '')
+                cfg = m.config
+                if cfg and not osp.isfile(cfg):
+                    cfg += '  (missing!)'
                 print(f'{name:<{w}}  {task:<22} '
-                      f'{"yes" if m.get("Weights") else "no (see note)"}')
+                      f'{"yes" if m.get("Weights") else "no (see note)":<13} '
+                      f'{cfg or "-"}')
             return
         path = download_model(args.name, dest_dir=args.dest,
                               index=args.index)

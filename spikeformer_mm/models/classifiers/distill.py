@@ -69,16 +69,22 @@ class TimmTeacher(nn.Module):
     def __init__(self, model_name='caformer_b36.sail_in22k_ft_in1k',
                  checkpoint=None, num_classes=1000):
         super().__init__()
+        if checkpoint is None or not osp.isfile(str(checkpoint)):
+            dest = str(checkpoint or 'checkpoints/teacher.safetensors')
+            folder = osp.dirname(dest) or '.'
+            raise FileNotFoundError(
+                f'TimmTeacher: teacher weights not found: {checkpoint!r}. '
+                f'This toolbox downloads nothing at run time; fetch the '
+                f'weights of {model_name} yourself, e.g.: pip install timm '
+                f'huggingface_hub && huggingface-cli download timm/'
+                f'{model_name} model.safetensors --local-dir {folder} && mv '
+                f'{osp.join(folder, "model.safetensors")} {dest} (or set '
+                f'model.teacher.checkpoint=<path>)')
         try:
             import timm
         except ImportError:
             raise ImportError('the distillation teacher needs timm: '
                               'pip install timm') from None
-        if checkpoint is None or not osp.isfile(str(checkpoint)):
-            raise FileNotFoundError(
-                f'TimmTeacher: teacher weights not found: {checkpoint!r}. '
-                f'Download the weights of {model_name} and set '
-                f'model.teacher.checkpoint=<path>.')
         self.model = timm.create_model(model_name, pretrained=False,
                                        num_classes=num_classes)
         if str(checkpoint).endswith('.safetensors'):
