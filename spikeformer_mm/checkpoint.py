@@ -80,7 +80,8 @@ def how_to_make(filename):
     if 'work_dirs' in parts[:-1]:
         name = parts[parts.index('work_dirs') + 1]
         root = config_root()
-        for task in sorted(os.listdir(osp.join(root, 'configs'))):
+        tasks = osp.join(root, 'configs')
+        for task in sorted(os.listdir(tasks)) if osp.isdir(tasks) else []:
             cfg = osp.join('configs', task, name + '.py')
             if osp.isfile(osp.join(root, cfg)):
                 return (f'it is made by training {cfg}: python tools/train.py '
