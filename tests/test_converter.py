@@ -80,3 +80,20 @@ def test_default_loader_refuses_malicious_pickle(tmp_path):
     torch.save({'state_dict': {}, 'meta': Evil()}, p)
     with pytest.raises(pickle.UnpicklingError, match='evil.pth'):
         load_checkpoint_file(p)
+
+
+def test_missing_checkpoint_error_says_how_to_make_it(tmp_path):
+    """A config's checkpoint that is not there yet: the error names it and
+    the command that makes it (a training run, or the paper's conversion)."""
+    with pytest.raises(FileNotFoundError) as e:
+        load_checkpoint_file('checkpoints/metaspikeformer-55m-kd_in1k-t1.pth')
+    assert 'checkpoints/metaspikeformer-55m-kd_in1k-t1.pth' in str(e.value)
+    assert 'sdtv2_to_mm.py 55M_kd.pth' in str(e.value)
+    with pytest.raises(FileNotFoundError) as e:
+        load_checkpoint_file('work_dirs/metaspikeformer-31m_8xb64_in1k/'
+                             'epoch_200.pth')
+    assert ('python tools/train.py configs/classification/'
+            'metaspikeformer-31m_8xb64_in1k.py') in str(e.value)
+    with pytest.raises(FileNotFoundError) as e:  # nothing known: no hint
+        load_checkpoint_file(tmp_path / 'other.pth')
+    assert str(e.value) == f'checkpoint not found: {tmp_path / "other.pth"}'
