@@ -10,7 +10,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import spikeformer_mm  # noqa: E402,F401  (compat fixes)
-from spikeformer_mm.apis import require_files  # noqa: E402
+from spikeformer_mm.apis import init_model, require_files, run_cli  # noqa: E402
 
 
 def main(argv=None):
@@ -22,11 +22,11 @@ def main(argv=None):
     p.add_argument('--out-dir', help='save the visualization here')
     p.add_argument('--device', default=None, help='cpu, cuda, cuda:0 ...')
     args = p.parse_args(argv)
-    require_files(image=args.img, config=args.config,
-                  checkpoint=args.checkpoint)
+    require_files(image=args.img, config=args.config)
     from mmpretrain.apis import ImageClassificationInferencer
-    inferencer = ImageClassificationInferencer(
-        model=args.config, pretrained=args.checkpoint, device=args.device)
+    model = init_model(args.config, args.checkpoint,
+                       device=args.device or 'cpu')
+    inferencer = ImageClassificationInferencer(model=model, pretrained=False)
     try:
         result = inferencer(args.img, show_dir=args.out_dir)[0]
     except Exception as e:  # unreadable image etc.
@@ -41,4 +41,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

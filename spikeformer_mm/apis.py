@@ -1,8 +1,12 @@
-"""What ``tools/train.py`` and ``tools/test.py`` do, as functions."""
-import json
+"""What the command-line tools do, as functions.
+
+Library functions raise exceptions (``FileNotFoundError`` for a missing
+file, ``ValueError`` and its subclasses for bad input); the tools in
+``tools/`` and ``demo/`` turn them into one-line ``error: ...`` messages.
+"""
 import os
 import os.path as osp
-import tempfile
+from typing import Optional, Union
 
 import torch
 from mmengine.config import Config
@@ -10,10 +14,10 @@ from mmengine.config import Config
 from . import compat
 
 
-def load_config(path, cfg_options=None):
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """Read a config file (mm ``_base_`` inheritance, ``--cfg-options``)."""
     if not osp.isfile(path):
-        raise SystemExit(f'error: config file not found: {path}')
+        raise FileNotFoundError(f'config file not found: {path}')
     cfg = Config.fromfile(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -43,14 +47,15 @@ def configure(cfg, work_dir=None, resume=None, load_from=None, amp=False,
         cfg.resume, cfg.load_from = True, None
     elif resume is not None:
         if not osp.isfile(resume):
-            raise SystemExit(f'error: --resume checkpoint not found: {resume}')
+            raise FileNotFoundError(f'--resume checkpoint not found: '
+                                    f'{resume}')
         cfg.resume, cfg.load_from = True, resume
     if load_from is not None:
         cfg.load_from = load_from
     if auto_scale_lr:
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in \
                 cfg.auto_scale_lr:
-            raise SystemExit('error: --auto-scale-lr needs auto_scale_lr.'
+            raise ValueError('--auto-scale-lr needs auto_scale_lr.'
                              'base_batch_size in the config')
         cfg.auto_scale_lr.enable = True
     compat.setup_cpu_distributed(cfg, launcher)
@@ -67,7 +72,7 @@ def build_runner(cfg, dump=None, **kwargs):
     if dump is not None:
         from mmengine.evaluator import DumpResults
         if not dump.endswith(('.pkl', '.pickle')):
-            raise SystemExit('error: --out must end with .pkl or .pickle')
+            raise ValueError('--out must end with .pkl or .pickle')
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=dump))
     return runner
 
@@ -83,23 +88,82 @@ def close_distributed():
         dist.destroy_process_group()
 
 
-def write_json(path, obj):
-    """Write JSON atomically (temporary file, then rename)."""
-    path = osp.abspath(path)
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=osp.dirname(path), suffix='.json')
-    try:
-        with os.fdopen(fd, 'w') as f:
-            json.dump(obj, f, indent=2, sort_keys=True, default=float)
-        os.replace(tmp, path)
-    except BaseException:
-        os.remove(tmp)
-        raise
-
-
-def require_files(**paths):
-    """Exit with ``error: <what> not found: <path>`` for the first missing
-    file (command-line tools)."""
+def require_files(**paths: Optional[str]):
+    """Raise ``FileNotFoundError('<what> not found: <path>')`` for the first
+    missing file (arguments of the command-line tools)."""
     for what, path in paths.items():
         if path is not None and not osp.isfile(path):
-            raise SystemExit(f'error: {what} not found: {path}')
+            raise FileNotFoundError(f'{what} not found: {path}')
+
+
+def _config_metainfo(cfg) -> Optional[dict]:
+    """``METAINFO`` (classes, palette) of the config's test dataset class,
+    without building the dataset; None if there is none."""
+    from mmengine.registry import DATASETS
+    dl = cfg.get('test_dataloader') or cfg.get('val_dataloader') or {}
+    ds = dl.get('dataset') or {}
+    while 'dataset' in ds and 'type' in ds and 'Wrapper' in str(ds['type']):
+        ds = ds['dataset']
+    try:
+        cls = DATASETS.get(ds.get('type')) if ds.get('type') else None
+    except Exception:  # a type this scope cannot import
+        cls = None
+    meta = getattr(cls, 'METAINFO', None)
+    return dict(meta) if meta else None
+
+
+def init_model(config: Union[str, Config],
+               checkpoint: Optional[str] = None,
+               deploy: Union[bool, str] = False,
+               device: str = 'cpu',
+               cfg_options: Optional[dict] = None,
+               strict: bool = True) -> torch.nn.Module:
+    """Build the model of ``config`` (a path or a Config) in eval mode, the
+    one way every tool does it: weights from ``checkpoint`` (safe loading;
+    strict unless told otherwise, see
+    :func:`spikeformer_mm.checkpoint.load_weights`), then re-parameterised
+    for inference if ``deploy`` (``True``/``'dense'`` or ``'factorised'``).
+
+    The config is kept as ``model.cfg`` and its ``dataset_meta`` (classes,
+    palette), when the checkpoint has one, as ``model.dataset_meta``, as the
+    toolboxes' own ``init_*`` functions do.
+    """
+    from mmengine.registry import MODELS, init_default_scope
+    cfg = load_config(config, cfg_options) if isinstance(config, str) \
+        else config
+    if checkpoint is not None:
+        from .checkpoint import local_checkpoint
+        checkpoint = local_checkpoint(checkpoint)  # zoo://, URL or file
+        # the checkpoint has the weights: no pretrained backbone is read
+        if cfg.model.get('backbone', {}).get('init_cfg'):
+            cfg.model.backbone.init_cfg = None
+    init_default_scope(cfg.get('default_scope', 'mmengine'))
+    model = MODELS.build(cfg.model)
+    meta = {}
+    if checkpoint is not None:
+        from .checkpoint import load_weights
+        meta = load_weights(model, checkpoint, strict=strict)
+    # where mmdet/mmseg (cfg, dataset_meta) and mmpretrain (_config,
+    # _dataset_meta) inference functions look for them
+    model.cfg = model._config = cfg
+    model.dataset_meta = model._dataset_meta = \
+        meta.get('dataset_meta') or _config_metainfo(cfg)
+    model.to(device).eval()
+    if deploy:
+        from .models.deploy import switch_to_deploy
+        switch_to_deploy(model, deploy)
+    return model
+
+
+def run_cli(main, argv=None):
+    """Run a command-line ``main``; bad input (a missing file, a bad
+    argument, key or checkpoint: ``FileNotFoundError``, ``ValueError``)
+    ends it with one ``error: ...`` line and exit status 1.
+    ``SPIKEFORMER_DEBUG=1`` shows the full traceback instead."""
+    import sys
+    try:
+        return main() if argv is None else main(argv)
+    except (FileNotFoundError, ValueError) as e:
+        if os.environ.get('SPIKEFORMER_DEBUG'):
+            raise
+        sys.exit(f'error: {e}')

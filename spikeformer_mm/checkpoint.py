@@ -14,10 +14,11 @@ import argparse
 import os
 import os.path as osp
 import pickle
-import tempfile
 
 import numpy as np
 import torch
+
+from .fileio import atomic_path
 
 
 def _numpy_globals():
@@ -101,16 +102,21 @@ def how_to_make(filename):
     return ''
 
 
-def load_checkpoint_file(filename, map_location='cpu'):
-    """Load a local checkpoint with ``weights_only=True`` and the mmengine
-    allow-list; refuse, with a message naming the file and what it holds,
-    anything that would need arbitrary unpickling. A missing file's error
-    says how to make it where the project knows (:func:`how_to_make`)."""
+def _require_local(filename):
     filename = osp.expanduser(str(filename))
     if not osp.isfile(filename):
         hint = how_to_make(filename)
         raise FileNotFoundError(f'checkpoint not found: {filename}'
                                 + (f'; {hint}' if hint else ''))
+    return filename
+
+
+def load_checkpoint_file(filename, map_location='cpu'):
+    """Load a local checkpoint with ``weights_only=True`` and the mmengine
+    allow-list; refuse, with a message naming the file and what it holds,
+    anything that would need arbitrary unpickling. A missing file's error
+    says how to make it where the project knows (:func:`how_to_make`)."""
+    filename = _require_local(filename)
     with torch.serialization.safe_globals(mmengine_safe_globals()):
         try:
             return torch.load(filename, map_location=map_location,
@@ -134,21 +140,84 @@ def load_checkpoint_file(filename, map_location='cpu'):
                              f'checkpoint ({type(e).__name__}: {e})') from None
 
 
+class CheckpointMismatchError(ValueError):
+    """A checkpoint whose keys or shapes do not fit the model."""
+
+
+def _listing(keys, n=5):
+    keys = sorted(keys)
+    more = f' and {len(keys) - n} more' if len(keys) > n else ''
+    return ', '.join(keys[:n]) + more
+
+
+def local_checkpoint(filename):
+    """A local file for ``filename``: ``zoo://NAME`` and http(s) URLs are
+    downloaded, verified, to the cache (:mod:`spikeformer_mm.zoo`); a local
+    path must exist (the error says how to make it, see :func:`how_to_make`)."""
+    filename = str(filename)
+    if filename.startswith('zoo://'):
+        from .zoo import download_model
+        return download_model(filename[len('zoo://'):])
+    if filename.startswith(('http://', 'https://')):
+        from .zoo.download import download
+        return download(filename)
+    return _require_local(filename)
+
+
+def load_weights(model, filename, strict=True, map_location='cpu'):
+    """Load the ``state_dict`` of a checkpoint file into ``model`` (safely,
+    see :func:`load_checkpoint_file`); returns the checkpoint's ``meta``.
+
+    With ``strict`` (the default of every tool that evaluates or analyses a
+    model) a checkpoint with missing or unexpected keys is refused, the keys
+    named; shapes that differ are refused always. Evaluating random weights
+    because a file belongs to another architecture or task would print
+    plausible-looking metrics.
+    """
+    filename = local_checkpoint(filename)
+    ck = load_checkpoint_file(filename, map_location=map_location)
+    sd = ck.get('state_dict', ck) if isinstance(ck, dict) else None
+    if not isinstance(sd, dict) or not all(torch.is_tensor(v)
+                                           for v in sd.values()):
+        raise CheckpointMismatchError(f'{filename} holds no state_dict of '
+                                      f'tensors')
+    if hasattr(model, 'module'):  # (Distributed)DataParallel
+        model = model.module
+    if all(k.startswith('module.') for k in sd):
+        sd = {k[len('module.'):]: v for k, v in sd.items()}
+    own = model.state_dict()
+    bad_shape = [f'{k} {tuple(v.shape)} vs {tuple(own[k].shape)} in the '
+                 f'model' for k, v in sd.items()
+                 if k in own and own[k].shape != v.shape]
+    if bad_shape:
+        raise CheckpointMismatchError(
+            f'{filename} does not fit the model: {len(bad_shape)} tensors '
+            f'have other shapes ({"; ".join(bad_shape[:3])}): is it a '
+            f'checkpoint of another arch or config?')
+    result = model.load_state_dict(sd, strict=False)
+    missing, unexpected = result.missing_keys, result.unexpected_keys
+    if strict and (missing or unexpected):
+        parts = []
+        if missing:
+            parts.append(f'{len(missing)} of the model\'s tensors are not in '
+                         f'it ({_listing(missing)})')
+        if unexpected:
+            parts.append(f'{len(unexpected)} of its tensors are not in the '
+                         f'model ({_listing(unexpected)})')
+        raise CheckpointMismatchError(
+            f'{filename} does not fit the model: {"; ".join(parts)}. A '
+            f'checkpoint of another task, arch or deploy form? (--non-strict '
+            f'loads it anyway)')
+    meta = ck.get('meta') if isinstance(ck, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
 def save_checkpoint_file(obj, filename):
     """``torch.save`` to a temporary file beside ``filename``, then rename: a
     failure never leaves a half-written file under the final name."""
     filename = osp.abspath(osp.expanduser(str(filename)))
-    d = osp.dirname(filename)
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=d, prefix='.tmp-', suffix='.pth')
-    os.close(fd)
-    try:
+    with atomic_path(filename, suffix='.pth') as tmp:
         torch.save(obj, tmp)
-        os.replace(tmp, filename)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
     return filename
 
 

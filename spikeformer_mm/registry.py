@@ -15,11 +15,40 @@ from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import Registry
 
-MODELS = Registry(
+
+class ToolboxRegistry(Registry):
+    """A registry that imports its modules in two groups: ``locations`` on
+    first use, as mmengine does, and ``on_demand`` (modules that import a
+    toolbox, e.g. mmpretrain) only when a name is not found in the first.
+
+    mmengine imports every location of a scope at once, so one location
+    that imports mmpretrain would make every mmdet and mmseg run import it
+    too."""
+
+    def __init__(self, *args, on_demand=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._on_demand = list(on_demand)
+
+    def get(self, key):
+        obj = super().get(key)
+        if obj is None and self._on_demand:
+            import importlib
+            for loc in self._on_demand:
+                importlib.import_module(loc)
+            self._on_demand = []
+            obj = super().get(key)
+        return obj
+
+
+MODELS = ToolboxRegistry(
     'model',
     parent=MMENGINE_MODELS,
     scope='spikeformer_mm',
-    locations=['spikeformer_mm.models'])
+    locations=['spikeformer_mm.models.backbones',
+               'spikeformer_mm.models.necks'],
+    # build on mmpretrain
+    on_demand=['spikeformer_mm.models.heads',
+               'spikeformer_mm.models.classifiers'])
 
 HOOKS = Registry(
     'hook',
@@ -49,3 +78,20 @@ TRANSFORMS = Registry(
     parent=MMENGINE_TRANSFORMS,
     scope='spikeformer_mm',
     locations=['spikeformer_mm.datasets.transforms'])
+
+
+def caller_scope():
+    """The default scope of the code that is building a ``spikeformer_mm``
+    module (``'mmdet'`` in a detection config...), or None.
+
+    While mmengine builds ``spikeformer_mm.X`` it overrides the default scope
+    with ``'spikeformer_mm'``; a module that builds a child config written
+    in its caller's terms (``dict(type='FPN')``) needs the scope before
+    that. mmengine keeps the scopes in creation order and has no public
+    accessor for the previous one, hence the class attribute.
+    """
+    from mmengine.registry import DefaultScope
+    for inst in reversed(list(DefaultScope._instance_dict.values())):
+        if inst.scope_name != 'spikeformer_mm':
+            return inst.scope_name
+    return None

@@ -23,10 +23,41 @@ def test_taps_shapes_and_strides():
     for o, c, s in zip(outs, m.out_channels, m.out_strides):
         assert o.shape == (2, 1, c, 64 // s, 64 // s)
     assert m.out_strides == (2, 4, 8, 16, 16)
+    assert m.out_channels == (8, 16, 32, 64, 80)
     m2 = MetaSpikeFormer(arch=TINY, T=1, out_indices=(4, 1), last_stride=2)
     o4, o1 = m2.eval()(x)
     assert o4.shape[-1] == 2 and o1.shape[-1] == 16
-    assert m2.out_strides[4] == 32
+    # out_* follow out_indices (what forward returns); tap_* list all taps
+    assert m2.out_strides == (32, 4) and m2.out_channels == (80, 16)
+    assert m2.tap_strides == (2, 4, 8, 16, 32)
+    assert m2.feature_info == [
+        dict(num_chs=80, reduction=32, module='block4'),
+        dict(num_chs=16, reduction=4, module='ConvBlock1_2')]
+
+
+def test_arch_settings_are_complete_and_dict_archs_default_to_them():
+    for name, arch in MetaSpikeFormer.arch_settings.items():
+        assert set(arch) == {'embed_dims', 'depths', 'num_heads',
+                             'mlp_ratio'}, name
+    m = MetaSpikeFormer(arch=dict(embed_dims=[16, 32, 64, 80], depths=(1, 1)))
+    assert len(m.block3) == 1 and len(m.block4) == 1
+    assert len(MetaSpikeFormer(arch=TINY).block3) == 6
+    with pytest.raises(ValueError, match='num_heads'):
+        MetaSpikeFormer(arch=dict(embed_dims=[16, 32, 60, 80]))
+
+
+def test_frozen_stages_follow_the_layout():
+    m = MetaSpikeFormer(arch=TINY, frozen_stages=3).train()
+    frozen = {n.split('.')[0] for n, p in m.named_parameters()
+              if not p.requires_grad}
+    assert frozen == {'downsample1_1', 'ConvBlock1_1', 'downsample1_2',
+                      'ConvBlock1_2', 'downsample2', 'ConvBlock2_1',
+                      'ConvBlock2_2'}
+    assert not m.downsample2.encode_bn.training and m.block3.training
+    assert all(p.requires_grad for p in
+               MetaSpikeFormer(arch=TINY, frozen_stages=-1).parameters())
+    with pytest.raises(ValueError, match='frozen_stages'):
+        MetaSpikeFormer(arch=TINY, frozen_stages=6)
 
 
 def test_state_reset_between_forwards():

@@ -37,10 +37,10 @@ def test_precision_agreement_tool(tmp_path):
     import torch
     from mmengine.config import Config
 
-    from spikeformer_mm.analysis.runner import build_model
+    from spikeformer_mm.apis import init_model
     cfg_path = 'configs/classification/metaspikeformer-demo_1xb32_digits-t2.py'
     torch.manual_seed(0)
-    model = build_model(Config.fromfile(cfg_path), deploy=False)
+    model = init_model(Config.fromfile(cfg_path))
     ckpt = tmp_path / 'c.pth'
     torch.save(dict(state_dict=model.state_dict()), ckpt)
     out = tmp_path / 'p.json'

@@ -5,7 +5,7 @@ import torch
 from spikeformer_mm.models import MetaSpikeFormer
 import pytest
 
-from spikeformer_mm.models.deploy import (fuse_conv_bn, fuse_rep_conv,
+from spikeformer_mm.models.deploy import (fuse_rep_conv,
                                           fuse_rep_conv_factorised,
                                           switch_to_deploy)
 from spikeformer_mm.models.layers import RepConv
@@ -51,18 +51,6 @@ def test_fuse_rep_conv_factorised_is_exact():
         assert torch.allclose(fused(x), rep(x), atol=1e-12)
 
 
-def test_fuse_conv_bn_1d_and_2d():
-    for conv, bn, x in (
-            (torch.nn.Conv2d(4, 6, 3, padding=1, groups=2, bias=False),
-             torch.nn.BatchNorm2d(6), torch.rand(2, 4, 5, 5)),
-            (torch.nn.Conv1d(4, 6, 1), torch.nn.BatchNorm1d(6),
-             torch.rand(2, 4, 7))):
-        seq = torch.nn.Sequential(conv, bn)
-        randomize_bn(seq)
-        seq.eval()
-        assert torch.allclose(fuse_conv_bn(conv, bn)(x), seq(x), atol=1e-6)
-
-
 @pytest.mark.parametrize('form', ['dense', 'factorised'])
 def test_deployed_backbone_matches_trained(form):
     torch.manual_seed(0)
@@ -71,6 +59,10 @@ def test_deployed_backbone_matches_trained(form):
     randomize_bn(m)
     m.eval()
     d = switch_to_deploy(copy.deepcopy(m), rep_conv=form)
+    # the method mmpretrain's reparameterize_model.py calls does the same
+    d2 = copy.deepcopy(m).switch_to_deploy(form)
+    assert d2.deploy == form
+    assert d2.state_dict().keys() == d.state_dict().keys()
     n_bn = sum(isinstance(x, torch.nn.modules.batchnorm._BatchNorm)
                for x in d.modules())
     n_rep = sum(isinstance(x, RepConv) for x in d.modules())
@@ -95,11 +87,11 @@ def test_reparameterize_tool_round_trip(tmp_path, form, flag):
     trained classifier's logits."""
     from mmengine.config import Config
 
-    from spikeformer_mm.analysis.runner import build_model
+    from spikeformer_mm.apis import init_model
     cfg_path = 'configs/classification/metaspikeformer-demo_1xb32_digits-t2.py'
     cfg = Config.fromfile(cfg_path)
     torch.manual_seed(0)
-    model = build_model(cfg, deploy=False)
+    model = init_model(cfg)
     randomize_bn(model)
     ckpt, out = tmp_path / 'trained.pth', tmp_path / 'deploy.pth'
     torch.save(dict(state_dict=model.state_dict()), ckpt)
@@ -107,7 +99,7 @@ def test_reparameterize_tool_round_trip(tmp_path, form, flag):
                str(ckpt), str(out), '--rep-conv', form)
     assert f'model.backbone.deploy={flag}' in r.stdout
     cfg.model.backbone.deploy = True if flag == 'True' else flag
-    deployed = build_model(cfg, str(out), deploy=False)
+    deployed = init_model(cfg, str(out))
     sd = torch.load(out, weights_only=True)['state_dict']
     assert set(sd) == set(deployed.state_dict())  # nothing left unloaded
     x = torch.rand(3, 3, 32, 32) * 4 - 2

@@ -100,11 +100,24 @@ def test_det_and_seg_demos_draw_pictures(demo, tmp_path):
     r = run_py('demo/det_demo.py', str(img), d['config'], d['checkpoint'],
                '--out', str(out), '--score-thr', '0.0')
     assert out.exists() and 'detections' in r.stdout
-    assert Image.open(out).size == (120, 96)
+    # drawn 6x larger (nearest) so that the short side reaches 512 px
+    assert Image.open(out).size == (720, 576)
     out = tmp_path / 'seg.png'
     r = run_py('demo/seg_demo.py', str(img), s['config'], s['checkpoint'],
                '--out', str(out))
     assert out.exists() and '% of pixels' in r.stdout
+    assert Image.open(out).size == (720, 576)
+    # an empty file and a 1x1 image: one clear line naming the file
+    empty, tiny = tmp_path / 'empty.png', tmp_path / 'tiny.png'
+    empty.write_bytes(b'')
+    Image.fromarray(np.zeros((1, 1, 3), np.uint8)).save(tiny)
+    for script, c in (('demo/det_demo.py', d), ('demo/seg_demo.py', s)):
+        for bad in (empty, tiny):
+            r = run_py(script, str(bad), c['config'], c['checkpoint'],
+                       check=False)
+            assert r.returncode == 1, r.stderr[-2000:]
+            assert r.stderr.strip().splitlines()[-1].startswith(
+                f'error: {bad}: not a readable image')
 
 
 def test_distributed_training_on_cpu(tmp_path):

@@ -18,10 +18,8 @@ import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from spikeformer_mm.apis import write_json  # noqa: E402
+from spikeformer_mm.fileio import write_json  # noqa: E402
 
-# task -> (config, metric keys to report {summary key: (metric, scale)},
-#          cfg-options that shrink the run for --smoke)
 def subset(n_train, n_val):
     """cfg-options that keep the first samples of each split (smoke runs)."""
     return [f'train_dataloader.dataset.indices={n_train}',

@@ -10,7 +10,9 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from spikeformer_mm.apis import (build_runner, close_distributed,  # noqa: E402
-                                 load_config, write_json)
+                                 load_config, run_cli)
+from spikeformer_mm.checkpoint import load_weights, local_checkpoint  # noqa: E402
+from spikeformer_mm.fileio import write_json  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 
 
@@ -22,6 +24,8 @@ def parse_args(argv=None):
     p.add_argument('--out', help='dump predictions to a pickle file')
     p.add_argument('--metrics-out', help='write the metrics to this JSON file')
     p.add_argument('--amp', action='store_true', help='mixed precision')
+    p.add_argument('--non-strict', action='store_true',
+                   help='load a checkpoint whose keys do not all match')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override settings in the config, key=value')
     p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -34,12 +38,16 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    if not osp.isfile(args.checkpoint):
-        sys.exit(f'error: checkpoint not found: {args.checkpoint}')
+    checkpoint = local_checkpoint(args.checkpoint)  # zoo://, URL or file
     cfg = load_config(args.config, args.cfg_options)
-    runner = build_runner(cfg, work_dir=args.work_dir, load_from=args.checkpoint,
-                          amp=args.amp, launcher=args.launcher,
-                          dump=args.out)
+    if cfg.model.get('backbone', {}).get('init_cfg'):
+        cfg.model.backbone.init_cfg = None  # the checkpoint has the weights
+    cfg.load_from = None
+    runner = build_runner(cfg, work_dir=args.work_dir, amp=args.amp,
+                          launcher=args.launcher, dump=args.out)
+    # strict by default: another task's or arch's file is refused, keys
+    # named, instead of evaluating random weights (mmengine warns only)
+    load_weights(runner.model, checkpoint, strict=not args.non_strict)
     metrics = runner.test()
     if args.metrics_out and runner.rank == 0:
         write_json(args.metrics_out, metrics)
@@ -48,7 +56,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except FileNotFoundError as e:  # a config's file the user must provide
-        sys.exit(f'error: {e}')
+    run_cli(main)

@@ -12,7 +12,8 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from spikeformer_mm.apis import build_runner, close_distributed, load_config  # noqa: E402
+from spikeformer_mm.apis import (build_runner, close_distributed,  # noqa: E402
+                                 load_config, run_cli)
 from mmengine.config import DictAction  # noqa: E402
 
 
@@ -49,7 +50,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except FileNotFoundError as e:  # a config's file the user must provide
-        sys.exit(f'error: {e}')
+    run_cli(main)

@@ -13,8 +13,7 @@ _base_ = [
     'mmdet::_base_/schedules/schedule_1x.py',
     'mmdet::_base_/default_runtime.py',
 ]
-embed_dims = [64, 128, 256, 360]
-strides = [4, 8, 16, 16]
+strides = [4, 8, 16, 16]  # of taps 1-4 (the paper's stride-1 downsample4)
 pretrained = 'work_dirs/metaspikeformer-15m_8xb64_in1k/epoch_200.pth'
 model = dict(
     backbone=dict(
@@ -25,11 +24,12 @@ model = dict(
         out_indices=(1, 2, 3, 4),
         init_cfg=dict(type='Pretrained', checkpoint=pretrained,
                       prefix='backbone.')),
-    neck=[
-        dict(type='spikeformer_mm.SpikeToDense', reduction='mean'),
-        dict(type='FPN', in_channels=embed_dims,
-             out_channels=256, num_outs=5),
-    ],
+    # FPN's in_channels: the backbone's (left out), whatever its arch
+    neck=dict(
+        _delete_=True,
+        type='spikeformer_mm.SpikeToDense',
+        reduction='mean',
+        neck=dict(type='FPN', out_channels=256, num_outs=5)),
     rpn_head=dict(anchor_generator=dict(strides=strides + [32])),
     roi_head=dict(
         bbox_roi_extractor=dict(featmap_strides=strides),

@@ -2,13 +2,7 @@
 # 55M weights work as initialisation once converted:
 #   python tools/model_converters/sdtv2_to_mm.py 55M_kd.pth checkpoints/metaspikeformer-55m-kd_in1k-t1.pth
 _base_ = './mask-rcnn_metaspikeformer-15m_fpn_1x_coco-t1.py'
-embed_dims = [128, 256, 512, 640]
 model = dict(
     backbone=dict(
         arch='55M',
-        init_cfg=dict(checkpoint='checkpoints/metaspikeformer-55m-kd_in1k-t1.pth')),
-    neck=[
-        dict(type='spikeformer_mm.SpikeToDense', reduction='mean'),
-        dict(type='FPN', in_channels=embed_dims, out_channels=256,
-             num_outs=5),
-    ])
+        init_cfg=dict(checkpoint='checkpoints/metaspikeformer-55m-kd_in1k-t1.pth')))

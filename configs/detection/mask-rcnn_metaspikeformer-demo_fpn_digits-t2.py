@@ -6,32 +6,30 @@
 # Differences from the COCO configs, all for a 2-core CPU and tiny images:
 # slim FPN and heads, fewer sampled RoIs; anchors scaled to the
 # 24-40 px digits; no flips (a
-# flipped digit is another digit); attn_scale=1.0, since with the paper's
-# 0.125 on 8x8 token grids the attention neuron stays silent, the BNs after
-# it see all-zero inputs and the loss was NaN at the second iteration.
+# flipped digit is another digit). The backbone is the demos' own
+# (configs/_base_/models/metaspikeformer-demo.py, attn_scale=1.0).
 _base_ = [
     'mmdet::_base_/models/mask-rcnn_r50_fpn.py',
     'mmdet::_base_/default_runtime.py',
+    '../_base_/models/metaspikeformer-demo.py',
 ]
-embed_dims = [16, 32, 64, 128]
-strides = [4, 8, 16, 16]
+strides = [4, 8, 16, 16]  # of taps 1-4 (the paper's stride-1 downsample4)
 pretrained = 'work_dirs/demo/classification/epoch_12.pth'
 model = dict(
     data_preprocessor=dict(mean=[77.9] * 3, std=[82.6] * 3, bgr_to_rgb=False,
                            pad_size_divisor=32),
     backbone=dict(
         _delete_=True,
-        type='spikeformer_mm.MetaSpikeFormer',
-        arch=dict(embed_dims=embed_dims),
-        T=2,
-        attn_scale=1.0,
+        **_base_.backbone,
         out_indices=(1, 2, 3, 4),
         init_cfg=dict(type='Pretrained', checkpoint=pretrained,
                       prefix='backbone.')),
-    neck=[
-        dict(type='spikeformer_mm.SpikeToDense', reduction='mean'),
-        dict(type='FPN', in_channels=embed_dims, out_channels=64, num_outs=5),
-    ],
+    # FPN's in_channels: the backbone's (left out)
+    neck=dict(
+        _delete_=True,
+        type='spikeformer_mm.SpikeToDense',
+        reduction='mean',
+        neck=dict(type='FPN', out_channels=64, num_outs=5)),
     rpn_head=dict(
         in_channels=64, feat_channels=64,
         anchor_generator=dict(scales=[6], strides=strides + [32])),

@@ -11,7 +11,6 @@ _base_ = ['mmseg::sem_fpn/fpn_r50_4xb4-160k_ade20k-512x512.py']
 # BN, not SyncBN: works in one process; for multi-GPU runs you may set
 # norm_cfg=dict(type='SyncBN', requires_grad=True) in decode_head.
 norm_cfg = dict(type='BN', requires_grad=True)
-embed_dims = [64, 128, 256, 360]
 pretrained = 'work_dirs/metaspikeformer-15m_8xb64_in1k/epoch_200.pth'
 model = dict(
     pretrained=None,
@@ -23,12 +22,12 @@ model = dict(
         out_indices=(0, 1, 2, 4),
         init_cfg=dict(type='Pretrained', checkpoint=pretrained,
                       prefix='backbone.')),
-    neck=[
-        dict(type='spikeformer_mm.SpikeToDense', reduction='mean'),
-        dict(type='FPN',
-             in_channels=[embed_dims[0] // 2] + embed_dims[:2] + embed_dims[3:],
-             out_channels=256, num_outs=4),
-    ],
+    # FPN's in_channels: the backbone's (left out), whatever its arch
+    neck=dict(
+        _delete_=True,
+        type='spikeformer_mm.SpikeToDense',
+        reduction='mean',
+        neck=dict(type='FPN', out_channels=256, num_outs=4)),
     decode_head=dict(feature_strides=[2, 4, 8, 16], norm_cfg=norm_cfg),
 )
 optim_wrapper = dict(

@@ -2,14 +2,7 @@
 # the paper's released 55M weights once converted:
 #   python tools/model_converters/sdtv2_to_mm.py 55M_kd.pth checkpoints/metaspikeformer-55m-kd_in1k-t1.pth
 _base_ = './fpn_metaspikeformer-15m_4xb4-160k_ade20k-512x512-t1.py'
-embed_dims = [128, 256, 512, 640]
 model = dict(
     backbone=dict(
         arch='55M',
-        init_cfg=dict(checkpoint='checkpoints/metaspikeformer-55m-kd_in1k-t1.pth')),
-    neck=[
-        dict(type='spikeformer_mm.SpikeToDense', reduction='mean'),
-        dict(type='FPN',
-             in_channels=[embed_dims[0] // 2] + embed_dims[:2] + embed_dims[3:],
-             out_channels=256, num_outs=4),
-    ])
+        init_cfg=dict(checkpoint='checkpoints/metaspikeformer-55m-kd_in1k-t1.pth')))

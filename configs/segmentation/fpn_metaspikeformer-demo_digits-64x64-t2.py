@@ -18,12 +18,13 @@
 #   iterations: 72.9 or 58.8 mIoU depending on the classifier checkpoint
 #   (overfitting: 9 epochs); 4,000 canvases: 66.7; and 1,000 iterations:
 #   70.8 mIoU in 437 s (every class IoU >= 62).
-# attn_scale=1.0 for the small token grids (see the classification demo).
+# The backbone is the demos' own (configs/_base_/models/metaspikeformer-demo.py,
+# attn_scale=1.0 for the small token grids).
 _base_ = ['mmseg::_base_/models/fpn_r50.py',
-          'mmseg::_base_/default_runtime.py']
+          'mmseg::_base_/default_runtime.py',
+          '../_base_/models/metaspikeformer-demo.py']
 
 norm_cfg = dict(type='BN', requires_grad=True)
-embed_dims = [16, 32, 64, 128]
 crop_size = (64, 64)
 pretrained = 'work_dirs/demo/classification/epoch_12.pth'
 model = dict(
@@ -32,18 +33,16 @@ model = dict(
     pretrained=None,
     backbone=dict(
         _delete_=True,
-        type='spikeformer_mm.MetaSpikeFormer',
-        arch=dict(embed_dims=embed_dims),
-        T=2,
-        attn_scale=1.0,
+        **_base_.backbone,
         out_indices=(0, 1, 2, 4),
         init_cfg=dict(type='Pretrained', checkpoint=pretrained,
                       prefix='backbone.')),
-    neck=[
-        dict(type='spikeformer_mm.SpikeToDense', reduction='mean'),
-        dict(type='FPN', in_channels=[8, 16, 32, 128], out_channels=32,
-             num_outs=4),
-    ],
+    # FPN's in_channels: the backbone's (left out)
+    neck=dict(
+        _delete_=True,
+        type='spikeformer_mm.SpikeToDense',
+        reduction='mean',
+        neck=dict(type='FPN', out_channels=32, num_outs=4)),
     # background is most of the pixels: unweighted, the head collapsed to
     # all-background within 100 iterations (9.6 mIoU, 96px data); weighting
     # it 0.1 keeps the digits in play (0.3 collapsed nearly as badly: 12.5)

@@ -21,6 +21,7 @@ so it does not depend on how the C library returns memory to the system.
 import contextlib
 import statistics
 import time
+from typing import Union
 
 import torch
 
@@ -30,10 +31,6 @@ from ..compat import cpu_bf16_supported
 def build_classifier(arch, T, num_classes=1000, fast=False, mode='infer',
                      with_cp=False):
     from mmengine.registry import MODELS
-    import spikeformer_mm  # noqa: F401
-    from ..models.backbones import MetaSpikeFormer
-    embed = MetaSpikeFormer.arch_settings[arch.lower()]['embed_dims'] \
-        if isinstance(arch, str) else arch['embed_dims']
     neuron_cfg = dict(fused=fast)
     train_fast = fast and mode == 'train'
     model = MODELS.build(dict(
@@ -42,8 +39,7 @@ def build_classifier(arch, T, num_classes=1000, fast=False, mode='infer',
                       neuron_cfg=neuron_cfg, compact_spikes=train_fast,
                       with_cp=train_fast and with_cp),
         head=dict(type='spikeformer_mm.SpikingClsHead',
-                  num_classes=num_classes, in_channels=embed[-1],
-                  neuron_cfg=neuron_cfg)))
+                  num_classes=num_classes, neuron_cfg=neuron_cfg)))
     return model
 
 
@@ -64,9 +60,11 @@ def _cpu_peak_mb(step):
     return peak / 2**20
 
 
-def run_benchmark(arch='15M', T=1, batch=4, img_size=224, mode='infer',
-                  dtype='fp32', fast=False, device='cpu', warmup=2,
-                  repeats=5, seed=0, with_cp=False):
+def run_benchmark(arch: Union[str, dict] = '15M', T: int = 1, batch: int = 4,
+                  img_size: int = 224, mode: str = 'infer',
+                  dtype: str = 'fp32', fast: bool = False,
+                  device: str = 'cpu', warmup: int = 2, repeats: int = 5,
+                  seed: int = 0, with_cp: bool = False) -> dict:
     """Median images per second over ``repeats`` timed steps, and the peak
     memory of one more step (see the module docstring)."""
     if mode not in ('infer', 'train'):

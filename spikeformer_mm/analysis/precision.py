@@ -8,6 +8,7 @@ how often the predictions agree (classification: predicted labels;
 segmentation: predicted pixels).
 """
 import copy
+from typing import Optional
 
 import torch
 
@@ -33,12 +34,15 @@ def _predictions(samples):
     return torch.cat(out) if out else None
 
 
-def compare_precision(cfg, checkpoint, dtype='bf16', max_batches=None,
-                      progress=True):
+def compare_precision(cfg, checkpoint: str, dtype: str = 'bf16',
+                      max_batches: Optional[int] = None,
+                      progress: bool = True, strict: bool = True) -> dict:
     """Run the test set of ``cfg`` (an mmengine Config) in fp32 and in
     ``dtype`` autocast; return a report dict."""
     from mmengine.registry import DefaultScope
-    from mmengine.runner import Runner, load_checkpoint
+    from mmengine.runner import Runner
+
+    from ..checkpoint import load_weights
 
     if dtype not in ('bf16', 'fp16'):
         raise ValueError(f"dtype must be 'bf16' or 'fp16', got {dtype!r}")
@@ -48,8 +52,7 @@ def compare_precision(cfg, checkpoint, dtype='bf16', max_batches=None,
     cfg.work_dir = cfg.get('work_dir') or 'work_dirs/precision'
     runner = Runner.from_cfg(cfg)
     with DefaultScope.overwrite_default_scope(runner.default_scope.scope_name):
-        load_checkpoint(runner.model, checkpoint, map_location='cpu',
-                        logger='silent')
+        load_weights(runner.model, checkpoint, strict=strict)
         model = runner.model.eval()
         device = next(model.parameters()).device.type
         loader = runner.test_dataloader

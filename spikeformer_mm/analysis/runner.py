@@ -1,28 +1,11 @@
 """Build a config's model and images, and measure them (energy tool)."""
 import os.path as osp
 import tempfile
+from typing import Optional, Tuple, Union
 
 import numpy as np
-import torch
 
 from .energy import EnergyMeter, format_table
-
-
-def build_model(cfg, checkpoint=None, deploy=True):
-    """The config's model in eval mode, with ``checkpoint`` loaded and, if
-    ``deploy`` (True / ``'dense'`` or ``'factorised'``), re-parameterised."""
-    from mmengine.registry import MODELS, init_default_scope
-    from mmengine.runner import load_checkpoint
-    init_default_scope(cfg.get('default_scope', 'mmengine'))
-    model = MODELS.build(cfg.model)
-    if checkpoint is not None:
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=False,
-                        logger='silent')
-    model.eval()
-    if deploy:
-        from ..models.deploy import switch_to_deploy
-        switch_to_deploy(model, deploy)
-    return model
 
 
 def backbone_T(model):
@@ -72,19 +55,20 @@ def dataset_batches(cfg, num_images):
         yield batch
 
 
-def measure_energy(config, checkpoint=None, num_images=8, random_images=False,
-                   img_size=(224, 224), deploy=True, cfg_options=None,
-                   rows=30):
+def measure_energy(config: str, checkpoint: Optional[str] = None,
+                   num_images: int = 8, random_images: bool = False,
+                   img_size: Tuple[int, int] = (224, 224),
+                   deploy: Union[bool, str] = True,
+                   cfg_options: Optional[dict] = None,
+                   rows: Optional[int] = 30,
+                   strict: bool = True) -> Tuple[dict, str]:
     """Run ``num_images`` images through the model of ``config`` under the
     energy meter; return ``(report dict, printable table)``."""
-    from mmengine.config import Config
     from mmengine.utils import ProgressBar
-    if not osp.isfile(config):
-        raise FileNotFoundError(f'config file not found: {config}')
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    model = build_model(cfg, checkpoint, deploy=False)
+
+    from ..apis import init_model, load_config
+    cfg = load_config(config, cfg_options)
+    model = init_model(cfg, checkpoint, strict=strict)
     params = sum(p.numel() for p in model.parameters())  # as trained
     if deploy:
         from ..models.deploy import switch_to_deploy

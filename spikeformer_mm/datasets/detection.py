@@ -3,11 +3,7 @@ from mmdet.datasets import CocoDataset
 from mmengine.logging import print_log
 
 from ..registry import DATASETS
-from .digits import CLASSES, check_canvas, ensure_dataset
-
-PALETTE = [(220, 20, 60), (119, 11, 32), (0, 0, 142), (0, 0, 230),
-           (106, 0, 228), (0, 60, 100), (0, 80, 100), (0, 0, 70),
-           (0, 0, 192), (250, 170, 30)]
+from .digits import CLASSES, PALETTE, check_canvas, ensure_dataset
 
 
 @DATASETS.register_module()

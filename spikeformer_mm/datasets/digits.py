@@ -36,10 +36,16 @@ import tempfile
 
 import numpy as np
 
-from ..zoo.download import sha256_file as _sha256
+from ..fileio import sha256_file as _sha256
 
 FORMAT_VERSION = 1
 CLASSES = tuple(str(i) for i in range(10))
+# One colour per digit (matplotlib's tab10: ten hues told apart at a glance),
+# shared by the detection and segmentation sets (segmentation adds black
+# for the background).
+PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
+           (148, 103, 189), (140, 86, 75), (227, 119, 194), (127, 127, 127),
+           (188, 189, 34), (23, 190, 207)]
 MANIFEST = 'MANIFEST.json'
 
 

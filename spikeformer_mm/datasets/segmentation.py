@@ -5,7 +5,7 @@ from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
 
 from ..registry import DATASETS
-from .digits import CLASSES, check_canvas, ensure_dataset
+from .digits import CLASSES, PALETTE, check_canvas, ensure_dataset
 
 
 @DATASETS.register_module()
@@ -25,9 +25,7 @@ class DigitsSegmentation(BaseSegDataset):
     """
     METAINFO = dict(
         classes=('background', ) + CLASSES,
-        palette=[[0, 0, 0], [220, 20, 60], [119, 11, 32], [0, 0, 142],
-                 [0, 0, 230], [106, 0, 228], [0, 60, 100], [0, 80, 100],
-                 [255, 255, 0], [0, 0, 192], [250, 170, 30]])
+        palette=[[0, 0, 0]] + [list(c) for c in PALETTE])
 
     def __init__(self, data_root, split='train', canvas=None, **kwargs):
         if split not in ('train', 'val'):

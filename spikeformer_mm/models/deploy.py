@@ -20,9 +20,13 @@ Two forms of RepConv (``rep_conv``):
   depthwise conv (zero padding, the BN pad value folded into its bias) ->
   1x1 conv; exact as well, and the fastest form on a CPU.
 """
+from typing import Union
+
 import torch
 import torch.nn as nn
 from spikingjelly.activation_based import functional
+
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from .layers import BNAndPad, RepConv
 
@@ -34,21 +38,6 @@ def _bn_affine(bn):
     b = bn.bias if bn.affine else torch.zeros_like(std)
     scale = w / std
     return scale, b - bn.running_mean * scale
-
-
-@torch.no_grad()
-def fuse_conv_bn(conv, bn):
-    """A conv (1d or 2d) followed by an eval BN -> one conv with bias."""
-    scale, shift = _bn_affine(bn)
-    fused = type(conv)(conv.in_channels, conv.out_channels, conv.kernel_size,
-                       stride=conv.stride, padding=conv.padding,
-                       dilation=conv.dilation, groups=conv.groups, bias=True,
-                       padding_mode=conv.padding_mode).to(conv.weight)
-    shape = (-1, ) + (1, ) * (conv.weight.dim() - 1)
-    fused.weight.copy_(conv.weight * scale.view(shape))
-    bias = conv.bias if conv.bias is not None else torch.zeros_like(shift)
-    fused.bias.copy_(bias * scale + shift)
-    return fused
 
 
 def _rep_conv_parts(rep, bn_after):
@@ -111,13 +100,62 @@ def _is_bn(m):
     return isinstance(m, nn.modules.batchnorm._BatchNorm)
 
 
-@torch.no_grad()
-def switch_to_deploy(model, rep_conv='dense'):
-    """Re-parameterise ``model`` in place for inference; returns it.
+def _parse_form(form):
+    if form is True:
+        form = 'dense'
+    if form not in REP_CONV_FORMS:
+        raise ValueError(f'deploy form (rep_conv) must be True or one of '
+                         f'{sorted(REP_CONV_FORMS)}, got {form!r}')
+    return form
 
-    Folds: RepConv (+ its BN) of the attention projections, conv -> BN
-    pairs of SepConv, the conv blocks, the MLPs and the downsampling
-    layers. Call on a model in ``eval()`` mode (BN running statistics).
+
+# conv -> BN pairs folded in each layer type (BN after the conv it follows)
+def _conv_bn_pairs(m):
+    from .layers import (MSConvBlock, SepConv, SpikingDownsample,
+                         SpikingMLP)
+    if isinstance(m, SepConv):
+        return (('pwconv1', 'bn1'), ('pwconv2', 'bn2'))
+    if isinstance(m, MSConvBlock):
+        return (('conv1', 'bn1'), ('conv2', 'bn2'))
+    if isinstance(m, SpikingMLP):
+        return (('fc1_conv', 'fc1_bn'), ('fc2_conv', 'fc2_bn'))
+    if isinstance(m, SpikingDownsample):
+        return (('encode_conv', 'encode_bn'), )
+    return ()
+
+
+@torch.no_grad()
+def deploy_backbone(backbone: nn.Module, form: Union[bool, str] = 'dense'):
+    """Fold, in place, every BatchNorm of ``backbone``'s spiking layers into
+    its conv and each RepConv (+ its BN) of the attention projections into
+    the form ``form`` (``True``/``'dense'`` or ``'factorised'``, see the
+    module docstring). BN statistics are used as they are (eval mode).
+    ``MetaSpikeFormer.switch_to_deploy`` calls this."""
+    from .layers import SpikingSelfAttention
+    fuse_rep = REP_CONV_FORMS[_parse_form(form)]
+    backbone.eval()
+    for m in list(backbone.modules()):
+        if isinstance(m, SpikingSelfAttention):
+            for name in ('q_conv', 'k_conv', 'v_conv', 'proj_conv'):
+                seq = getattr(m, name)
+                if isinstance(seq, nn.Sequential) and len(seq) == 2 and \
+                        isinstance(seq[0], RepConv) and _is_bn(seq[1]):
+                    setattr(m, name, fuse_rep(seq[0], seq[1]))
+        for conv_name, bn_name in _conv_bn_pairs(m):
+            bn = getattr(m, bn_name)
+            if _is_bn(bn):
+                # exact: torch's own folding of an eval BN into its conv
+                setattr(m, conv_name,
+                        fuse_conv_bn_eval(getattr(m, conv_name), bn))
+                setattr(m, bn_name, nn.Identity())
+    functional.invalidate_reset_cache(backbone)
+    return backbone
+
+
+def switch_to_deploy(model: nn.Module, rep_conv: Union[bool, str] = 'dense'):
+    """Re-parameterise every Meta-SpikeFormer backbone in ``model`` (a whole
+    classifier, detector or segmentor, or the backbone itself) for
+    inference, in place; returns ``model`` in eval mode.
 
     Args:
         rep_conv (str | bool): ``'dense'`` (one 3x3 conv; ``True`` means
@@ -125,35 +163,12 @@ def switch_to_deploy(model, rep_conv='dense'):
             ``'factorised'`` (1x1, depthwise 3x3, 1x1; fastest on CPUs). See
             the module docstring.
     """
-    if rep_conv is True:
-        rep_conv = 'dense'
-    if rep_conv not in REP_CONV_FORMS:
-        raise ValueError(f'deploy form (rep_conv) must be True or one of '
-                         f'{sorted(REP_CONV_FORMS)}, got {rep_conv!r}')
-    fuse_rep = REP_CONV_FORMS[rep_conv]
-    from .layers import (MSConvBlock, SepConv, SpikingDownsample,
-                         SpikingMLP, SpikingSelfAttention)
+    from .backbones import MetaSpikeFormer
+    form = _parse_form(rep_conv)
     model.eval()
-    for m in list(model.modules()):
-        if isinstance(m, SpikingSelfAttention):
-            for name in ('q_conv', 'k_conv', 'v_conv', 'proj_conv'):
-                seq = getattr(m, name)
-                if isinstance(seq, nn.Sequential) and len(seq) == 2 and \
-                        isinstance(seq[0], RepConv) and _is_bn(seq[1]):
-                    setattr(m, name, fuse_rep(seq[0], seq[1]))
-        pairs = ()
-        if isinstance(m, SepConv):
-            pairs = (('pwconv1', 'bn1'), ('pwconv2', 'bn2'))
-        elif isinstance(m, MSConvBlock):
-            pairs = (('conv1', 'bn1'), ('conv2', 'bn2'))
-        elif isinstance(m, SpikingMLP):
-            pairs = (('fc1_conv', 'fc1_bn'), ('fc2_conv', 'fc2_bn'))
-        elif isinstance(m, SpikingDownsample):
-            pairs = (('encode_conv', 'encode_bn'), )
-        for conv_name, bn_name in pairs:
-            bn = getattr(m, bn_name)
-            if _is_bn(bn):
-                setattr(m, conv_name, fuse_conv_bn(getattr(m, conv_name), bn))
-                setattr(m, bn_name, nn.Identity())
-    functional.invalidate_reset_cache(model)
+    backbones = [m for m in model.modules() if isinstance(m, MetaSpikeFormer)]
+    if not backbones:
+        raise ValueError('switch_to_deploy: the model has no MetaSpikeFormer')
+    for m in backbones:
+        m.switch_to_deploy(form)
     return model

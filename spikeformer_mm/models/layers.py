@@ -43,6 +43,9 @@ class TemporalDropPath(nn.Module):
     mmcv's ``DropPath`` draws one mask entry per element of dim 0, which here
     is time; a sample must be dropped at every time step alike, so the mask
     is drawn over dim 1 (the batch).
+
+    Args:
+        drop_prob (float): probability of dropping a sample's branch.
     """
 
     def __init__(self, drop_prob=0.):
@@ -108,6 +111,11 @@ class BNAndPad(nn.Module):
     Padding with ``bias - mean * weight / sqrt(var + eps)`` instead of zero
     makes ``1x1 conv -> BN -> pad -> 3x3 dwconv`` exactly equal to one 3x3
     conv after re-parameterisation (the RepConv design of the paper).
+
+    Args:
+        num_features (int): channels.
+        pad_pixels (int): border width added on each side.
+        eps, momentum (float): of the BatchNorm.
     """
 
     def __init__(self, num_features, pad_pixels=1, eps=1e-5, momentum=0.1):
@@ -136,6 +144,10 @@ class BNAndPad(nn.Module):
 class RepConv(nn.Module):
     """Re-parameterisable conv: 1x1 conv, BN-and-pad, 3x3 depthwise conv,
     1x1 conv, BN; no bias (keys ``body.0``, ``body.1.bn``, ``body.2.{0,1,2}``).
+
+    Args:
+        in_channels (int): input channels (also the hidden width).
+        out_channels (int): output channels.
     """
 
     def __init__(self, in_channels, out_channels):
@@ -162,6 +174,15 @@ def rep_conv_bn(dim):
 class SepConv(nn.Module):
     """Spiking inverted separable conv, the token mixer of the conv stages:
     SN, 1x1 conv (dim -> 2dim) + BN, SN, 7x7 dwconv, 1x1 conv (2dim -> dim) + BN.
+
+    Args:
+        dim (int): channels in and out.
+        expansion_ratio (float): hidden width / ``dim``. Defaults to 2.
+        kernel_size (int): of the depthwise conv. Defaults to 7.
+        pre_neuron (bool): start with a neuron (membrane shortcut); False
+            when the input is already spikes.
+        neuron_cfg (dict, optional): overrides of the LIF defaults
+            (:data:`spikeformer_mm.models.neurons.NEURON_DEFAULTS`).
     """
 
     def __init__(self, dim, expansion_ratio=2, kernel_size=7,
@@ -189,6 +210,15 @@ class SepConv(nn.Module):
 class MSConvBlock(nn.Module):
     """Conv-based spiking block (paper: ``MS_ConvBlock``):
     ``x = x + SepConv(x)``; ``x = x + BN(conv3x3(SN(BN(conv3x3(SN(x))))))``.
+
+    Args:
+        dim (int): channels in and out.
+        mlp_ratio (float): hidden width of the conv MLP / ``dim``.
+        shortcut (str): ``'ms'``, ``'sew'`` or ``'vanilla'`` (module
+            docstring).
+        drop_path (float): stochastic depth of both branches.
+        neuron_cfg (dict, optional): overrides of the LIF defaults
+            (:data:`spikeformer_mm.models.neurons.NEURON_DEFAULTS`).
     """
 
     def __init__(self, dim, mlp_ratio=4, shortcut='ms', drop_path=0.,
@@ -232,11 +262,17 @@ class SpikingSelfAttention(nn.Module):
     linear in N and C; it reuses the same projections.
 
     Args:
+        dim (int): channels in and out.
+        num_heads (int): attention heads (``dim`` must divide by it).
         scale (float): the fixed scale of the V2 form, 0.125 in the paper.
             It assumes ImageNet-sized token grids (14x14); on small images
             the attention neuron rarely reaches its threshold, so small
             models may need a larger value (deviation from the paper, off by
             default).
+        attention (str): ``'sdsa_v2'`` or ``'sdsa_v1'``.
+        pre_neuron (bool): start with a neuron (membrane shortcut).
+        neuron_cfg (dict, optional): overrides of the LIF defaults
+            (:data:`spikeformer_mm.models.neurons.NEURON_DEFAULTS`).
     """
 
     def __init__(self, dim, num_heads=8, scale=0.125, attention='sdsa_v2',
@@ -286,7 +322,15 @@ class SpikingSelfAttention(nn.Module):
 
 class SpikingMLP(nn.Module):
     """Channel MLP of the transformer blocks (paper: ``MS_MLP``): SN, 1x1
-    Conv1d (with bias) + BN1d, SN, 1x1 Conv1d + BN1d, on ``[T*B, C, N]``."""
+    Conv1d (with bias) + BN1d, SN, 1x1 Conv1d + BN1d, on ``[T*B, C, N]``.
+
+    Args:
+        dim (int): channels in and out.
+        hidden_dim (int): hidden channels.
+        pre_neuron (bool): start with a neuron (membrane shortcut).
+        neuron_cfg (dict, optional): overrides of the LIF defaults
+            (:data:`spikeformer_mm.models.neurons.NEURON_DEFAULTS`).
+    """
 
     def __init__(self, dim, hidden_dim, pre_neuron=True, neuron_cfg=None):
         super().__init__()
@@ -307,7 +351,19 @@ class SpikingMLP(nn.Module):
 
 class MSBlock(nn.Module):
     """Transformer-based spiking block (paper: ``MS_Block``):
-    ``x = x + SDSA(x)``; ``x = x + MLP(x)``."""
+    ``x = x + SDSA(x)``; ``x = x + MLP(x)``.
+
+    Args:
+        dim (int): channels in and out.
+        num_heads (int): attention heads.
+        mlp_ratio (float): hidden width of the MLP / ``dim``.
+        shortcut (str): ``'ms'``, ``'sew'`` or ``'vanilla'``.
+        attention (str): ``'sdsa_v2'`` or ``'sdsa_v1'``.
+        attn_scale (float): see :class:`SpikingSelfAttention`.
+        drop_path (float): stochastic depth of both branches.
+        neuron_cfg (dict, optional): overrides of the LIF defaults
+            (:data:`spikeformer_mm.models.neurons.NEURON_DEFAULTS`).
+    """
 
     def __init__(self, dim, num_heads=8, mlp_ratio=4, shortcut='ms',
                  attention='sdsa_v2', attn_scale=0.125, drop_path=0.,
@@ -338,6 +394,14 @@ class SpikingDownsample(nn.Module):
     The first layer sees the image and has no leading neuron. Under the
     spike shortcuts the neuron moves to the end, so that blocks receive
     spikes.
+
+    Args:
+        in_channels, out_channels (int): channels.
+        kernel_size, stride, padding (int): of the conv.
+        first_layer (bool): the encoding layer (no leading neuron).
+        shortcut (str): the backbone's shortcut (where the neuron goes).
+        neuron_cfg (dict, optional): overrides of the LIF defaults
+            (:data:`spikeformer_mm.models.neurons.NEURON_DEFAULTS`).
     """
 
     def __init__(self, in_channels, out_channels, kernel_size=3, stride=2,

@@ -10,6 +10,7 @@ URLs are served through ``$SPIKEFORMER_ZOO_MIRROR`` when it is set.
 """
 import os
 import os.path as osp
+from typing import Dict, Optional
 
 from .download import DownloadError, cache_dir, download, hash_prefix
 
@@ -87,7 +88,7 @@ def index_files(extra=None):
     return files
 
 
-def list_models(index=None):
+def list_models(index: Optional[str] = None) -> Dict[str, dict]:
     """All models of the package's zoo and of the extra indexes; a later
     index overrides an earlier one's model of the same name."""
     out = {}
@@ -97,7 +98,7 @@ def list_models(index=None):
     return out
 
 
-def get_model_info(name, index=None):
+def get_model_info(name: str, index: Optional[str] = None) -> dict:
     models = list_models(index)
     if name not in models:
         close = [n for n in models if name.lower() in n.lower()]
@@ -112,7 +113,8 @@ def _expected_sha256(model):
     return model.get('SHA256') or meta.get('SHA256')
 
 
-def download_model(name, dest_dir=None, index=None, progress=True):
+def download_model(name: str, dest_dir: Optional[str] = None,
+                   index: Optional[str] = None, progress: bool = True) -> str:
     """Download (or find in the cache) the verified weights of ``name``."""
     model = get_model_info(name, index)
     url = model.get('Weights')

@@ -9,13 +9,15 @@ refused), and only then renamed into the cache. A failed or tampered
 transfer never leaves a file that looks valid; a file already in the cache
 is re-checked and served without the network.
 """
-import hashlib
 import os
 import os.path as osp
 import re
 import time
 import urllib.error
 import urllib.request
+from typing import Optional
+
+from ..fileio import sha256_file
 
 # torch.hub's rule: the first '-<hex>.' in a file name is its hash prefix.
 HASH_REGEX = re.compile(r'-([a-f0-9]*)\.')
@@ -35,14 +37,6 @@ def cache_dir():
 def hash_prefix(filename):
     m = HASH_REGEX.search(osp.basename(filename))
     return m.group(1) if m and len(m.group(1)) >= 8 else None
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def apply_mirror(url):
@@ -107,8 +101,10 @@ def _fetch(url, part, progress, timeout):
                             f'{total} bytes)')
 
 
-def download(url, dest_dir=None, filename=None, sha256=None, retries=3,
-             progress=True, timeout=60):
+def download(url: str, dest_dir: Optional[str] = None,
+             filename: Optional[str] = None, sha256: Optional[str] = None,
+             retries: int = 3, progress: bool = True,
+             timeout: float = 60) -> str:
     """Download ``url`` into ``dest_dir`` (default: the torch hub cache),
     verified; return the local path. Offline, a verified cached copy is
     returned without touching the network."""

@@ -48,9 +48,10 @@ def main(argv=None):
         sys.exit(f'error: {e}')
     print(json.dumps(res, indent=2))
     if args.out:
-        from spikeformer_mm.apis import write_json
+        from spikeformer_mm.fileio import write_json
         write_json(args.out, res)
 
 
 if __name__ == '__main__':
-    main()
+    from spikeformer_mm.apis import run_cli
+    run_cli(main)

@@ -11,10 +11,8 @@ Energy per image uses the 45 nm model (4.6 pJ per MAC, 0.9 pJ per AC); see
 spikeformer_mm/analysis/energy.py for what is counted and how.
 """
 import argparse
-import os
 import os.path as osp
 import sys
-import tempfile
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from mmengine.config import DictAction  # noqa: E402
@@ -42,6 +40,8 @@ def parse_args(argv=None):
                    help='layers shown in the table (most energy first); '
                    '0 for all')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    p.add_argument('--non-strict', action='store_true',
+                   help='load a checkpoint whose keys do not all match')
     return p.parse_args(argv)
 
 
@@ -49,33 +49,26 @@ def main(argv=None):
     args = parse_args(argv)
     if args.num_images < 1:
         sys.exit('error: --num-images must be >= 1')
-    if args.checkpoint is not None and not osp.isfile(args.checkpoint):
-        sys.exit(f'error: checkpoint not found: {args.checkpoint}')
-    try:
-        report, table = measure_energy(
-            args.config, args.checkpoint, num_images=args.num_images,
-            random_images=args.random, img_size=tuple(args.img_size),
-            deploy=not args.no_deploy, cfg_options=args.cfg_options,
-            rows=args.rows or None)
-    except (FileNotFoundError, ValueError) as e:
-        sys.exit(f'error: {e}')
+    report, table = measure_energy(
+        args.config, args.checkpoint, num_images=args.num_images,
+        random_images=args.random, img_size=tuple(args.img_size),
+        deploy=not args.no_deploy, cfg_options=args.cfg_options,
+        rows=args.rows or None, strict=not args.non_strict)
     print(table)
     if args.out:
-        from spikeformer_mm.apis import write_json
+        from spikeformer_mm.fileio import write_json
         write_json(args.out, report)
         print(f'report: {args.out}')
     plot = args.plot or (osp.splitext(args.out)[0] + '.png' if args.out
                          else None)
     if plot:
         from spikeformer_mm.analysis.energy import plot_firing_rates
-        d = osp.dirname(osp.abspath(plot))
-        os.makedirs(d, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=d, suffix='.png')
-        os.close(fd)
-        plot_firing_rates(report, tmp)
-        os.replace(tmp, plot)
+        from spikeformer_mm.fileio import atomic_path
+        with atomic_path(plot, suffix='.png') as tmp:
+            plot_firing_rates(report, tmp)
         print(f'plot: {plot}')
 
 
 if __name__ == '__main__':
-    main()
+    from spikeformer_mm.apis import run_cli
+    run_cli(main)

@@ -25,19 +25,23 @@ def main(argv=None):
     p.add_argument('--max-batches', type=int)
     p.add_argument('--out', help='write the report JSON here')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    p.add_argument('--non-strict', action='store_true',
+                   help='load a checkpoint whose keys do not all match')
     args = p.parse_args(argv)
-    from spikeformer_mm.apis import load_config, require_files, write_json
-    require_files(config=args.config, checkpoint=args.checkpoint)
+    from spikeformer_mm.apis import load_config, require_files
+    from spikeformer_mm.fileio import write_json
+    require_files(config=args.config)
     from spikeformer_mm.analysis.precision import compare_precision
     cfg = load_config(args.config, args.cfg_options)
     cfg.work_dir = osp.join('work_dirs', 'precision',
                             osp.splitext(osp.basename(args.config))[0])
     rep = compare_precision(cfg, args.checkpoint, args.dtype,
-                            args.max_batches)
+                            args.max_batches, strict=not args.non_strict)
     print(json.dumps(rep, indent=2))
     if args.out:
         write_json(args.out, rep)
 
 
 if __name__ == '__main__':
-    main()
+    from spikeformer_mm.apis import run_cli
+    run_cli(main)

@@ -19,7 +19,8 @@ import torch
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from spikeformer_mm.checkpoint import (load_checkpoint_file,  # noqa: E402
                                        save_checkpoint_file)
-from spikeformer_mm.zoo.download import hash_prefix, sha256_file  # noqa: E402
+from spikeformer_mm.fileio import sha256_file  # noqa: E402
+from spikeformer_mm.zoo.download import hash_prefix  # noqa: E402
 
 PLAIN = (str, int, float, bool, type(None))
 
@@ -82,4 +83,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from spikeformer_mm.apis import run_cli
+    run_cli(main)

@@ -25,19 +25,13 @@ def main(argv=None):
     p.add_argument('--rep-conv', choices=('dense', 'factorised'),
                    default='dense',
                    help='deploy form of RepConv (default: dense)')
+    p.add_argument('--non-strict', action='store_true',
+                   help='load a checkpoint whose keys do not all match')
     args = p.parse_args(argv)
-    from mmengine.config import Config
-
-    from spikeformer_mm.analysis.runner import build_model
+    from spikeformer_mm.apis import init_model
     from spikeformer_mm.checkpoint import save_checkpoint_file
-    for what, path in (('config', args.config),
-                       ('checkpoint', args.checkpoint)):
-        if not osp.isfile(path):
-            sys.exit(f'error: {what} not found: {path}')
-    cfg = Config.fromfile(args.config)
-    if cfg.model.get('backbone', {}).get('init_cfg'):
-        cfg.model.backbone.init_cfg = None  # the checkpoint has the weights
-    model = build_model(cfg, args.checkpoint, deploy=args.rep_conv)
+    model = init_model(args.config, args.checkpoint, deploy=args.rep_conv,
+                       strict=not args.non_strict)
     save_checkpoint_file(
         dict(state_dict=model.state_dict(),
              meta=dict(deploy=args.rep_conv,
@@ -49,4 +43,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from spikeformer_mm.apis import run_cli
+    run_cli(main)

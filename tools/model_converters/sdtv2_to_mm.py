@@ -40,4 +40,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from spikeformer_mm.apis import run_cli
+    run_cli(main)

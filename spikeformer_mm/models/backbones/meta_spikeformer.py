@@ -1,5 +1,6 @@
 """Meta-SpikeFormer backbone (Spike-driven Transformer V2, Yao et al., ICLR 2024)."""
-from typing import Sequence
+import threading
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -11,15 +12,44 @@ from ..compact import compact_spikes
 from ..layers import (ATTENTIONS, SHORTCUTS, MSBlock, MSConvBlock,
                       SpikingDownsample)
 
-# Feature taps, numbered as ``out_indices``: (module after which the tap is
-# taken, stride with the paper's stride-1 ``downsample4``).
-TAPS = (('ConvBlock1_1', 2), ('ConvBlock1_2', 4), ('ConvBlock2_2', 8),
-        ('block3', 16), ('block4', 16))
+# The layout, written once: five stages, each a downsampling layer then
+# block groups. Stage ``s`` has width ``widths[s]`` (``embed_dims[0] // 2``
+# then ``embed_dims``), is freeze group ``s`` (``frozen_stages``) and feature
+# tap ``s`` (``out_indices``) is its output. Downsampling halves the
+# resolution, except ``downsample4`` (``last_stride``: 1 in the paper).
+# Group names are the paper's, so its checkpoints map key by key; a group is
+# a ModuleList of conv blocks (``'conv'``) or of ``depths[i]`` transformer
+# blocks (``'trans'``).
+LAYOUT = (
+    # downsampling     block groups                       kind
+    ('downsample1_1', ('ConvBlock1_1', ), 'conv'),
+    ('downsample1_2', ('ConvBlock1_2', ), 'conv'),
+    ('downsample2', ('ConvBlock2_1', 'ConvBlock2_2'), 'conv'),
+    ('downsample3', ('block3', ), 'trans'),
+    ('downsample4', ('block4', ), 'trans'),
+)
 
-# Frozen-stage groups (``frozen_stages=k`` freezes the first k groups).
-STAGES = (('downsample1_1', 'ConvBlock1_1'), ('downsample1_2', 'ConvBlock1_2'),
-          ('downsample2', 'ConvBlock2_1', 'ConvBlock2_2'),
-          ('downsample3', 'block3'), ('downsample4', 'block4'))
+
+# The feature shapes of the MetaSpikeFormer built last in this thread, for
+# the modules an mm model builds right after its backbone (neck, head): they
+# may leave ``in_channels`` out (see ``built_backbone_channels``). mm models
+# build their backbone first and the neck or head next, in one thread.
+_last_built = threading.local()
+
+
+def _announce(backbone: 'MetaSpikeFormer'):
+    _last_built.channels = backbone.out_channels
+
+
+def built_backbone_channels(who: str) -> Tuple[int, ...]:
+    """``out_channels`` of the MetaSpikeFormer built last in this thread:
+    the default ``in_channels`` of a neck or head built after it."""
+    channels = getattr(_last_built, 'channels', None)
+    if channels is None:
+        raise ValueError(f'{who}: in_channels not given and no '
+                         f'MetaSpikeFormer was built before it; pass '
+                         f'in_channels')
+    return channels
 
 
 @MODELS.register_module()
@@ -55,7 +85,7 @@ class MetaSpikeFormer(BaseModule):
             its models ran with 0. Defaults to 0.
         neuron_cfg (dict, optional): overrides of the LIF defaults in
             :mod:`spikeformer_mm.models.neurons`.
-        frozen_stages (int): freeze the first ``k`` stages (see ``STAGES``)
+        frozen_stages (int): freeze the first ``k`` stages (see ``LAYOUT``)
             in parameters and BN statistics. Defaults to 0.
         norm_eval (bool): keep all BatchNorms in eval mode while training.
         with_cp (bool): gradient checkpointing of each block's branches
@@ -77,40 +107,43 @@ class MetaSpikeFormer(BaseModule):
             project (see ``tools/model_converters/sdtv2_to_mm.py`` for the
             paper's).
     """
+    # The paper's three sizes (Table 2 of the paper / its model files).
+    # A dict ``arch`` may leave out everything but ``embed_dims``: the rest
+    # is the paper's, which all three sizes share (``ARCH_DEFAULTS``).
     arch_settings = {
-        '15m': dict(embed_dims=[64, 128, 256, 360]),
-        '31m': dict(embed_dims=[96, 192, 384, 480]),
-        '55m': dict(embed_dims=[128, 256, 512, 640]),
+        '15m': dict(embed_dims=[64, 128, 256, 360], depths=(6, 2),
+                    num_heads=8, mlp_ratio=4),
+        '31m': dict(embed_dims=[96, 192, 384, 480], depths=(6, 2),
+                    num_heads=8, mlp_ratio=4),
+        '55m': dict(embed_dims=[128, 256, 512, 640], depths=(6, 2),
+                    num_heads=8, mlp_ratio=4),
     }
-    num_taps = len(TAPS)
+    ARCH_DEFAULTS = {k: v for k, v in arch_settings['15m'].items()
+                     if k != 'embed_dims'}
+    num_taps = len(LAYOUT)
 
     def __init__(self,
-                 arch='15M',
-                 T=1,
-                 in_channels=3,
-                 out_indices=(4, ),
-                 last_stride=1,
-                 shortcut='ms',
-                 attention='sdsa_v2',
-                 attn_scale=0.125,
-                 drop_path_rate=0.,
-                 neuron_cfg=None,
-                 frozen_stages=0,
-                 norm_eval=False,
-                 with_cp=False,
-                 compact_spikes=False,
-                 deploy=False,
-                 init_cfg=None):
+                 arch: Union[str, dict] = '15M',
+                 T: int = 1,
+                 in_channels: int = 3,
+                 out_indices: Union[int, Sequence[int]] = (4, ),
+                 last_stride: int = 1,
+                 shortcut: str = 'ms',
+                 attention: str = 'sdsa_v2',
+                 attn_scale: float = 0.125,
+                 drop_path_rate: float = 0.,
+                 neuron_cfg: Optional[dict] = None,
+                 frozen_stages: int = 0,
+                 norm_eval: bool = False,
+                 with_cp: bool = False,
+                 compact_spikes: bool = False,
+                 deploy: Union[bool, str] = False,
+                 init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         arch = self._parse_arch(arch)
-        e0, e1, e2, e3 = self.embed_dims = list(arch['embed_dims'])
-        self.depths = tuple(arch.get('depths', (6, 2)))
-        num_heads = arch.get('num_heads', 8)
-        mlp_ratio = arch.get('mlp_ratio', 4)
-        for d in (e2, e3):
-            if d % num_heads:
-                raise ValueError(f'arch: embed dim {d} is not divisible by '
-                                 f'num_heads={num_heads}')
+        self.embed_dims = list(arch['embed_dims'])
+        self.depths = tuple(arch['depths'])
+        num_heads, mlp_ratio = arch['num_heads'], arch['mlp_ratio']
         if not isinstance(T, int) or isinstance(T, bool) or T < 1:
             raise ValueError(f'T must be an integer >= 1, got {T!r}')
         if shortcut not in SHORTCUTS:
@@ -121,49 +154,79 @@ class MetaSpikeFormer(BaseModule):
                              f'got {attention!r}')
         if last_stride not in (1, 2):
             raise ValueError(f'last_stride must be 1 or 2, got {last_stride}')
+        if not -1 <= frozen_stages <= self.num_taps:
+            raise ValueError(f'frozen_stages must be in -1..{self.num_taps} '
+                             f'(-1 or 0: none), got {frozen_stages}')
         self.T = T
         self.in_channels = in_channels
         self.out_indices = self._parse_out_indices(out_indices)
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         self.compact_spikes = compact_spikes
-        self.out_strides = tuple(s if i < 4 else 16 * last_stride
-                                 for i, (_, s) in enumerate(TAPS))
-        self.out_channels = (e0 // 2, e0, e1, e2, e3)
 
-        n_blocks = 4 + sum(self.depths)
-        dpr = [x.item() for x in torch.linspace(0, drop_path_rate, n_blocks)]
+        # width, stride and block count of each stage, from the layout
+        e0 = self.embed_dims[0]
+        self.tap_channels = (e0 // 2, *self.embed_dims)
+        down_strides = [2] * (self.num_taps - 1) + [last_stride]
+        self.tap_strides = tuple(
+            int(torch.tensor(down_strides[:s + 1]).prod())
+            for s in range(self.num_taps))
+        trans_depths = iter(self.depths)
+        group_sizes = [[1] * len(groups) if kind == 'conv'
+                       else [next(trans_depths)]
+                       for _, groups, kind in LAYOUT]
+        n_blocks = sum(map(sum, group_sizes))
+        dpr = iter(torch.linspace(0, drop_path_rate, n_blocks).tolist())
         common = dict(shortcut=shortcut, neuron_cfg=neuron_cfg)
-        conv = lambda dim, i: nn.ModuleList(  # noqa: E731
-            [MSConvBlock(dim, mlp_ratio, drop_path=dpr[i], **common)])
-        trans = lambda dim, n, i0: nn.ModuleList([  # noqa: E731
-            MSBlock(dim, num_heads, mlp_ratio, attention=attention,
-                    attn_scale=attn_scale, drop_path=dpr[i0 + j], **common)
-            for j in range(n)
-        ])
 
-        self.downsample1_1 = SpikingDownsample(
-            in_channels, e0 // 2, 7, 2, 3, first_layer=True, **common)
-        self.ConvBlock1_1 = conv(e0 // 2, 0)
-        self.downsample1_2 = SpikingDownsample(e0 // 2, e0, **common)
-        self.ConvBlock1_2 = conv(e0, 1)
-        self.downsample2 = SpikingDownsample(e0, e1, **common)
-        self.ConvBlock2_1 = conv(e1, 2)
-        self.ConvBlock2_2 = conv(e1, 3)
-        self.downsample3 = SpikingDownsample(e1, e2, **common)
-        self.block3 = trans(e2, self.depths[0], 4)
-        self.downsample4 = SpikingDownsample(
-            e2, e3, stride=last_stride, **common)
-        self.block4 = trans(e3, self.depths[1], 4 + self.depths[0])
+        prev = in_channels
+        for s, (down, groups, kind) in enumerate(LAYOUT):
+            dim = self.tap_channels[s]
+            first = dict(kernel_size=7, padding=3, first_layer=True) \
+                if s == 0 else {}
+            self.add_module(down, SpikingDownsample(
+                prev, dim, stride=down_strides[s], **first, **common))
+            for name, n in zip(groups, group_sizes[s]):
+                if kind == 'conv':
+                    blocks = [MSConvBlock(dim, mlp_ratio, drop_path=next(dpr),
+                                          **common) for _ in range(n)]
+                else:
+                    blocks = [MSBlock(dim, num_heads, mlp_ratio,
+                                      attention=attention,
+                                      attn_scale=attn_scale,
+                                      drop_path=next(dpr), **common)
+                              for _ in range(n)]
+                self.add_module(name, nn.ModuleList(blocks))
+            prev = dim
         self.with_cp = with_cp  # after the blocks exist: it is passed on
-        self.deploy = deploy
+        self.deploy = False
         if deploy:
-            from ..deploy import switch_to_deploy
-            switch_to_deploy(self, deploy)
+            self.switch_to_deploy(deploy)
         self._freeze_stages()
+        _announce(self)
+
+    # ------------------------------------------------------- feature shapes
+    @property
+    def out_channels(self) -> Tuple[int, ...]:
+        """Channels of each returned feature, in ``out_indices`` order."""
+        return tuple(self.tap_channels[i] for i in self.out_indices)
+
+    @property
+    def out_strides(self) -> Tuple[int, ...]:
+        """Stride of each returned feature, in ``out_indices`` order."""
+        return tuple(self.tap_strides[i] for i in self.out_indices)
+
+    @property
+    def feature_info(self) -> List[dict]:
+        """timm-style description of the returned features: ``num_chs``,
+        ``reduction`` (stride) and ``module`` (the block group it follows)."""
+        return [dict(num_chs=self.tap_channels[i],
+                     reduction=self.tap_strides[i],
+                     module=LAYOUT[i][1][-1])
+                for i in self.out_indices]
 
     # ------------------------------------------------------------------ args
-    def _parse_arch(self, arch):
+    def _parse_arch(self, arch) -> dict:
         if isinstance(arch, str):
             key = arch.lower()
             if key not in self.arch_settings:
@@ -175,21 +238,27 @@ class MetaSpikeFormer(BaseModule):
         if not isinstance(arch, dict) or 'embed_dims' not in arch:
             raise ValueError(f'arch must be a name or a dict with '
                              f'"embed_dims", got {arch!r}')
-        unknown = set(arch) - {'embed_dims', 'depths', 'num_heads', 'mlp_ratio'}
+        unknown = set(arch) - {'embed_dims', *self.ARCH_DEFAULTS}
         if unknown:
             raise ValueError(f'arch: unknown keys {sorted(unknown)}')
-        if len(arch['embed_dims']) != 4:
-            raise ValueError(f'arch: embed_dims needs 4 values, got '
-                             f'{arch["embed_dims"]}')
-        if len(arch.get('depths', (6, 2))) != 2:
-            raise ValueError('arch: depths needs 2 values (transformer '
-                             'blocks of the last two stages)')
+        arch = {**self.ARCH_DEFAULTS, **arch}
+        if len(arch['embed_dims']) != self.num_taps - 1:
+            raise ValueError(f'arch: embed_dims needs {self.num_taps - 1} '
+                             f'values, got {arch["embed_dims"]}')
+        n_trans = sum(kind == 'trans' for *_, kind in LAYOUT)
+        if len(arch['depths']) != n_trans:
+            raise ValueError(f'arch: depths needs {n_trans} values '
+                             f'(transformer blocks of the last two stages)')
         if arch['embed_dims'][0] % 2:
             raise ValueError('arch: embed_dims[0] must be even (the first '
                              'stage has embed_dims[0] // 2 channels)')
-        return dict(arch)
+        for d in arch['embed_dims'][-n_trans:]:
+            if d % arch['num_heads']:
+                raise ValueError(f'arch: embed dim {d} is not divisible by '
+                                 f'num_heads={arch["num_heads"]}')
+        return arch
 
-    def _parse_out_indices(self, out_indices):
+    def _parse_out_indices(self, out_indices) -> Tuple[int, ...]:
         if isinstance(out_indices, int):
             out_indices = [out_indices]
         if not isinstance(out_indices, Sequence):
@@ -205,15 +274,18 @@ class MetaSpikeFormer(BaseModule):
         return tuple(idx)
 
     # ----------------------------------------------------------- train mode
+    def _stage_modules(self, s: int) -> List[nn.Module]:
+        down, groups, _ = LAYOUT[s]
+        return [getattr(self, name) for name in (down, *groups)]
+
     def _freeze_stages(self):
-        for names in STAGES[:self.frozen_stages]:
-            for name in names:
-                m = getattr(self, name)
+        for s in range(self.frozen_stages):
+            for m in self._stage_modules(s):
                 m.eval()
                 for p in m.parameters():
                     p.requires_grad = False
 
-    def train(self, mode=True):
+    def train(self, mode: bool = True):
         super().train(mode)
         self._freeze_stages()
         if mode and self.norm_eval:
@@ -222,8 +294,20 @@ class MetaSpikeFormer(BaseModule):
                     m.eval()
         return self
 
+    # --------------------------------------------------------------- deploy
+    def switch_to_deploy(self, form: Union[bool, str] = True):
+        """Re-parameterise for inference, in place: every BatchNorm folded
+        into its conv and each RepConv collapsed (``form``: ``True`` or
+        ``'dense'``, one 3x3 conv; ``'factorised'``, 1x1 / depthwise 3x3 /
+        1x1). See :mod:`spikeformer_mm.models.deploy`. The name is the one
+        mmpretrain's ``reparameterize_model.py`` calls."""
+        from ..deploy import deploy_backbone
+        deploy_backbone(self, form)
+        self.deploy = form
+        return self
+
     # -------------------------------------------------------------- forward
-    def encode(self, x):
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
         """``[B, C, H, W]`` image -> ``[T, B, C, H, W]`` (direct encoding).
 
         A ``[T, B, C, H, W]`` input (e.g. event frames) is used as it is.
@@ -258,7 +342,9 @@ class MetaSpikeFormer(BaseModule):
             if isinstance(m, (MSBlock, MSConvBlock)):
                 m.with_cp = self._with_cp
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """Image ``[B, C, H, W]`` (or sequence ``[T, B, C, H, W]``) -> the
+        ``[T, B, C_i, H_i, W_i]`` taps of ``out_indices``, in that order."""
         x = self.encode(x)
         functional.reset_net(self)
         with compact_spikes(self.compact_spikes and self.training
@@ -266,27 +352,14 @@ class MetaSpikeFormer(BaseModule):
             return self._forward(x)
 
     def _forward(self, x):
-        outs = []
-        tap = 0
-        for name in ('downsample1_1', 'ConvBlock1_1', 'downsample1_2',
-                     'ConvBlock1_2', 'downsample2', 'ConvBlock2_1',
-                     'ConvBlock2_2', 'downsample3', 'block3', 'downsample4',
-                     'block4'):
-            module = getattr(self, name)
-            if isinstance(module, nn.ModuleList):
-                for blk in module:
-                    x = blk(x)
-            else:
-                x = module(x)
-            if name == TAPS[tap][0]:
-                if tap in self.out_indices:
-                    outs.append(x)
-                tap += 1
-                if tap > max(self.out_indices):
-                    break
-        return self._order(outs)
-
-    def _order(self, outs):
-        # ``outs`` is in tap order; return in the order of ``out_indices``.
-        by_tap = dict(zip(sorted(set(self.out_indices)), outs))
-        return tuple(by_tap[i] for i in self.out_indices)
+        outs = {}
+        last = max(self.out_indices)
+        for s in range(last + 1):
+            for m in self._stage_modules(s):
+                if isinstance(m, nn.ModuleList):
+                    for blk in m:
+                        x = blk(x)
+                else:
+                    x = m(x)
+            outs[s] = x
+        return tuple(outs[i] for i in self.out_indices)

@@ -1,10 +1,13 @@
 """Spiking classification head of Meta-SpikeFormer."""
+from typing import Optional
+
 import torch
 import torch.nn as nn
 from mmpretrain.models.heads import ClsHead
 from spikingjelly.activation_based import functional
 
 from ...registry import MODELS
+from ..backbones.meta_spikeformer import built_backbone_channels
 from ..neurons import build_neuron
 
 
@@ -19,7 +22,9 @@ class SpikingClsHead(ClsHead):
 
     Args:
         num_classes (int): number of classes.
-        in_channels (int): channels of the last backbone tap.
+        in_channels (int, optional): channels of the last backbone tap;
+            left out, those of the MetaSpikeFormer the classifier built just
+            before this head.
         with_kd (bool): add the distillation head. Defaults to False.
         kd_alpha (float): weight of the distillation head's loss, 0.5 in the
             paper's hard distillation. Defaults to 0.5.
@@ -30,14 +35,14 @@ class SpikingClsHead(ClsHead):
     """
 
     def __init__(self,
-                 num_classes,
-                 in_channels,
-                 with_kd=False,
-                 kd_alpha=0.5,
-                 neuron_cfg=None,
-                 loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
-                 init_cfg=dict(type='TruncNormal', layer='Linear', std=.02,
-                               bias=0.),
+                 num_classes: int,
+                 in_channels: Optional[int] = None,
+                 with_kd: bool = False,
+                 kd_alpha: float = 0.5,
+                 neuron_cfg: Optional[dict] = None,
+                 loss: dict = dict(type='CrossEntropyLoss', loss_weight=1.0),
+                 init_cfg: Optional[dict] = dict(
+                     type='TruncNormal', layer='Linear', std=.02, bias=0.),
                  **kwargs):
         if isinstance(loss, dict) and '_scope_' not in loss:
             # mmpretrain's losses, whatever the caller's default scope
@@ -45,6 +50,8 @@ class SpikingClsHead(ClsHead):
         super().__init__(loss=loss, init_cfg=init_cfg, **kwargs)
         if num_classes <= 0:
             raise ValueError(f'num_classes={num_classes} must be positive')
+        if in_channels is None:
+            in_channels = built_backbone_channels('SpikingClsHead')[-1]
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.with_kd = with_kd

@@ -1,9 +1,12 @@
 """The seam between the spiking backbone and mm's dense heads."""
+from typing import Optional, Sequence
+
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
 
-from ...registry import MODELS
+from ...registry import MODELS, caller_scope
+from ..backbones.meta_spikeformer import built_backbone_channels
 
 REDUCTIONS = ('mean', 'sum', 'last', 'max')
 
@@ -33,37 +36,73 @@ def reduce_time(x, mode='mean'):
 @MODELS.register_module()
 class SpikeToDense(BaseModule):
     """Turn the backbone's tuple of ``[T, B, C, H, W]`` maps into the tuple of
-    dense ``[B, C, H, W]`` features that mm's necks and heads expect.
+    dense ``[B, C, H, W]`` features that mm's necks and heads expect, and
+    optionally run an mm neck on them:
 
-    Compose it with mmdet's or mmseg's ``FPN`` as a list of necks
-    (``neck=[dict(type='spikeformer_mm.SpikeToDense'), dict(type='FPN', ...)]``)
-    or use its ``out_channels`` to add per-level 1x1 projections.
+    .. code-block:: python
+
+        neck=dict(type='spikeformer_mm.SpikeToDense', reduction='mean',
+                  neck=dict(type='FPN', out_channels=256, num_outs=5))
+
+    The inner neck's ``in_channels`` may be left out: it is then the
+    backbone's ``out_channels`` (the MetaSpikeFormer the model built just
+    before this neck), so a config that changes ``arch`` or ``out_indices``
+    changes nothing here. The inner neck is built in the caller's default
+    scope (mmdet's ``FPN`` in a detection config, mmseg's in a segmentation
+    one). A checkpoint written with the older list form
+    (``neck=[SpikeToDense, FPN]``, keys ``neck.1.*``) loads unchanged.
 
     Args:
         reduction (str): temporal reduction, see :func:`reduce_time`.
             Defaults to ``'mean'`` (rate decoding).
-        in_channels (Sequence[int], optional): channels of each level, needed
-            only with ``out_channels``.
+        neck (dict, optional): an mm neck applied to the dense features.
+        in_channels (Sequence[int], optional): channels of each level; by
+            default the backbone's (see above). Needed by ``out_channels``
+            and by ``neck``.
         out_channels (int, optional): if set, each level gets a 1x1 conv + BN
             to this many channels (applied after the reduction).
         init_cfg (dict, optional): mmengine init config.
     """
 
-    def __init__(self, reduction='mean', in_channels=None, out_channels=None,
-                 init_cfg=None):
+    def __init__(self,
+                 reduction: str = 'mean',
+                 neck: Optional[dict] = None,
+                 in_channels: Optional[Sequence[int]] = None,
+                 out_channels: Optional[int] = None,
+                 init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         if reduction not in REDUCTIONS:
             raise ValueError(f'SpikeToDense: reduction must be one of '
                              f'{REDUCTIONS}, got {reduction!r}')
         self.reduction = reduction
+        if in_channels is None and (neck is not None or
+                                    out_channels is not None):
+            in_channels = built_backbone_channels('SpikeToDense')
+        self.in_channels = None if in_channels is None else list(in_channels)
         self.projs = None
         if out_channels is not None:
-            if not in_channels:
-                raise ValueError('SpikeToDense: out_channels needs in_channels')
             self.projs = nn.ModuleList(
                 nn.Sequential(nn.Conv2d(c, out_channels, 1, bias=False),
                               nn.BatchNorm2d(out_channels))
                 for c in in_channels)
+        self.neck = None
+        if neck is not None:
+            neck = dict(neck)
+            if 'in_channels' not in neck:
+                neck['in_channels'] = list(in_channels) if out_channels is \
+                    None else [out_channels] * len(in_channels)
+            if '_scope_' not in neck and '.' not in str(neck.get('type')):
+                neck['_scope_'] = caller_scope()  # e.g. mmdet's FPN
+            self.neck = MODELS.build(neck)
+        self._register_load_state_dict_pre_hook(self._upgrade_list_form)
+
+    def _upgrade_list_form(self, state_dict, prefix, *args):
+        # ``neck=[SpikeToDense, X]`` was an nn.Sequential: this module's keys
+        # were ``<prefix>0.*`` and X's ``<prefix>1.*``
+        for old, new in ((prefix + '0.', prefix),
+                         (prefix + '1.', prefix + 'neck.')):
+            for k in [k for k in state_dict if k.startswith(old)]:
+                state_dict[new + k[len(old):]] = state_dict.pop(k)
 
     def forward(self, inputs):
         if torch.is_tensor(inputs):
@@ -78,4 +117,5 @@ class SpikeToDense(BaseModule):
             if self.projs is not None:
                 y = self.projs[i](y)
             outs.append(y)
-        return tuple(outs)
+        outs = tuple(outs)
+        return outs if self.neck is None else self.neck(outs)

@@ -11,8 +11,7 @@ model = dict(
     neck=None,
     head=dict(
         type='spikeformer_mm.SpikingClsHead',
-        num_classes=1000,
-        in_channels=360,
+        num_classes=1000,  # in_channels: the backbone's (left out)
         loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1,
                   mode='original'),
         topk=(1, 5)),
