@@ -18,14 +18,50 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """Read a config file (mm ``_base_`` inheritance, ``--cfg-options``)."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file not found: {path}')
-    cfg = Config.fromfile(path)
+    try:
+        cfg = Config.fromfile(path)
+    except SyntaxError as e:
+        # mmengine parses the text without its file name (<unknown>): find
+        # the file of the config or its bases that does not parse
+        raise ValueError(_syntax_error_where(path, e)) from None
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     return cfg
 
 
+def _syntax_error_where(path, error):
+    import ast
+    import glob
+    candidates = [path] + sorted(
+        glob.glob(osp.join(osp.dirname(osp.abspath(path)), '**', '*.py'),
+                  recursive=True))
+    for p in candidates:
+        try:
+            with open(p) as f:
+                ast.parse(f.read(), filename=p)
+        except SyntaxError as e:
+            if p == path or osp.abspath(p) in _bases_of(path):
+                return f'{p}, line {e.lineno}: syntax error ({e.msg})'
+        except (OSError, UnicodeDecodeError):
+            continue
+    return f'{path} (or a base): syntax error ({error.msg})'
+
+
+def _bases_of(path):
+    """Absolute paths of the local ``_base_`` files a config names."""
+    import re
+    try:
+        text = open(path).read()
+    except OSError:
+        return set()
+    names = re.findall(r"['\"]([^'\"]+\.py)['\"]", text)
+    return {osp.abspath(osp.join(osp.dirname(path), n)) for n in names
+            if '::' not in n}
+
+
 def configure(cfg, work_dir=None, resume=None, load_from=None, amp=False,
-              auto_scale_lr=False, launcher='none', config_path=None):
+              auto_scale_lr=False, launcher='none', config_path=None,
+              nan_guard=True):
     """Apply the command-line choices of the mm tools to ``cfg``."""
     cfg.launcher = launcher
     if work_dir is not None:
@@ -44,11 +80,17 @@ def configure(cfg, work_dir=None, resume=None, load_from=None, amp=False,
             if cfg.get(key) is not None:
                 cfg[key]['fp16'] = True
     if resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
+        from .checkpoint import resume_checkpoint
+        # mmengine would take the file last_checkpoint names even if a
+        # kill -9 tore it; take the newest complete one instead
+        ck = resume_checkpoint(cfg.work_dir, logger=_warn)
+        cfg.resume, cfg.load_from = ck is not None, ck
     elif resume is not None:
-        if not osp.isfile(resume):
-            raise FileNotFoundError(f'--resume checkpoint not found: '
-                                    f'{resume}')
+        from .checkpoint import local_checkpoint
+        try:  # a file, zoo://NAME or a URL
+            resume = local_checkpoint(resume)
+        except FileNotFoundError as e:
+            raise FileNotFoundError(f'--resume: {e}') from None
         cfg.resume, cfg.load_from = True, resume
     if load_from is not None:
         cfg.load_from = load_from
@@ -58,8 +100,20 @@ def configure(cfg, work_dir=None, resume=None, load_from=None, amp=False,
             raise ValueError('--auto-scale-lr needs auto_scale_lr.'
                              'base_batch_size in the config')
         cfg.auto_scale_lr.enable = True
+    if nan_guard and 'train_cfg' in cfg:
+        # every training run stops, naming the loss terms, when a loss
+        # becomes NaN or infinite (instead of saving non-finite weights)
+        hooks = list(cfg.get('custom_hooks') or [])
+        if not any('NaNGuardHook' in str(h.get('type')) for h in hooks):
+            hooks.append(dict(type='spikeformer_mm.NaNGuardHook'))
+        cfg.custom_hooks = hooks
     compat.setup_cpu_distributed(cfg, launcher)
     return cfg
+
+
+def _warn(msg):
+    from mmengine.logging import print_log
+    print_log(msg, logger='current', level=30)
 
 
 def build_runner(cfg, dump=None, **kwargs):
@@ -157,13 +211,33 @@ def init_model(config: Union[str, Config],
 
 def run_cli(main, argv=None):
     """Run a command-line ``main``; bad input (a missing file, a bad
-    argument, key or checkpoint: ``FileNotFoundError``, ``ValueError``)
+    argument, key or checkpoint, a directory it must not overwrite:
+    ``FileNotFoundError``, ``ValueError``, ``FileExistsError``)
     ends it with one ``error: ...`` line and exit status 1.
     ``SPIKEFORMER_DEBUG=1`` shows the full traceback instead."""
     import sys
     try:
         return main() if argv is None else main(argv)
-    except (FileNotFoundError, ValueError) as e:
+    except (FileNotFoundError, FileExistsError, ValueError) as e:
         if os.environ.get('SPIKEFORMER_DEBUG'):
             raise
         sys.exit(f'error: {e}')
+
+
+try:
+    from mmengine.config import DictAction as _DictAction
+except ImportError:  # pragma: no cover
+    import argparse
+    _DictAction = argparse.Action
+
+
+class CfgOptions(_DictAction):
+    """mmengine's ``--cfg-options`` action, with a one-line error for an
+    item without ``=`` (mmengine's raises a bare unpacking ValueError)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        for kv in values or ():
+            if '=' not in kv:
+                parser.error(f'{option_string}: {kv!r} needs the form '
+                             f'key=value')
+        super().__call__(parser, namespace, values, option_string)

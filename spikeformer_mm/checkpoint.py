@@ -212,6 +212,43 @@ def load_weights(model, filename, strict=True, map_location='cpu'):
     return meta if isinstance(meta, dict) else {}
 
 
+def is_complete(filename):
+    """True if ``filename`` is a whole checkpoint file: torch's zip format
+    ends with a central directory, which a torn write (``kill -9``, full
+    disk) lacks. Cheap: the tensors are not read."""
+    import zipfile
+    try:
+        with zipfile.ZipFile(filename) as z:
+            return bool(z.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def resume_checkpoint(work_dir, logger=None):
+    """The checkpoint ``--resume`` (auto) should continue from: the one the
+    ``last_checkpoint`` pointer of ``work_dir`` names if it is complete,
+    else the newest complete ``*.pth`` there (with a warning naming the
+    torn one); None when there is none."""
+    import glob
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    named = None
+    if osp.isfile(pointer):
+        with open(pointer) as f:
+            named = f.read().strip() or None
+    if named and osp.isfile(named) and is_complete(named):
+        return named
+    found = sorted(glob.glob(osp.join(work_dir, '*.pth')),
+                   key=osp.getmtime, reverse=True)
+    good = next((p for p in found if is_complete(p)), None)
+    torn = [p for p in ([named] if named else []) + found
+            if p and osp.isfile(p) and not is_complete(p)]
+    if torn and logger is not None:
+        logger(f'not resuming from {", ".join(sorted(set(torn)))}: '
+               f'incomplete checkpoint (an interrupted save); '
+               + (f'resuming from {good}' if good else 'starting afresh'))
+    return good
+
+
 def save_checkpoint_file(obj, filename):
     """``torch.save`` to a temporary file beside ``filename``, then rename: a
     failure never leaves a half-written file under the final name."""
@@ -238,10 +275,19 @@ def load_official(filename, trust=False):
             return torch.load(filename, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as e:
         if not trust:
+            try:
+                bad = torch.serialization.get_unsafe_globals_in_checkpoint(
+                    filename)
+            except Exception:
+                bad = []
+            # no advice to unpickle it anyway: the paper's releases hold
+            # only tensors and argparse.Namespace, and a file that needs
+            # more may run code when unpickled
             raise UnsafeCheckpointError(
-                f'{filename} holds objects beyond tensors and '
-                f'argparse.Namespace ({e}). If you trust its source, pass '
-                f'--trust to unpickle it fully.') from None
+                f'refusing to open {filename}: it holds objects beyond '
+                f'tensors and argparse.Namespace '
+                f'({", ".join(bad) or e}), which the paper\'s checkpoints '
+                f'do not.') from None
     except Exception as e:  # truncated, not a checkpoint, ...
         raise ValueError(f'{filename} is not a readable PyTorch checkpoint '
                          f'({type(e).__name__}: {e})') from None
@@ -269,10 +315,26 @@ def official_arch(state_dict):
     def depth(prefix):
         ids = {int(k.split('.')[1]) for k in state_dict
                if k.startswith(prefix + '.')}
-        return max(ids) + 1 if ids else 0
+        gaps = sorted(set(range(max(ids, default=-1) + 1)) - ids)
+        if gaps:
+            raise ValueError(f'incomplete checkpoint: {prefix} has no '
+                             f'block(s) {gaps}')
+        return len(ids)
 
-    arch = dict(embed_dims=[e0, e1, e2, e3],
-                depths=[depth('block3'), depth('block4')])
+    from .models.backbones import MetaSpikeFormer
+    embed_dims = [e0, e1, e2, e3]
+    depths = [depth('block3'), depth('block4')]
+    # the paper's sizes have fixed depths: fewer blocks than its size has
+    # is a checkpoint with blocks missing, not another architecture
+    for name, known in MetaSpikeFormer.arch_settings.items():
+        if list(known['embed_dims']) == embed_dims and \
+                list(known['depths']) != depths:
+            raise ValueError(
+                f'incomplete checkpoint: embed dims {embed_dims} are the '
+                f'{name.upper()} model\'s, which has {list(known["depths"])} '
+                f'transformer blocks in block3/block4, but the file holds '
+                f'{depths}')
+    arch = dict(embed_dims=embed_dims, depths=depths)
     num_classes = state_dict['head.weight'].shape[0]
     return arch, num_classes, 'head_kd.weight' in state_dict
 

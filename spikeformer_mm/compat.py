@@ -115,7 +115,39 @@ def install():
     CheckpointLoader.register_scheme(prefixes='zoo://', loader=load_from_zoo,
                                      force=True)
     _patch_package_utils()
+    _install_atomic_local_backend()
     _INSTALLED = True
+
+
+def _install_atomic_local_backend():
+    """Every file mmengine writes to a local path (checkpoints, the
+    ``last_checkpoint`` pointer, logs' JSON dumps) goes through
+    :func:`spikeformer_mm.fileio.atomic_path`: a ``kill -9`` or a full disk
+    during a save leaves the previous file, never a torn one under the
+    final name. mmengine's ``LocalBackend.put`` writes in place."""
+    from mmengine.fileio import LocalBackend, register_backend
+
+    from .fileio import atomic_path
+
+    class AtomicLocalBackend(LocalBackend):
+        def put(self, obj, filepath):
+            with atomic_path(str(filepath)) as tmp:
+                with open(tmp, 'wb') as f:
+                    f.write(obj)
+
+        def put_text(self, obj, filepath, encoding='utf-8'):
+            with atomic_path(str(filepath)) as tmp:
+                with open(tmp, 'w', encoding=encoding) as f:
+                    f.write(obj)
+
+    register_backend('local', AtomicLocalBackend, force=True, prefixes='')
+    from mmengine.fileio import io
+    for key in [k for k in io.backend_instances if k.startswith(':')]:
+        del io.backend_instances[key]  # local backends made before
+
+
+# Default wait (seconds) of a CPU process group for a rank that is gone.
+CPU_DIST_TIMEOUT = 300
 
 
 def setup_cpu_distributed(cfg, launcher):
@@ -146,10 +178,16 @@ def setup_cpu_distributed(cfg, launcher):
                               os.environ.get('OMPI_COMM_WORLD_SIZE', '1'))
     os.environ.setdefault('MASTER_ADDR', '127.0.0.1')
     os.environ.setdefault('MASTER_PORT', '29500')
-    if not dist.is_initialized():
-        dist.init_process_group(backend='gloo')
     env_cfg = cfg.setdefault('env_cfg', {})
-    env_cfg['dist_cfg'] = dict(backend='gloo')
+    dist_cfg = dict(env_cfg.get('dist_cfg') or {})
+    # a rank that stops must not leave the others blocked for gloo's 30
+    # minutes: the config's timeout (seconds) or CPU_DIST_TIMEOUT
+    timeout = dist_cfg.get('timeout', CPU_DIST_TIMEOUT)
+    if not dist.is_initialized():
+        import datetime
+        dist.init_process_group(
+            backend='gloo', timeout=datetime.timedelta(seconds=timeout))
+    env_cfg['dist_cfg'] = dict(dist_cfg, backend='gloo', timeout=timeout)
     env_cfg['cudnn_benchmark'] = False
     wrapper = dict(cfg.get('model_wrapper_cfg') or
                    dict(type='MMDistributedDataParallel'))

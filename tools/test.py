@@ -13,7 +13,7 @@ from spikeformer_mm.apis import (build_runner, close_distributed,  # noqa: E402
                                  load_config, run_cli)
 from spikeformer_mm.checkpoint import load_weights, local_checkpoint  # noqa: E402
 from spikeformer_mm.fileio import write_json  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
+from spikeformer_mm.apis import CfgOptions  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -26,7 +26,7 @@ def parse_args(argv=None):
     p.add_argument('--amp', action='store_true', help='mixed precision')
     p.add_argument('--non-strict', action='store_true',
                    help='load a checkpoint whose keys do not all match')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+    p.add_argument('--cfg-options', nargs='+', action=CfgOptions,
                    help='override settings in the config, key=value')
     p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                    default='none', help='job launcher')

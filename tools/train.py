@@ -14,7 +14,7 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from spikeformer_mm.apis import (build_runner, close_distributed,  # noqa: E402
                                  load_config, run_cli)
-from mmengine.config import DictAction  # noqa: E402
+from spikeformer_mm.apis import CfgOptions  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -29,7 +29,7 @@ def parse_args(argv=None):
                    help='mixed precision (fp16 on CUDA, bf16 on CPU)')
     p.add_argument('--auto-scale-lr', action='store_true',
                    help='scale the lr with the total batch size')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+    p.add_argument('--cfg-options', nargs='+', action=CfgOptions,
                    help='override settings in the config, key=value')
     p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                    default='none', help='job launcher')

@@ -26,6 +26,12 @@ the sha256 of each file. :func:`ensure_dataset` rebuilds a copy that is
 missing, partial, corrupt or made with other parameters; a build is written
 to a temporary directory and renamed into place, so an interrupted build
 never leaves a copy that looks valid.
+
+Only a directory this module made (its manifest says so) is ever replaced:
+a ``data_root`` that exists and holds anything else (a user's files, the
+working directory) is refused with an error, never deleted. Within one
+process, two datasets that use one ``data_root`` with different settings
+are refused too (each would rebuild the folder under the other).
 """
 import inspect
 import json
@@ -214,6 +220,41 @@ def _params(task, **kwargs):
                 **_settings(task, **kwargs))
 
 
+GENERATOR = 'spikeformer_mm.datasets.digits'
+
+
+class ForeignDirectoryError(FileExistsError):
+    """A ``data_root`` that exists and was not made by this module."""
+
+
+def _read_manifest(root):
+    """The manifest of ``root`` if it is one this module wrote, else None."""
+    try:
+        with open(osp.join(root, MANIFEST)) as f:
+            manifest = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict):
+        return None
+    params, files = manifest.get('params'), manifest.get('files')
+    if not (isinstance(params, dict) and isinstance(files, dict)):
+        return None
+    ours = manifest.get('generator') == GENERATOR or (
+        # written before the generator field: same structure, our tasks
+        'generator' not in manifest and params.get('task') in WRITERS and
+        'version' in params)
+    return manifest if ours else None
+
+
+def is_ours(root):
+    """True if ``root`` is absent, empty, or a dataset this module made."""
+    if not osp.exists(root):
+        return True
+    if osp.isdir(root) and not os.listdir(root):
+        return True
+    return osp.isdir(root) and _read_manifest(root) is not None
+
+
 def verify_dataset(root, task, **kwargs):
     """Return None if ``root`` holds a complete, intact copy made with these
     parameters, else a sentence saying what is wrong."""
@@ -222,12 +263,10 @@ def verify_dataset(root, task, **kwargs):
         return f'{root} does not exist'
     if not osp.isfile(mpath):
         return f'{mpath} is missing (partial or foreign copy)'
-    try:
-        with open(mpath) as f:
-            manifest = json.load(f)
-        files = manifest['files']
-    except (ValueError, KeyError) as e:
-        return f'{mpath} is unreadable ({e})'
+    manifest = _read_manifest(root)
+    if manifest is None:
+        return f'{mpath} is not a manifest of this toolbox'
+    files = manifest['files']
     if manifest.get('params') != _params(task, **kwargs):
         return (f'{root} was made with other parameters '
                 f'({manifest.get("params")})')
@@ -246,6 +285,12 @@ def build_dataset(root, task, **kwargs):
         raise ValueError(f'unknown digits task {task!r}; one of '
                          f'{sorted(WRITERS)}')
     root = osp.abspath(root)
+    if not is_ours(root):
+        raise ForeignDirectoryError(
+            f'{root} exists and is not a digits dataset made by '
+            f'spikeformer_mm (no {MANIFEST} of ours): refusing to replace '
+            f'it. Point data_root at a new or empty directory, or remove '
+            f'this one yourself.')
     parent = osp.dirname(root)
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=osp.basename(root) + '.tmp-', dir=parent)
@@ -257,7 +302,8 @@ def build_dataset(root, task, **kwargs):
                 p = osp.join(d, n)
                 files[osp.relpath(p, tmp)] = _sha256(p)
         with open(osp.join(tmp, MANIFEST), 'w') as f:
-            json.dump(dict(params=_params(task, **kwargs), files=files), f,
+            json.dump(dict(generator=GENERATOR,
+                           params=_params(task, **kwargs), files=files), f,
                       indent=0, sort_keys=True)
         old = None
         if osp.exists(root):
@@ -274,10 +320,36 @@ def build_dataset(root, task, **kwargs):
     return root
 
 
+# data_root -> settings of the datasets this process has opened there
+_IN_USE = {}
+
+
+def _claim(root, task, kwargs):
+    params = _params(task, **kwargs)
+    key = osp.realpath(root)
+    other = _IN_USE.setdefault(key, params)
+    if other != params:
+        diff = sorted(k for k in set(params) | set(other)
+                      if params.get(k) != other.get(k))
+        raise ValueError(
+            f'data_root {root} is already used in this run by a {other["task"]}'
+            f' dataset with other settings ({", ".join(diff)} differ): each '
+            f'would rebuild the folder under the other. Give each setting '
+            f'its own data_root.')
+
+
 def ensure_dataset(root, task, logger=print, **kwargs):
-    """Build ``root`` if it is absent, partial, corrupt or stale."""
+    """Build ``root`` if it is absent, partial, corrupt or stale; refuse a
+    ``root`` that holds files this module did not write."""
+    _claim(root, task, kwargs)
     if verify_dataset(root, task, **kwargs) is None:
         return root
+    if not is_ours(osp.abspath(root)):
+        raise ForeignDirectoryError(
+            f'{osp.abspath(root)} exists and is not a digits dataset made by '
+            f'spikeformer_mm (no {MANIFEST} of ours): refusing to build '
+            f'there, nothing was changed. Point data_root at a new or empty '
+            f'directory.')
     # One builder at a time (distributed ranks, dataloader workers): the
     # others wait on the lock, then find the finished copy.
     import fcntl

@@ -73,6 +73,13 @@ def build_neuron(neuron_cfg=None, **overrides):
             attention neuron).
     """
     cfg = merge_neuron_cfg(neuron_cfg, **overrides)
+    # spikingjelly only asserts these; say which setting is wrong
+    if not float(cfg['tau']) > 1:
+        raise ValueError(f'neuron_cfg: tau must be > 1 (the membrane decays '
+                         f'by 1/tau per step), got {cfg["tau"]}')
+    if not float(cfg['v_threshold']) > 0:
+        raise ValueError(f'neuron_cfg: v_threshold must be > 0, got '
+                         f'{cfg["v_threshold"]}')
     return MultiStepLIF(
         tau=float(cfg['tau']),
         decay_input=cfg['decay_input'],

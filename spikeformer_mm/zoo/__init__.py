@@ -12,7 +12,8 @@ import os
 import os.path as osp
 from typing import Dict, Optional
 
-from .download import DownloadError, cache_dir, download, hash_prefix
+from .download import (DownloadError, cache_dir, check_sha256, download,
+                       hash_prefix)
 
 PACKAGE_INDEX = osp.join(osp.dirname(__file__), 'model-index.yml')
 INDEX_ENV = 'SPIKEFORMER_ZOO_INDEX'
@@ -127,7 +128,7 @@ def download_model(name: str, dest_dir: Optional[str] = None,
         elif model.get('Note'):
             hint = ' ' + model['Note']
         raise DownloadError(f'{name} has no downloadable weights.{hint}')
-    sha = _expected_sha256(model)
+    sha = check_sha256(_expected_sha256(model), f'{name} (model index)')
     if sha is None and hash_prefix(url) is None:
         raise DownloadError(f'{name}: its index gives no SHA256 and its file '
                             f'name carries no hash: refusing an unverifiable '

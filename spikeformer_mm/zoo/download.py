@@ -8,7 +8,18 @@ names carry: ``name_YYYYMMDD-<hex8>.pth``), is opened with
 refused), and only then renamed into the cache. A failed or tampered
 transfer never leaves a file that looks valid; a file already in the cache
 is re-checked and served without the network.
+
+The cache is keyed by what identifies the content: a file with a hash (the
+metafile's sha256 or the one in its name) is cached under its name and
+verified on every use; a URL without any hash is cached under a folder
+named after the URL and revalidated against the server (ETag,
+Last-Modified, size) when it can be reached. One process downloads a given
+file at a time (a lock beside it; the others wait, then find it verified),
+and every download has an overall deadline besides the per-read timeout.
 """
+import contextlib
+import hashlib
+import json
 import os
 import os.path as osp
 import re
@@ -22,10 +33,17 @@ from ..fileio import sha256_file
 # torch.hub's rule: the first '-<hex>.' in a file name is its hash prefix.
 HASH_REGEX = re.compile(r'-([a-f0-9]*)\.')
 MIRROR_ENV = 'SPIKEFORMER_ZOO_MIRROR'
+DEADLINE_ENV = 'SPIKEFORMER_DOWNLOAD_DEADLINE'
+DEFAULT_DEADLINE = 3600.  # seconds for a whole download, all attempts
+SHA256_RE = re.compile(r'^[0-9a-f]{64}$')
 
 
 class DownloadError(RuntimeError):
     """A download that failed for a reason the user can act on."""
+
+
+class DeadlineError(DownloadError):
+    """A download that did not finish within its overall deadline."""
 
 
 def cache_dir():
@@ -70,7 +88,43 @@ def _check_loadable(path, name):
         raise DownloadError(f'{name}: not a checkpoint: {e}') from None
 
 
-def _fetch(url, part, progress, timeout):
+def check_sha256(value, where):
+    """A full sha256 (64 hex digits) or a ValueError naming ``where``."""
+    if value is None:
+        return None
+    v = str(value).strip().lower()
+    if not SHA256_RE.match(v):
+        raise ValueError(f'{where}: SHA256 must be 64 hex digits, got '
+                         f'{value!r}')
+    return v
+
+
+@contextlib.contextmanager
+def _file_lock(path):
+    """One downloader of ``path`` at a time, across processes."""
+    import fcntl
+    # lock files stay (removing one another process waits on would let a
+    # third take a fresh lock): in a hidden folder, out of the way
+    locks = osp.join(osp.dirname(path), '.locks')
+    os.makedirs(locks, exist_ok=True)
+    with open(osp.join(locks, osp.basename(path) + '.lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _source_info(url, timeout):
+    """What the server says identifies the file now (HEAD), or None."""
+    req = urllib.request.Request(url, method='HEAD',
+                                 headers={'User-Agent': 'spikeformer_mm'})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return {k: r.headers.get(k) for k in
+                    ('ETag', 'Last-Modified', 'Content-Length')}
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+def _fetch(url, part, progress, timeout, deadline=None):
     """One attempt: append to ``part`` from where it stops (HTTP Range)."""
     have = osp.getsize(part) if osp.exists(part) else 0
     req = urllib.request.Request(url, headers={'User-Agent': 'spikeformer_mm'})
@@ -88,7 +142,14 @@ def _fetch(url, part, progress, timeout):
                        desc=osp.basename(part)[:-5], leave=False)
         with open(part, 'ab' if have else 'wb') as f:
             while True:
-                chunk = r.read(1 << 16)
+                if deadline is not None and time.monotonic() > deadline:
+                    raise DeadlineError(
+                        f'no complete transfer before the deadline '
+                        f'({osp.getsize(part)} bytes received; '
+                        f'${DEADLINE_ENV} sets it, in seconds)')
+                # read1: whatever has arrived, so that a server trickling
+                # bytes cannot hold a read (and the deadline) off
+                chunk = r.read1(1 << 16)
                 if not chunk:
                     break
                 f.write(chunk)
@@ -104,33 +165,80 @@ def _fetch(url, part, progress, timeout):
 def download(url: str, dest_dir: Optional[str] = None,
              filename: Optional[str] = None, sha256: Optional[str] = None,
              retries: int = 3, progress: bool = True,
-             timeout: float = 60) -> str:
+             timeout: float = 60,
+             deadline: Optional[float] = None) -> str:
     """Download ``url`` into ``dest_dir`` (default: the torch hub cache),
     verified; return the local path. Offline, a verified cached copy is
-    returned without touching the network."""
+    returned without touching the network.
+
+    Args:
+        sha256 (str, optional): the full digest (64 hex digits).
+        timeout (float): seconds a single read may wait.
+        deadline (float, optional): seconds for the whole download, all
+            attempts; default ``$SPIKEFORMER_DOWNLOAD_DEADLINE`` or 3600.
+    """
     url = apply_mirror(url)
+    sha256 = check_sha256(sha256, url)
     filename = filename or url.rsplit('/', 1)[-1].split('?')[0]
     if not filename.endswith('.pth') or '/' in filename:
         raise DownloadError(f'not a checkpoint file name: {filename!r}')
     dest_dir = dest_dir or cache_dir()
+    verifiable = sha256 is not None or hash_prefix(filename) is not None
+    if not verifiable:
+        # nothing but the URL identifies the content: one folder per URL
+        key = hashlib.sha256(url.encode()).hexdigest()[:16]
+        dest_dir = osp.join(dest_dir, f'url-{key}')
     os.makedirs(dest_dir, exist_ok=True)
     path = osp.join(dest_dir, filename)
-    if osp.isfile(path):
-        try:
-            _check_hash(path, sha256, filename)
-            return path
-        except DownloadError:
-            os.remove(path)  # a bad copy in the cache: fetch it again
+    if deadline is None:
+        deadline = float(os.environ.get(DEADLINE_ENV, DEFAULT_DEADLINE))
+    with _file_lock(path):
+        if osp.isfile(path):
+            try:
+                _check_hash(path, sha256, filename)
+                if verifiable or _unchanged(url, path, timeout):
+                    return path
+            except DownloadError:
+                pass
+            os.remove(path)  # a bad or outdated copy: fetch it again
+        _download_to(url, path, filename, sha256, retries, progress,
+                     timeout, time.monotonic() + deadline)
+        if not verifiable:
+            info = _source_info(url, timeout) or {}
+            with open(path + '.source.json', 'w') as f:
+                json.dump(dict(url=url, **info), f)
+    return path
+
+
+def _unchanged(url, path, timeout):
+    """For a file without a hash: does the server still describe it as
+    when it was downloaded? Unreachable: assume so (offline use)."""
+    try:
+        with open(path + '.source.json') as f:
+            saved = json.load(f)
+    except (OSError, ValueError):
+        return False
+    now = _source_info(url, timeout=min(timeout, 10))
+    if now is None:
+        return True
+    return all(now.get(k) == saved.get(k) for k in now if now.get(k))
+
+
+def _download_to(url, path, filename, sha256, retries, progress, timeout,
+                 deadline):
     part = path + '.part'
     last = None
     for attempt in range(retries):
         try:
-            _fetch(url, part, progress, timeout)
+            _fetch(url, part, progress, timeout, deadline)
             last = None
             break
+        except DeadlineError:
+            _discard(part)
+            raise
         except urllib.error.HTTPError as e:
             if e.code == 416:  # our .part is complete or stale: start over
-                os.remove(part)
+                _discard(part)
                 last = e
                 continue
             if 400 <= e.code < 500:
@@ -140,12 +248,14 @@ def download(url: str, dest_dir: Optional[str] = None,
             last = DownloadError(f'{url}: HTTP {e.code} {e.reason}')
         except (urllib.error.URLError, OSError, DownloadError) as e:
             last = e
+        if time.monotonic() > deadline:
+            break
         time.sleep(min(2 ** attempt * 0.5, 5))
     if last is not None:
+        kept = (f'the partial file is kept at {part} and the next call '
+                f'resumes it' if osp.exists(part) else 'nothing was kept')
         raise DownloadError(f'{url}: download failed after {retries} '
-                            f'attempts ({last}); the partial file is kept '
-                            f'at {part} and the next call resumes it') \
-            from None
+                            f'attempts ({last}); {kept}') from None
     try:
         _check_hash(part, sha256, filename)
         _check_loadable(part, filename)
@@ -153,7 +263,6 @@ def download(url: str, dest_dir: Optional[str] = None,
         _discard(part)
         raise
     os.replace(part, path)
-    return path
 
 
 def _discard(path):

@@ -39,6 +39,16 @@ def main(argv=None):
     p.add_argument('--repeats', type=int, default=5)
     p.add_argument('--out', help='write the result JSON here')
     args = p.parse_args(argv)
+    from spikeformer_mm.models import MetaSpikeFormer
+    if args.arch.lower() not in MetaSpikeFormer.arch_settings:
+        p.error(f'--arch: unknown {args.arch!r}; one of '
+                f'{sorted(k.upper() for k in MetaSpikeFormer.arch_settings)}')
+    for name in ('T', 'batch', 'img_size', 'repeats'):
+        if getattr(args, name) < 1:
+            p.error(f'--{name.replace("_", "-")} must be >= 1, got '
+                    f'{getattr(args, name)}')
+    if args.warmup < 0:
+        p.error(f'--warmup must be >= 0, got {args.warmup}')
     from spikeformer_mm.analysis.benchmark import run_benchmark
     try:
         res = run_benchmark(args.arch, args.T, args.batch, args.img_size,

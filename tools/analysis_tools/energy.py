@@ -15,8 +15,7 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmengine.config import DictAction  # noqa: E402
-
+from spikeformer_mm.apis import CfgOptions  # noqa: E402
 from spikeformer_mm.analysis.runner import measure_energy  # noqa: E402
 
 
@@ -39,7 +38,7 @@ def parse_args(argv=None):
     p.add_argument('--rows', type=int, default=30,
                    help='layers shown in the table (most energy first); '
                    '0 for all')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    p.add_argument('--cfg-options', nargs='+', action=CfgOptions)
     p.add_argument('--non-strict', action='store_true',
                    help='load a checkpoint whose keys do not all match')
     return p.parse_args(argv)

@@ -17,14 +17,14 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 def main(argv=None):
-    from mmengine.config import DictAction
+    from spikeformer_mm.apis import CfgOptions
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('config')
     p.add_argument('checkpoint')
     p.add_argument('--dtype', choices=['bf16', 'fp16'], default='bf16')
     p.add_argument('--max-batches', type=int)
     p.add_argument('--out', help='write the report JSON here')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    p.add_argument('--cfg-options', nargs='+', action=CfgOptions)
     p.add_argument('--non-strict', action='store_true',
                    help='load a checkpoint whose keys do not all match')
     args = p.parse_args(argv)

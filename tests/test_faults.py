@@ -1,0 +1,329 @@
+"""Fault injection: what a user's mistake, an attacker, a crash or a stuck
+peer does to the toolbox. Each test reproduces one class of failure that
+once ended in lost files, a silent wrong result or a hang, and checks that
+it now ends in a clear error (naming the file, key or argument) or is
+survived. Fast; no network beyond loopback."""
+import hashlib
+import http.server
+import json
+import os
+import os.path as osp
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+import torch
+
+from conftest import ROOT, run_py
+
+CLS = 'configs/classification/metaspikeformer-demo_1xb32_digits-t2.py'
+
+
+# ------------------------------------------------------------ data loss
+def test_foreign_data_root_is_never_deleted(tmp_path):
+    from spikeformer_mm.datasets import DigitsClassification
+    from spikeformer_mm.datasets.digits import ForeignDirectoryError
+    mine = tmp_path / 'my_photos'
+    mine.mkdir()
+    (mine / 'holiday.jpg').write_bytes(b'precious')
+    with pytest.raises(ForeignDirectoryError, match='my_photos'):
+        DigitsClassification(data_root=str(mine), split='val')
+    assert (mine / 'holiday.jpg').read_bytes() == b'precious'
+    # the working directory as data_root, through the converter tool
+    r = run_py(osp.join(ROOT, 'tools/dataset_converters/make_digits.py'),
+               'classification', '.', cwd=str(mine), check=False,
+               env=dict(PYTHONPATH=ROOT))
+    assert r.returncode == 1 and 'refusing to replace' in r.stderr
+    assert sorted(os.listdir(mine)) == ['holiday.jpg']
+    # a malformed manifest (a list) is a foreign directory, not a crash
+    (mine / 'MANIFEST.json').write_text('[1, 2]')
+    with pytest.raises(ForeignDirectoryError):
+        DigitsClassification(data_root=str(mine), split='val')
+    assert (mine / 'holiday.jpg').exists()
+
+
+def test_one_data_root_two_settings_is_refused(tmp_path):
+    from spikeformer_mm.datasets import DigitsSegmentation
+    root = str(tmp_path / 'seg')
+    small = dict(num_train=2, num_val=2)
+    DigitsSegmentation(root, split='train', lazy_init=True,
+                       canvas=dict(small, size=40, scale=(16, 20)))
+    with pytest.raises(ValueError, match='already used in this run'):
+        DigitsSegmentation(root, split='val', lazy_init=True,
+                           canvas=dict(small, size=48, scale=(16, 20)))
+
+
+# ------------------------------------------------------ torn checkpoints
+SAVER = textwrap.dedent('''
+    import sys, torch
+    import spikeformer_mm  # the atomic local backend
+    from mmengine.runner.checkpoint import save_checkpoint
+    big = {'state_dict': {'w': torch.randn(4_000_000)}}
+    print('ready', flush=True)
+    while True:
+        save_checkpoint(big, sys.argv[1])
+''')
+
+
+def test_kill_9_during_checkpoint_saves_never_leaves_a_torn_file(tmp_path):
+    """mmengine's checkpoint writer, killed at several points of a save: the
+    file under the final name is always whole (the previous one or the new
+    one), and no temporary file is mistaken for a checkpoint."""
+    from spikeformer_mm.checkpoint import is_complete
+    path = str(tmp_path / 'epoch_1.pth')
+    for delay in (0.05, 0.13, 0.29, 0.41, 0.77):
+        p = subprocess.Popen([sys.executable, '-c', SAVER, path], cwd=ROOT,
+                             stdout=subprocess.PIPE, text=True)
+        assert p.stdout.readline().strip() == 'ready'
+        time.sleep(delay)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        if osp.exists(path):
+            assert is_complete(path), delay
+            torch.load(path, weights_only=True)
+    assert [f for f in os.listdir(tmp_path) if f.endswith('.pth')] == \
+        ['epoch_1.pth']
+
+
+def test_resume_skips_a_torn_checkpoint(tmp_path):
+    from spikeformer_mm.checkpoint import resume_checkpoint
+    good, torn = tmp_path / 'epoch_1.pth', tmp_path / 'epoch_2.pth'
+    torch.save({'state_dict': {'w': torch.ones(1000)}}, good)
+    torch.save({'state_dict': {'w': torch.ones(1000)}}, torn)
+    data = torn.read_bytes()
+    torn.write_bytes(data[:len(data) // 2])  # what kill -9 used to leave
+    os.utime(torn, (time.time() + 5, time.time() + 5))
+    (tmp_path / 'last_checkpoint').write_text(str(torn))
+    msgs = []
+    assert resume_checkpoint(str(tmp_path), logger=msgs.append) == str(good)
+    assert 'epoch_2.pth' in msgs[0] and 'resuming from' in msgs[0]
+
+
+# ------------------------------------------------ wrong results, silently
+def test_nan_loss_stops_every_training_config(tmp_path):
+    r = run_py('tools/train.py', CLS, '--work-dir', str(tmp_path / 'wd'),
+               '--cfg-options', 'optim_wrapper.optimizer.lr=1e30',
+               'train_dataloader.dataset.indices=160',  # NaN at iter 3
+               'train_dataloader.num_workers=0',
+               'train_dataloader.persistent_workers=False',
+               'train_cfg.max_epochs=1', check=False, timeout=300)
+    assert r.returncode != 0
+    assert 'NaNGuardHook: non-finite loss' in r.stdout + r.stderr
+    assert not (tmp_path / 'wd' / 'epoch_1.pth').exists()
+
+
+def test_converter_refuses_a_checkpoint_with_a_block_missing(reference_dir):
+    from spikeformer_mm.checkpoint import convert_official
+    keys = json.load(open(osp.join(reference_dir,
+                                   'sdtv2_55M_kd_keys.json')))['keys']
+    sd = {k: torch.zeros(s) for k, s in keys.items()
+          if not k.startswith('block3.5.')}
+    with pytest.raises(ValueError, match=r'incomplete checkpoint.*55M'):
+        convert_official({'model': sd})
+
+
+class Evil:
+    def __reduce__(self):
+        return (os.system, ('touch /tmp/spikeformer_pwned',))
+
+
+def test_converter_never_advises_trusting_a_refused_pickle(tmp_path):
+    bad = tmp_path / 'evil.pth'
+    torch.save({'model': {}, 'x': Evil()}, bad)
+    r = run_py('tools/model_converters/sdtv2_to_mm.py', str(bad),
+               str(tmp_path / 'out.pth'), check=False)
+    assert r.returncode == 1 and 'refusing to open' in r.stderr
+    assert '--trust' not in r.stderr and 'posix.system' in r.stderr
+    assert not (tmp_path / 'out.pth').exists()
+
+
+# ----------------------------------------------------------- the zoo
+class Server(http.server.BaseHTTPRequestHandler):
+    files = {}   # name -> bytes
+    mode = {}    # name -> 'trickle' | 'slow'
+    gets = []
+
+    def log_message(self, *a):
+        pass
+
+    def _head(self, name):
+        data = self.files[name]
+        self.send_response(200)
+        self.send_header('Content-Length', str(len(data)))
+        self.send_header('ETag', hashlib.md5(data).hexdigest())
+        self.end_headers()
+
+    def do_HEAD(self):
+        name = self.path.rsplit('/', 1)[-1]
+        if name not in self.files:
+            return self.send_error(404)
+        self._head(name)
+
+    def do_GET(self):
+        name = self.path.rsplit('/', 1)[-1]
+        self.gets.append(self.path)
+        if name not in self.files:
+            return self.send_error(404)
+        data = self.files[name]
+        self._head(name)
+        if self.mode.get(name) == 'trickle':
+            for b in data[:40]:
+                self.wfile.write(bytes([b]))
+                self.wfile.flush()
+                time.sleep(0.2)
+            return
+        if self.mode.get(name) == 'slow':
+            time.sleep(1.0)
+        self.wfile.write(data)
+
+
+@pytest.fixture
+def server(tmp_path, monkeypatch):
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    Server.files, Server.mode, Server.gets = {}, {}, []
+    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Server)
+    httpd.handle_error = lambda *a: None  # clients that gave up
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f'http://127.0.0.1:{httpd.server_address[1]}', Server
+    httpd.shutdown()
+
+
+def ckpt_bytes(tmp_path, value):
+    p = tmp_path / f'c{value}.pth'
+    torch.save({'state_dict': {'w': torch.full((3, ), float(value))}}, p)
+    return p.read_bytes()
+
+
+def test_unhashed_urls_are_cached_per_url_and_revalidated(tmp_path,
+                                                          server):
+    from spikeformer_mm.zoo.download import download
+    base, srv = server
+    srv.files['model.pth'] = ckpt_bytes(tmp_path, 1)
+    a = download(f'{base}/a/model.pth', progress=False)
+    b = download(f'{base}/b/model.pth', progress=False)
+    assert a != b  # same name, other URL: another cache entry
+    # the file behind a URL changes: the next call fetches it again
+    srv.files['model.pth'] = ckpt_bytes(tmp_path, 2)
+    a2 = download(f'{base}/a/model.pth', progress=False)
+    assert a2 == a
+    assert torch.load(a2, weights_only=True)['state_dict']['w'][0] == 2
+
+
+def test_concurrent_downloads_of_one_file(tmp_path, server):
+    base, srv = server
+    data = ckpt_bytes(tmp_path, 3)
+    srv.files['m-0.pth'] = data
+    srv.mode['m-0.pth'] = 'slow'
+    sha = hashlib.sha256(data).hexdigest()
+    code = (f'from spikeformer_mm.zoo.download import download; '
+            f'print(download("{base}/m-0.pth", sha256="{sha}", '
+            f'progress=False))')
+    env = dict(os.environ)
+    procs = [subprocess.Popen([sys.executable, '-c', code], cwd=ROOT,
+                              env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+             for _ in range(3)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    paths = {o.strip().splitlines()[-1] for o, _ in outs}
+    assert len(paths) == 1
+    assert len(srv.gets) == 1  # one fetched it; the others found it
+
+
+def test_a_stalled_server_hits_the_deadline(tmp_path, server):
+    from spikeformer_mm.zoo.download import DownloadError, download
+    base, srv = server
+    srv.files['slow-0.pth'] = ckpt_bytes(tmp_path, 4)
+    srv.mode['slow-0.pth'] = 'trickle'
+    t = time.monotonic()
+    with pytest.raises(DownloadError, match='deadline'):
+        download(f'{base}/slow-0.pth', progress=False, deadline=1.5)
+    assert time.monotonic() - t < 10
+
+
+def test_index_sha256_must_be_complete(tmp_path, server):
+    import yaml
+
+    from spikeformer_mm.zoo import download_model
+    base, srv = server
+    idx = tmp_path / 'index.yml'
+    idx.write_text(yaml.safe_dump({'Models': [dict(
+        Name='short-hash', Weights=f'{base}/x.pth', SHA256='a')]}))
+    with pytest.raises(ValueError, match='64 hex digits'):
+        download_model('short-hash', index=str(idx))
+
+
+# --------------------------------------------------------------- hangs
+RANK = textwrap.dedent('''
+    import os, sys, time
+    from mmengine.config import Config
+    from spikeformer_mm import compat
+    import torch.distributed as dist
+    cfg = Config(dict(env_cfg=dict(dist_cfg=dict(backend='nccl',
+                                                 timeout=4))))
+    compat.setup_cpu_distributed(cfg, 'pytorch')
+    print('timeout', cfg.env_cfg.dist_cfg['timeout'], flush=True)
+    if os.environ['RANK'] == '1':
+        time.sleep(600)  # a rank that is stuck (alive, never joins)
+    t = time.monotonic()
+    try:
+        dist.barrier()
+    except Exception as e:
+        print('raised after', round(time.monotonic() - t), flush=True)
+''')
+
+
+@pytest.mark.skipif(torch.cuda.is_available(),
+                    reason='the CPU (gloo) process group is set up only '
+                    'without CUDA')
+def test_a_stopped_rank_does_not_hang_the_others(tmp_path):
+    """gloo's default wait is 30 minutes; the config's timeout (4 s here)
+    is honoured."""
+    port = str(29600 + os.getpid() % 300)
+    procs = []
+    for rank in ('0', '1'):
+        env = dict(os.environ, RANK=rank, WORLD_SIZE='2', LOCAL_RANK=rank,
+                   MASTER_ADDR='127.0.0.1', MASTER_PORT=port)
+        procs.append(subprocess.Popen(
+            [sys.executable, '-c', RANK], cwd=ROOT, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    try:
+        out0, err0 = procs[0].communicate(timeout=120)
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+    assert 'timeout 4' in out0, err0[-2000:]
+    assert 'raised after' in out0, (out0, err0[-2000:])
+
+
+# ------------------------------------------------------ cryptic errors
+def test_bad_settings_are_named(tmp_path):
+    from spikeformer_mm.models import MetaSpikeFormer
+    with pytest.raises(ValueError, match='tau must be > 1'):
+        MetaSpikeFormer(arch=dict(embed_dims=[16, 32, 64, 80]),
+                        neuron_cfg=dict(tau=0.5))
+    r = run_py('tools/train.py', CLS, '--cfg-options', 'model.backbone.T',
+               check=False)
+    assert r.returncode == 2 and "needs the form key=value" in r.stderr
+    bad = tmp_path / 'broken_cfg.py'
+    bad.write_text("_base_ = ['" + osp.join(ROOT, CLS) + "']\nmodel = dict(\n")
+    r = run_py('tools/train.py', str(bad), check=False)
+    assert r.returncode == 1
+    assert f'error: {bad}, line 2: syntax error' in r.stderr
+    r = run_py('tools/analysis_tools/benchmark.py', '--batch', '0',
+               check=False)
+    assert r.returncode == 2 and '--batch must be >= 1' in r.stderr
+    r = run_py('tools/analysis_tools/benchmark.py', '--arch', '99M',
+               check=False)
+    assert r.returncode == 2 and "unknown '99M'" in r.stderr
+
+
+def test_written_checkpoints_are_readable_by_others(tmp_path):
+    from spikeformer_mm.checkpoint import save_checkpoint_file
+    out = save_checkpoint_file({'state_dict': {}}, tmp_path / 'pub.pth')
+    assert os.stat(out).st_mode & 0o044  # not mkstemp's 0600
