@@ -107,8 +107,42 @@ def configure(cfg, work_dir=None, resume=None, load_from=None, amp=False,
         if not any('NaNGuardHook' in str(h.get('type')) for h in hooks):
             hooks.append(dict(type='spikeformer_mm.NaNGuardHook'))
         cfg.custom_hooks = hooks
+    check_annotation_files(cfg)
     compat.setup_cpu_distributed(cfg, launcher)
     return cfg
+
+
+def check_annotation_files(cfg):
+    """Refuse, naming the file, a JSON annotation file a config points at
+    that is empty or truncated (it does not end its top-level object or
+    list): COCO's loader would fail deep inside the dataset with a JSON
+    error that names no file. Cheap: only the file's end is read."""
+    def paths():
+        for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            ds = (cfg.get(key) or {}).get('dataset') or {}
+            while isinstance(ds.get('dataset'), dict):  # wrappers
+                ds = ds['dataset']
+            ann = ds.get('ann_file')
+            if isinstance(ann, str) and ann:
+                root = ds.get('data_root') or ''
+                yield f'{key}.dataset.ann_file', ann if osp.isabs(ann) \
+                    else osp.join(root, ann)
+        for key in ('val_evaluator', 'test_evaluator'):
+            ev = cfg.get(key)
+            for e in ev if isinstance(ev, list) else [ev or {}]:
+                if isinstance(e, dict) and isinstance(e.get('ann_file'), str):
+                    yield f'{key}.ann_file', e['ann_file']
+
+    for where, path in paths():
+        if not path.endswith('.json') or not osp.isfile(path):
+            continue  # made on first use, or reported by its loader
+        with open(path, 'rb') as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 64))
+            tail = f.read().rstrip()
+        if not tail.endswith((b'}', b']')):
+            raise ValueError(f'{where}: {path} is empty or truncated (it '
+                             f'does not end a JSON object or list)')
 
 
 def _warn(msg):

@@ -323,6 +323,22 @@ def test_bad_settings_are_named(tmp_path):
     assert r.returncode == 2 and "unknown '99M'" in r.stderr
 
 
+def test_a_truncated_annotation_file_is_named(tmp_path):
+    from mmengine.config import Config
+
+    from spikeformer_mm.apis import configure
+    ann = tmp_path / 'instances_val2017.json'
+    ann.write_text('{"images": [{"id": 1, "file_name": "a.jpg"}], "annot')
+    cfg = Config(dict(
+        train_cfg=dict(max_epochs=1),
+        val_dataloader=dict(dataset=dict(data_root=str(tmp_path),
+                                         ann_file='instances_val2017.json')),
+        val_evaluator=dict(type='CocoMetric', ann_file=str(ann))))
+    with pytest.raises(ValueError, match='val_dataloader.dataset.ann_file: '
+                       f'{ann} is empty or truncated'):
+        configure(cfg, work_dir=str(tmp_path / 'wd'))
+
+
 def test_written_checkpoints_are_readable_by_others(tmp_path):
     from spikeformer_mm.checkpoint import save_checkpoint_file
     out = save_checkpoint_file({'state_dict': {}}, tmp_path / 'pub.pth')
