@@ -60,8 +60,11 @@ setup(
     extras_require={
         # the OpenMMLab stack and spikingjelly at the pinned versions (mmcv
         # needs its compiled ops: tools/setup_env.sh builds it from source)
-        'all': requirements('mmcv') + requirements('openmmlab'),
+        'all': requirements('mmcv') + requirements('openmmlab') +
+        requirements('events'),
         'tests': requirements('tests'),
+        # projects/event_digits
+        'events': requirements('events'),
     },
     license='Apache License 2.0',
     zip_safe=False,

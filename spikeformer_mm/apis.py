@@ -226,7 +226,13 @@ def init_model(config: Union[str, Config],
         if cfg.model.get('backbone', {}).get('init_cfg'):
             cfg.model.backbone.init_cfg = None
     init_default_scope(cfg.get('default_scope', 'mmengine'))
-    model = MODELS.build(cfg.model)
+    model_cfg = cfg.model
+    if cfg.get('data_preprocessor') is not None and \
+            'data_preprocessor' not in model_cfg:
+        # as mmengine's Runner does with a top-level data_preprocessor
+        # (mmpretrain configs: normalisation, the event preprocessor)
+        model_cfg = dict(model_cfg, data_preprocessor=cfg.data_preprocessor)
+    model = MODELS.build(model_cfg)
     meta = {}
     if checkpoint is not None:
         from .checkpoint import load_weights

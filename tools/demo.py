@@ -53,7 +53,18 @@ TASKS = {
                'default_hooks.checkpoint.interval=4'] + subset(8, 4),
         from_classifier=True,
     ),
+    # projects/event_digits: event-camera input (run on request:
+    # --tasks event)
+    'event': dict(
+        config='projects/event_digits/configs/'
+               'metaspikeformer-demo_1xb32_event-digits-t4.py',
+        metrics={'top1': 'accuracy/top1'},
+        smoke=['train_cfg.max_epochs=1', 'train_cfg.val_interval=1'] +
+        subset(64, 32),
+        on_request=True,
+    ),
 }
+DEFAULT_TASKS = [t for t, spec in TASKS.items() if not spec.get('on_request')]
 
 
 def run(cmd):
@@ -89,8 +100,9 @@ def run_task(name, work_root, smoke, extra_options):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--tasks', default=','.join(TASKS),
-                   help=f'comma-separated, of {list(TASKS)}')
+    p.add_argument('--tasks', default=','.join(DEFAULT_TASKS),
+                   help=f'comma-separated, of {list(TASKS)} (default: '
+                   f'{",".join(DEFAULT_TASKS)})')
     p.add_argument('--work-dir', default='work_dirs/demo')
     p.add_argument('--cls-checkpoint',
                    help='initialise detection/segmentation from this '

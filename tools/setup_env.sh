@@ -48,7 +48,7 @@ pip_q() {
 log "installing build tools and torch ($(grep -v '^#' "$REQ/torch.txt" | xargs))"
 pip_q --upgrade -r "$REQ/build.txt"
 pip_q -r "$REQ/torch.txt"
-pip_q -r "$REQ/runtime.txt" -r "$REQ/tests.txt"
+pip_q -r "$REQ/runtime.txt" -r "$REQ/tests.txt" -r "$REQ/events.txt"
 
 # mmengine first: importing mmcv needs it
 log "installing OpenMMLab packages and spikingjelly"

@@ -14,7 +14,9 @@ Counting uses spikingjelly's op counters, which see every aten op of the
 forward pass with the module that runs it: ``SynOpCounter`` counts SOPs
 exactly (each input spike times the weights it reaches, so border pixels of
 a padded conv count what they really touch; for 1x1 convs, linears and
-unpadded convs this equals T x rate x FLOPs), ``MACCounter`` counts MACs of
+unpadded convs this equals T x rate x FLOPs; a layer fed event counts, the
+encoding conv of an event-camera model, costs one AC per event and weight
+it reaches), ``MACCounter`` counts MACs of
 non-spike inputs (its BatchNorm rule is dropped: the paper counts conv and
 linear layers only; BNs fold into convs at deployment) and ``FlopCounter``
 gives the dense FLOPs. Firing rates are measured with forward pre-hooks on
@@ -45,6 +47,34 @@ def _is_binary(x):
     return bool(x.eq(0).logical_or_(x.eq(1)).all())
 
 
+def _is_count(x):
+    """Non-negative integers: event counts (an event camera's frames)."""
+    return bool((x >= 0).all() and x.eq(x.round()).all())
+
+
+def _count_sops(m, x):
+    """Synaptic operations of a layer fed event counts: each event reaches
+    the weights it touches, so a pixel with ``n`` events costs ``n`` times
+    its fan-out (exactly: a conv with all-ones weights, summed)."""
+    if isinstance(m, nn.Linear):
+        return float(x.double().sum()) * m.out_features
+    ones = torch.ones((1, m.in_channels // m.groups) + tuple(m.kernel_size),
+                      dtype=torch.float64, device=x.device)
+    conv = nn.functional.conv2d if isinstance(m, nn.Conv2d) else \
+        nn.functional.conv1d
+    if m.groups == 1:
+        reach = conv(x.double(), ones, stride=m.stride, padding=m.padding,
+                     dilation=m.dilation)
+        return float(reach.sum()) * m.out_channels
+    xs = x.double().reshape(x.shape[0], m.groups, -1, *x.shape[2:])
+    total = 0.
+    for g in range(m.groups):
+        reach = conv(xs[:, g], ones, stride=m.stride, padding=m.padding,
+                     dilation=m.dilation)
+        total += float(reach.sum()) * (m.out_channels // m.groups)
+    return total
+
+
 class FiringRateRecorder:
     """Forward pre-hooks recording the input firing rate of synaptic layers
     (and of the spike tensors that enter each attention product)."""
@@ -55,6 +85,8 @@ class FiringRateRecorder:
         self.sums = defaultdict(lambda: torch.zeros(T, dtype=torch.float64))
         self.counts = defaultdict(int)
         self.binary = defaultdict(lambda: True)
+        self.count = defaultdict(lambda: True)  # event-count input
+        self.count_sops = defaultdict(float)
         self.kind = {}
         self.handles = []
         for name, m in model.named_modules():
@@ -83,7 +115,15 @@ class FiringRateRecorder:
         self.counts[name] += 1
 
     def _pre_hook(self, name):
-        return lambda m, args: self._add(name, args[0])
+        def hook(m, args):
+            x = args[0]
+            self._add(name, x)
+            if torch.is_tensor(x) and not self.binary[name] and \
+                    self.count[name]:
+                self.count[name] &= _is_count(x.detach())
+                if self.count[name]:
+                    self.count_sops[name] += _count_sops(m, x.detach())
+        return hook
 
     def _post_hook(self, name):
         return lambda m, args, out: self._add(name, out)
@@ -175,15 +215,23 @@ class EnergyMeter:
             if rates is None:
                 continue  # not run (e.g. a branch the model skips)
             s, m = sops.get(name, 0) / n, macs.get(name, 0) / n
-            if self.recorder.binary[name]:
+            binary = self.recorder.binary[name]
+            events = not binary and self.recorder.count[name] and \
+                kind != 'matmul'
+            if binary:
                 m = 0.  # spike input: accumulates only (SOPs)
+            elif events:
+                # event counts (an event camera): n events at a pixel are
+                # n accumulates per weight they reach
+                m, s = 0., self.recorder.count_sops[name] / n
             else:
                 s = 0.
             layers.append(dict(
                 name=name, type=kind,
                 firing_rate=sum(rates) / len(rates),
                 firing_rate_per_t=rates,
-                spike_input=self.recorder.binary[name],
+                spike_input=binary or events,
+                input='spikes' if binary else 'events' if events else 'real',
                 flops=flops.get(name, 0) / n,
                 macs=m, sops=s,
                 energy_mJ=(m * E_MAC_PJ + s * E_AC_PJ) * 1e-9))

@@ -80,7 +80,8 @@ def measure_energy(config: str, checkpoint: Optional[str] = None,
     seen = 0
     for batch in batches:
         data = model.data_preprocessor(batch, False)
-        n = len(data['inputs'])
+        # images in the batch (inputs of a sequence model are [T, B, ...])
+        n = len(data.get('data_samples') or data['inputs'])
         meter.run(lambda: model(**data, mode='predict'), n)
         seen += n
         for _ in range(n):

@@ -175,6 +175,18 @@ WRITERS = {
 }
 
 
+def register_writer(task, writer):
+    """Let a project's data writer (``writer(root, **settings)``) use this
+    module's builder: manifest with hashes and settings, atomic builds,
+    rebuilds of broken or stale copies, foreign folders left alone."""
+    old = WRITERS.get(task)
+    if old is not None and (old.__module__, old.__qualname__) != (
+            writer.__module__, writer.__qualname__):
+        raise ValueError(f'a digits writer named {task!r} exists already '
+                         f'({old.__module__}.{old.__qualname__})')
+    WRITERS[task] = writer
+
+
 def _settings(task, **kwargs):
     """The writer's settings for ``kwargs``, defaults included (ranges as
     lists, as the JSON manifest stores them)."""

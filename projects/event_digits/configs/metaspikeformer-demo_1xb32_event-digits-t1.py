@@ -1,0 +1,14 @@
+# As the T=4 config, with all events of a recording in one bin (T=1): the
+# time resolution the backbone loses is what the README's table measures.
+_base_ = ['./metaspikeformer-demo_1xb32_event-digits-t4.py']
+T = 1
+model = dict(backbone=dict(T=T))
+pipeline = [
+    dict(type='spikeformer_mm.LoadEvents', sensor_size=(34, 34)),
+    dict(type='spikeformer_mm.EventsToFrames', sensor_size=(34, 34),
+         n_time_bins=T),
+    dict(type='spikeformer_mm.PackEventInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=pipeline))
+val_dataloader = dict(dataset=dict(pipeline=pipeline))
+test_dataloader = val_dataloader
