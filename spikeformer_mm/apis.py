@@ -9,7 +9,7 @@ import os.path as osp
 from typing import Optional, Union
 
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 
 from . import compat
 
@@ -30,38 +30,37 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
 
 
 def _syntax_error_where(path, error):
+    """``file, line N: ...`` for the first file of the config (or of its
+    local ``_base_`` files, recursively) that does not parse."""
     import ast
-    import glob
-    candidates = [path] + sorted(
-        glob.glob(osp.join(osp.dirname(osp.abspath(path)), '**', '*.py'),
-                  recursive=True))
-    for p in candidates:
-        try:
-            with open(p) as f:
-                ast.parse(f.read(), filename=p)
-        except SyntaxError as e:
-            if p == path or osp.abspath(p) in _bases_of(path):
-                return f'{p}, line {e.lineno}: syntax error ({e.msg})'
-        except (OSError, UnicodeDecodeError):
+    import re
+    todo, seen = [osp.abspath(path)], set()
+    while todo:
+        p = todo.pop(0)
+        if p in seen or not osp.isfile(p):
             continue
+        seen.add(p)
+        with open(p) as f:
+            text = f.read()
+        try:
+            ast.parse(text, filename=p)
+        except SyntaxError as e:
+            return f'{p}, line {e.lineno}: syntax error ({e.msg})'
+        todo += [osp.abspath(osp.join(osp.dirname(p), n)) for n in
+                 re.findall(r"['\"]([^'\"]+\.py)['\"]", text)
+                 if '::' not in n]
     return f'{path} (or a base): syntax error ({error.msg})'
 
 
-def _bases_of(path):
-    """Absolute paths of the local ``_base_`` files a config names."""
-    import re
-    try:
-        text = open(path).read()
-    except OSError:
-        return set()
-    names = re.findall(r"['\"]([^'\"]+\.py)['\"]", text)
-    return {osp.abspath(osp.join(osp.dirname(path), n)) for n in names
-            if '::' not in n}
+def innermost_dataset(ds: dict) -> dict:
+    """The dataset config inside dataset wrappers (Repeat, Concat...)."""
+    while isinstance(ds.get('dataset'), dict) and 'pipeline' not in ds:
+        ds = ds['dataset']
+    return ds
 
 
 def configure(cfg, work_dir=None, resume=None, load_from=None, amp=False,
-              auto_scale_lr=False, launcher='none', config_path=None,
-              nan_guard=True):
+              auto_scale_lr=False, launcher='none', config_path=None):
     """Apply the command-line choices of the mm tools to ``cfg``."""
     cfg.launcher = launcher
     if work_dir is not None:
@@ -100,7 +99,7 @@ def configure(cfg, work_dir=None, resume=None, load_from=None, amp=False,
             raise ValueError('--auto-scale-lr needs auto_scale_lr.'
                              'base_batch_size in the config')
         cfg.auto_scale_lr.enable = True
-    if nan_guard and 'train_cfg' in cfg:
+    if 'train_cfg' in cfg:
         # every training run stops, naming the loss terms, when a loss
         # becomes NaN or infinite (instead of saving non-finite weights)
         hooks = list(cfg.get('custom_hooks') or [])
@@ -119,9 +118,7 @@ def check_annotation_files(cfg):
     error that names no file. Cheap: only the file's end is read."""
     def paths():
         for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-            ds = (cfg.get(key) or {}).get('dataset') or {}
-            while isinstance(ds.get('dataset'), dict):  # wrappers
-                ds = ds['dataset']
+            ds = innermost_dataset((cfg.get(key) or {}).get('dataset') or {})
             ann = ds.get('ann_file')
             if isinstance(ann, str) and ann:
                 root = ds.get('data_root') or ''
@@ -189,9 +186,7 @@ def _config_metainfo(cfg) -> Optional[dict]:
     without building the dataset; None if there is none."""
     from mmengine.registry import DATASETS
     dl = cfg.get('test_dataloader') or cfg.get('val_dataloader') or {}
-    ds = dl.get('dataset') or {}
-    while 'dataset' in ds and 'type' in ds and 'Wrapper' in str(ds['type']):
-        ds = ds['dataset']
+    ds = innermost_dataset(dl.get('dataset') or {})
     try:
         cls = DATASETS.get(ds.get('type')) if ds.get('type') else None
     except Exception:  # a type this scope cannot import
@@ -264,14 +259,7 @@ def run_cli(main, argv=None):
         sys.exit(f'error: {e}')
 
 
-try:
-    from mmengine.config import DictAction as _DictAction
-except ImportError:  # pragma: no cover
-    import argparse
-    _DictAction = argparse.Action
-
-
-class CfgOptions(_DictAction):
+class CfgOptions(DictAction):
     """mmengine's ``--cfg-options`` action, with a one-line error for an
     item without ``=`` (mmengine's raises a bare unpacking ValueError)."""
 

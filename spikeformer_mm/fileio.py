@@ -17,6 +17,12 @@ import tempfile
 from typing import Any, Iterator
 
 
+# The process's umask, read once at import (reading it means setting it,
+# which must not happen while other threads create files).
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
 def fsync_path(path: str):
     """Flush a file (or a directory entry) to disk."""
     fd = os.open(path, os.O_RDONLY)
@@ -40,9 +46,7 @@ def atomic_path(path: str, suffix: str = '') -> Iterator[str]:
     fd, tmp = tempfile.mkstemp(dir=d, prefix='.tmp-' + osp.basename(path),
                                suffix=suffix)
     os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
+    os.chmod(tmp, 0o666 & ~_UMASK)
     try:
         yield tmp
         fsync_path(tmp)

@@ -35,10 +35,8 @@ def upscale_det_sample(sample, s: int):
     inst = sample.pred_instances
     inst.bboxes = inst.bboxes * s
     if 'masks' in inst:
-        m = inst.masks
-        m = m.repeat_interleave(s, dim=-2).repeat_interleave(s, dim=-1) \
-            if torch.is_tensor(m) else upscale(np.moveaxis(m, 0, -1), s)
-        inst.masks = m if torch.is_tensor(m) else np.moveaxis(m, -1, 0)
+        m = torch.as_tensor(inst.masks)
+        inst.masks = m.repeat_interleave(s, -2).repeat_interleave(s, -1)
     return sample
 
 

@@ -104,3 +104,22 @@ def test_energy_tool_on_demo_configs(tmp_path, cfg, size):
     assert enc['macs'] > 0 and enc['sops'] == 0
     assert sum(x['type'] == 'matmul' for x in rep['layers']) == 8
     assert 'total' in r.stdout
+
+
+def test_event_count_sops_are_events_times_fanout():
+    """A layer fed event counts: each event costs one accumulate per weight
+    it reaches (checked against a brute-force count, grouped conv too)."""
+
+    from spikeformer_mm.analysis.energy import _count_sops
+    torch.manual_seed(0)
+    x = torch.randint(0, 3, (2, 4, 5, 5)).float()
+    for conv in (nn.Conv2d(4, 6, 3, stride=2, padding=1),
+                 nn.Conv2d(4, 6, 3, padding=1, groups=2)):
+        # brute force: every (output, weight) pair adds the input it reads
+        w = torch.ones_like(conv.weight)
+        ref = nn.functional.conv2d(x, w, stride=conv.stride,
+                                   padding=conv.padding, groups=conv.groups)
+        assert _count_sops(conv, x) == pytest.approx(float(ref.sum()))
+    lin = nn.Linear(7, 3)
+    v = torch.randint(0, 4, (5, 7)).float()
+    assert _count_sops(lin, v) == float(v.sum()) * 3

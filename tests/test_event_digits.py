@@ -141,32 +141,24 @@ def test_configs_build_and_keep_time(path):
 
 
 @pytest.mark.e2e
-def test_train_test_and_energy_through_the_tools(tmp_path):
-    """Bounded: 64 recordings, one epoch, through tools/train.py,
-    tools/test.py and the energy tool (the encoding conv, fed event
-    counts, counts synaptic operations)."""
-    from conftest import run_py
-    cfg = CONFIGS[0]
-    small = ['train_dataloader.dataset.indices=64',
-             'val_dataloader.dataset.indices=32',
-             'test_dataloader.dataset.indices=32', 'train_cfg.max_epochs=1',
-             'train_cfg.val_interval=1', 'train_dataloader.num_workers=0',
-             'val_dataloader.num_workers=0', 'test_dataloader.num_workers=0',
-             'train_dataloader.persistent_workers=False',
-             'val_dataloader.persistent_workers=False',
-             'test_dataloader.persistent_workers=False']
-    wd = tmp_path / 'wd'
-    run_py('tools/train.py', cfg, '--work-dir', str(wd), '--cfg-options',
-           *small, timeout=900)
-    metrics = tmp_path / 'm.json'
-    run_py('tools/test.py', cfg, str(wd / 'epoch_1.pth'), '--work-dir',
-           str(wd), '--metrics-out', str(metrics), '--cfg-options', *small)
+def test_demo_task_and_energy_through_the_tools(tmp_path):
+    """Bounded: ``tools/demo.py --tasks event --smoke`` (64 recordings, one
+    epoch, tools/train.py then tools/test.py), then the energy tool: the
+    encoding conv, fed event counts, counts synaptic operations."""
     import json
-    assert 0 <= json.load(open(metrics))['accuracy/top1'] <= 100
+
+    from conftest import run_py
+    wd = tmp_path / 'demo'
+    run_py('tools/demo.py', '--tasks', 'event', '--smoke', '--work-dir',
+           str(wd), timeout=900)
+    entry = json.load(open(wd / 'summary.json'))['event']
+    assert entry['config'] == CONFIGS[1] and 0 <= entry['top1'] <= 100
     report = tmp_path / 'energy.json'
-    run_py('tools/analysis_tools/energy.py', cfg, str(wd / 'epoch_1.pth'),
+    run_py('tools/analysis_tools/energy.py', CONFIGS[1], entry['checkpoint'],
            '--num-images', '2', '--out', str(report))
-    first = json.load(open(report))['layers'][0]
+    report = json.load(open(report))
+    assert report['num_images'] == 2  # [T, B, ...] inputs: B images
+    first = report['layers'][0]
     assert first['name'] == 'backbone.downsample1_1.encode_conv'
     assert first['input'] == 'events' and first['macs'] == 0
     assert first['sops'] > 0

@@ -1,9 +1,3 @@
 # Meta-SpikeFormer 31M (96, 192, 384, 480), T=1, ImageNet-1K from scratch.
-_base_ = [
-    '_base_/models/metaspikeformer-31m.py',
-    'mmpretrain::_base_/datasets/imagenet_bs64_swin_224.py',
-    '_base_/schedules/imagenet_lamb_200e.py',
-    'mmpretrain::_base_/default_runtime.py',
-]
-default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=3,
-                                     save_best='auto'))
+_base_ = './metaspikeformer-15m_8xb64_in1k.py'
+model = dict(backbone=dict(arch='31M'))  # head in_channels: the backbone's

@@ -58,21 +58,16 @@ def _count_sops(m, x):
     its fan-out (exactly: a conv with all-ones weights, summed)."""
     if isinstance(m, nn.Linear):
         return float(x.double().sum()) * m.out_features
-    ones = torch.ones((1, m.in_channels // m.groups) + tuple(m.kernel_size),
-                      dtype=torch.float64, device=x.device)
+    # one all-ones filter per group: output g sums the events its group's
+    # outputs (out_channels / groups of them) each receive
+    ones = torch.ones((m.groups, m.in_channels // m.groups) +
+                      tuple(m.kernel_size), dtype=torch.float64,
+                      device=x.device)
     conv = nn.functional.conv2d if isinstance(m, nn.Conv2d) else \
         nn.functional.conv1d
-    if m.groups == 1:
-        reach = conv(x.double(), ones, stride=m.stride, padding=m.padding,
-                     dilation=m.dilation)
-        return float(reach.sum()) * m.out_channels
-    xs = x.double().reshape(x.shape[0], m.groups, -1, *x.shape[2:])
-    total = 0.
-    for g in range(m.groups):
-        reach = conv(xs[:, g], ones, stride=m.stride, padding=m.padding,
-                     dilation=m.dilation)
-        total += float(reach.sum()) * (m.out_channels // m.groups)
-    return total
+    reach = conv(x.double(), ones, stride=m.stride, padding=m.padding,
+                 dilation=m.dilation, groups=m.groups)
+    return float(reach.sum()) * (m.out_channels // m.groups)
 
 
 class FiringRateRecorder:

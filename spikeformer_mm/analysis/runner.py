@@ -20,9 +20,8 @@ def _test_pipeline(cfg):
     dl = cfg.get('test_dataloader') or cfg.get('val_dataloader')
     if dl is None:
         raise ValueError('the config has no test_dataloader')
-    ds = dl['dataset']
-    while 'pipeline' not in ds and 'dataset' in ds:  # dataset wrappers
-        ds = ds['dataset']
+    from ..apis import innermost_dataset
+    ds = innermost_dataset(dl['dataset'])
     return [t for t in ds['pipeline']
             if 'Annotation' not in t['type'] and 'Check' not in t['type']]
 

@@ -28,7 +28,7 @@ import urllib.error
 import urllib.request
 from typing import Optional
 
-from ..fileio import sha256_file
+from ..fileio import sha256_file, write_json
 
 # torch.hub's rule: the first '-<hex>.' in a file name is its hash prefix.
 HASH_REGEX = re.compile(r'-([a-f0-9]*)\.')
@@ -199,14 +199,13 @@ def download(url: str, dest_dir: Optional[str] = None,
                 if verifiable or _unchanged(url, path, timeout):
                     return path
             except DownloadError:
-                pass
+                pass  # corrupt or tampered: fetched again below
             os.remove(path)  # a bad or outdated copy: fetch it again
         _download_to(url, path, filename, sha256, retries, progress,
                      timeout, time.monotonic() + deadline)
         if not verifiable:
             info = _source_info(url, timeout) or {}
-            with open(path + '.source.json', 'w') as f:
-                json.dump(dict(url=url, **info), f)
+            write_json(path + '.source.json', dict(url=url, **info))
     return path
 
 

@@ -3,12 +3,9 @@
 _base_ = ['./metaspikeformer-demo_1xb32_event-digits-t4.py']
 T = 8
 model = dict(backbone=dict(T=T))
-pipeline = [
-    dict(type='spikeformer_mm.LoadEvents', sensor_size=(34, 34)),
-    dict(type='spikeformer_mm.EventsToFrames', sensor_size=(34, 34),
-         n_time_bins=T),
-    dict(type='spikeformer_mm.PackEventInputs'),
-]
+# the T=4 pipeline with T bins
+pipeline = [dict(step, n_time_bins=T) if 'n_time_bins' in step else step
+            for step in _base_.pipeline]
 train_dataloader = dict(dataset=dict(pipeline=pipeline))
 val_dataloader = dict(dataset=dict(pipeline=pipeline))
 test_dataloader = val_dataloader
