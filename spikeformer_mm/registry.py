@@ -19,7 +19,8 @@ from mmengine.registry import Registry
 class ToolboxRegistry(Registry):
     """A registry that imports its modules in two groups: ``locations`` on
     first use, as mmengine does, and ``on_demand`` (modules that import a
-    toolbox, e.g. mmpretrain) only when a name is not found in the first.
+    toolbox, e.g. mmpretrain), one at a time in order, only while a name
+    is not found.
 
     mmengine imports every location of a scope at once, so one location
     that imports mmpretrain would make every mmdet and mmseg run import it
@@ -31,11 +32,10 @@ class ToolboxRegistry(Registry):
 
     def get(self, key):
         obj = super().get(key)
-        if obj is None and self._on_demand:
+        # import the on-demand modules one by one, until the name is found
+        while obj is None and self._on_demand:
             import importlib
-            for loc in self._on_demand:
-                importlib.import_module(loc)
-            self._on_demand = []
+            importlib.import_module(self._on_demand.pop(0))
             obj = super().get(key)
         return obj
 
@@ -46,8 +46,13 @@ MODELS = ToolboxRegistry(
     scope='spikeformer_mm',
     locations=['spikeformer_mm.models.backbones',
                'spikeformer_mm.models.necks'],
-    # build on mmpretrain
-    on_demand=['spikeformer_mm.models.heads',
+    # build on mmdet (the spiking detector), then on mmpretrain
+    on_demand=['spikeformer_mm.models.necks.spiking_fpn',
+               'spikeformer_mm.models.heads.spiking_rpn_head',
+               'spikeformer_mm.models.heads.spiking_roi_head',
+               'spikeformer_mm.models.heads.spiking_bbox_head',
+               'spikeformer_mm.models.heads.spiking_mask_head',
+               'spikeformer_mm.models.heads.spiking_cls_head',
                'spikeformer_mm.models.classifiers'])
 
 HOOKS = Registry(

@@ -81,6 +81,8 @@ def test_attention_products_by_hand():
 @pytest.mark.parametrize('cfg,size', [
     ('configs/classification/metaspikeformer-demo_1xb32_digits-t2.py', 32),
     ('configs/detection/mask-rcnn_metaspikeformer-demo_fpn_digits-t2.py', 96),
+    ('configs/detection/mask-rcnn_metaspikeformer-demo_spikefpn_digits-t2.py',
+     96),
     ('configs/segmentation/fpn_metaspikeformer-demo_digits-64x64-t2.py', 64),
 ])
 def test_energy_tool_on_demo_configs(tmp_path, cfg, size):

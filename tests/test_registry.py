@@ -34,8 +34,9 @@ def test_scoped_type_builds_from_other_toolboxes_without_import():
 
 def test_dense_configs_never_import_mmpretrain():
     """Detection and segmentation models built from their configs (backbone,
-    the neck that wraps mmdet's/mmseg's FPN) import none of this project's
-    mmpretrain-based modules (head, distiller); a classification config
+    the neck that wraps mmdet's/mmseg's FPN, the spiking detector's neck
+    and heads) import none of this project's mmpretrain-based modules
+    (head, distiller); a classification config
     still finds the head on demand. (mmpretrain itself is imported by the
     toolboxes when installed: mmseg imports mmdet, whose ReID models import
     mmpretrain.)"""
@@ -43,7 +44,7 @@ def test_dense_configs_never_import_mmpretrain():
         import sys
         from mmengine.config import Config
         from mmengine.registry import MODELS, init_default_scope
-        ours = ('spikeformer_mm.models.heads',
+        ours = ('spikeformer_mm.models.heads.spiking_cls_head',
                 'spikeformer_mm.models.classifiers')
         for path in ('configs/segmentation/fpn_metaspikeformer-demo_digits-64x64-t2.py',
                      'configs/detection/mask-rcnn_metaspikeformer-demo_fpn_digits-t2.py'):
@@ -52,10 +53,17 @@ def test_dense_configs_never_import_mmpretrain():
             model = MODELS.build(cfg.model)
             print(type(model.neck.neck).__module__.split('.')[0],
                   any(m in sys.modules for m in ours))
+        # the spiking detector's neck and heads (mmdet-based, on demand)
+        cfg = Config.fromfile(
+            'configs/detection/mask-rcnn_metaspikeformer-demo_spikefpn_digits-t2.py')
+        model = MODELS.build(cfg.model)
+        print(type(model.roi_head).__name__,
+              any(m in sys.modules for m in ours))
         cfg = Config.fromfile(
             'configs/classification/metaspikeformer-demo_1xb32_digits-t2.py')
         init_default_scope(cfg.default_scope)
         print(type(MODELS.build(cfg.model).head).__name__)
     """))
     assert r.stdout.split() == ['mmseg', 'False', 'mmdet', 'False',
+                                'SpikingRoIHead', 'False',
                                 'SpikingClsHead'], r.stdout + r.stderr

@@ -53,6 +53,19 @@ TASKS = {
                'default_hooks.checkpoint.interval=4'] + subset(8, 4),
         from_classifier=True,
     ),
+    # the paper's fully spiking detector (time kept until the logits; run
+    # on request: --tasks detection-spiking)
+    'detection-spiking': dict(
+        config='configs/detection/'
+               'mask-rcnn_metaspikeformer-demo_spikefpn_digits-t2.py',
+        metrics={'bbox_mAP_50': 'coco/bbox_mAP_50',
+                 'segm_mAP_50': 'coco/segm_mAP_50',
+                 'bbox_mAP': 'coco/bbox_mAP', 'segm_mAP': 'coco/segm_mAP'},
+        smoke=['train_cfg.max_epochs=1', 'train_cfg.val_interval=1'] +
+        subset(8, 4),
+        from_classifier=True,
+        on_request=True,
+    ),
     # projects/event_digits: event-camera input (run on request:
     # --tasks event)
     'event': dict(

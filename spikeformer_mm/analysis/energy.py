@@ -2,7 +2,7 @@
 
 The 45 nm energy model the field uses (Horowitz, ISSCC 2014; the paper's
 Sec. 5 and appendix): a multiply-accumulate (MAC) costs 4.6 pJ, an
-accumulate (AC) 0.9 pJ. A synaptic layer (conv, linear, or an attention
+accumulate (AC) 0.9 pJ. A synaptic layer (conv, transposed conv, linear, or an attention
 product) whose input is a binary spike tensor does one AC per synaptic
 operation (SOP); a layer with real-valued input (the encoding conv that
 sees pixels, the dense necks and heads of detectors and segmentors) does
@@ -40,7 +40,8 @@ import torch.nn as nn
 
 E_MAC_PJ = 4.6
 E_AC_PJ = 0.9
-SYNAPTIC = (nn.Conv1d, nn.Conv2d, nn.Linear)
+# (the transposed conv: the upsampling of mmdet's mask head)
+SYNAPTIC = (nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
 
 
 def _is_binary(x):
@@ -115,7 +116,9 @@ class FiringRateRecorder:
             self._add(name, x)
             if torch.is_tensor(x) and not self.binary[name] and \
                     self.count[name]:
-                self.count[name] &= _is_count(x.detach())
+                # event counts feed an encoding conv, never a transposed one
+                self.count[name] &= _is_count(x.detach()) and not \
+                    isinstance(m, nn.ConvTranspose2d)
                 if self.count[name]:
                     self.count_sops[name] += _count_sops(m, x.detach())
         return hook

@@ -418,3 +418,47 @@ class SpikingDownsample(nn.Module):
         T = x.shape[0]
         x = self.encode_bn(self.encode_conv(fold_time(self.encode_lif(x))))
         return self.out_lif(unfold_time(x, T))
+
+
+class SpikeDriven(nn.Module):
+    """``layer(SN(x))``: a neuron turns a real-valued input into spikes and a
+    synaptic layer (a conv, a linear, an mm ``ConvModule``) runs on them, so
+    the layer does accumulates only. This is how the paper's detection code
+    makes mmdet's FPN and heads spiking: every conv gets a leading LIF
+    neuron (its ``nn.Sequential(MultiStepLIFNode, SeqToANNContainer(conv))``).
+
+    Input and output are ``[T, B, ...]``; the layer runs with time folded
+    into the batch. A module that runs mm code on folded ``[T*B, ...]``
+    tensors (:class:`~spikeformer_mm.models.necks.SpikingFPN`) sets
+    ``time_folded = T``: input and output are then folded too.
+
+    The neuron is reset at every call: one call is one whole sequence (a
+    head shared over FPN levels runs once per level, and two forwards in a
+    row give the same output).
+
+    Args:
+        layer (nn.Module): the synaptic layer.
+        neuron_cfg (dict, optional): overrides of the LIF defaults
+            (:data:`spikeformer_mm.models.neurons.NEURON_DEFAULTS`).
+        norm (nn.Module, optional): a normalisation after the layer (a
+            BatchNorm, which folds into it at deployment).
+    """
+
+    def __init__(self, layer, neuron_cfg=None, norm=None):
+        super().__init__()
+        self.lif = build_neuron(neuron_cfg)
+        self.layer = layer
+        self.norm = norm
+        self.time_folded = None
+
+    def _synapse(self, s):
+        y = self.layer(s)
+        return y if self.norm is None else self.norm(y)
+
+    def forward(self, x):
+        self.lif.reset()
+        T = self.time_folded
+        if T is None:
+            return unfold_time(self._synapse(fold_time(self.lif(x))),
+                               x.shape[0])
+        return self._synapse(fold_time(self.lif(unfold_time(x, T))))

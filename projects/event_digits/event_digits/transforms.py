@@ -31,19 +31,31 @@ class LoadEvents(BaseTransform):
 class EventsToFrames(BaseTransform):
     """Bin events into ``[T, 2, H, W]`` event-count frames with tonic's
     ``ToFrame(n_time_bins=T)`` (after tonic's ``Denoise`` if
-    ``denoise_us``): time step ``t`` of the backbone sees the events of the
-    ``t``-th slice of the recording.
+    ``denoise_us``, and tonic's ``Downsample`` if ``spatial_factor`` < 1):
+    time step ``t`` of the backbone sees the events of the ``t``-th slice
+    of the recording.
 
     Args:
-        sensor_size (tuple): (width, height).
+        sensor_size (tuple): (width, height) of the sensor.
         n_time_bins (int): T, the backbone's time steps.
         denoise_us (int, optional): drop events with no neighbour event
             within this many microseconds (tonic ``Denoise``).
+        spatial_factor (float): scale pixel coordinates by this factor
+            (tonic ``Downsample``; events of merged pixels add up), so the
+            frames are ``floor(H * f) x floor(W * f)``. Defaults to 1.
     """
 
-    def __init__(self, sensor_size=(34, 34), n_time_bins=4, denoise_us=None):
+    def __init__(self, sensor_size=(34, 34), n_time_bins=4, denoise_us=None,
+                 spatial_factor=1.0):
         import tonic.transforms as tt
+        if not 0 < spatial_factor <= 1:
+            raise ValueError('EventsToFrames: spatial_factor must be in '
+                             f'(0, 1], got {spatial_factor}')
         w, h = sensor_size
+        self.downsample = None
+        if spatial_factor < 1:
+            self.downsample = tt.Downsample(spatial_factor=spatial_factor)
+            w, h = int(w * spatial_factor), int(h * spatial_factor)
         self.to_frame = tt.ToFrame(sensor_size=(w, h, 2),
                                    n_time_bins=n_time_bins)
         self.denoise = tt.Denoise(filter_time=denoise_us) if denoise_us \
@@ -54,6 +66,8 @@ class EventsToFrames(BaseTransform):
         ev = results.pop('events')
         if self.denoise is not None:
             ev = self.denoise(ev)
+        if self.downsample is not None:
+            ev = self.downsample(ev)
         frames = self.to_frame(ev).astype(np.float32)  # [T, 2, H, W]
         results['img'] = frames
         results['img_shape'] = frames.shape[-2:]

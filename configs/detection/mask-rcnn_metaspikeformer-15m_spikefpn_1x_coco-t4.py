@@ -1,0 +1,6 @@
+# The paper's fully spiking Mask R-CNN (spiking FPN, RPN and RoI heads; T
+# kept until the logits) on the 15M T=4 config: everything else is
+# mask-rcnn_metaspikeformer-15m_fpn_1x_coco-t4.py's.
+_base_ = ['./mask-rcnn_metaspikeformer-15m_fpn_1x_coco-t4.py',
+          '../_base_/models/spiking-mask-rcnn-heads.py']
+model = _base_.spiking_heads
