@@ -61,10 +61,12 @@ setup(
         # the OpenMMLab stack and spikingjelly at the pinned versions (mmcv
         # needs its compiled ops: tools/setup_env.sh builds it from source)
         'all': requirements('mmcv') + requirements('openmmlab') +
-        requirements('events'),
+        requirements('events') + requirements('deploy'),
         'tests': requirements('tests'),
         # projects/event_digits
         'events': requirements('events'),
+        # ONNX export and the onnxruntime / OpenVINO engines
+        'deploy': requirements('deploy'),
     },
     license='Apache License 2.0',
     zip_safe=False,

@@ -80,6 +80,10 @@ def how_to_make(filename):
     parts = osp.normpath(str(filename)).split(os.sep)
     if 'work_dirs' in parts[:-1]:
         name = parts[parts.index('work_dirs') + 1]
+        if name == 'demo' and len(parts) > parts.index('work_dirs') + 2:
+            task = parts[parts.index('work_dirs') + 2]  # tools/demo.py's
+            return (f"it is made by the demo's {task} task: python "
+                    f'tools/demo.py --tasks {task}')
         root = config_root()
         tasks = osp.join(root, 'configs')
         for task in sorted(os.listdir(tasks)) if osp.isdir(tasks) else []:

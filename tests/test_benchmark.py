@@ -55,3 +55,26 @@ def test_precision_agreement_tool(tmp_path):
     r = run_py('tools/analysis_tools/precision_agreement.py', cfg_path,
                str(tmp_path / 'missing.pth'), check=False)
     assert r.returncode != 0 and 'checkpoint not found' in r.stderr
+
+
+def test_suite_rows_include_engines_and_bf16_only_where_native():
+    import importlib.util
+    import os.path as osp
+
+    from conftest import ROOT
+    spec = importlib.util.spec_from_file_location(
+        'suite', osp.join(ROOT, 'tools/analysis_tools/benchmark_suite.py'))
+    suite = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(suite)
+    engines = ['onnxruntime', 'openvino']
+    rows = suite.runs('cpu', '15M', False, False, engines)
+    eng = [r for r in rows if r.get('engine')]
+    # CPU inference at T=1 and T=4, fp32 only without native bf16
+    assert {(r['T'], r['mode'], r['engine'], r['dtype']) for r in eng} == {
+        (T, 'infer', e, 'fp32') for T in (1, 4) for e in engines}
+    assert not any(r['dtype'] == 'bf16' for r in rows)
+    rows = suite.runs('cpu', '15M', False, True, engines)
+    assert {r['engine'] for r in rows if r.get('engine') and
+            r['dtype'] == 'bf16'} == {'openvino'}
+    assert not any(r.get('engine') for r in
+                   suite.runs('cuda', '15M', False, True, engines))

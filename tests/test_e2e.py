@@ -59,6 +59,27 @@ def test_dense_backbones_start_from_the_classifier(demo):
         assert f'PretrainedInit: load from {cls_ckpt}' in logs, task
 
 
+def test_spiking_detector_trains_and_tests_through_the_tools(demo, tmp_path):
+    """Bounded: ``tools/demo.py --tasks detection-spiking --smoke`` from
+    the demo's classifier (tools/train.py then tools/test.py), then the
+    energy tool on its checkpoint: the spiking neck and heads count SOPs."""
+    _, summary, _ = demo
+    wd = tmp_path / 'demo'
+    run_py('tools/demo.py', '--tasks', 'detection-spiking', '--smoke',
+           '--work-dir', str(wd), '--cls-checkpoint',
+           summary['classification']['checkpoint'], timeout=900)
+    entry = json.load(open(wd / 'summary.json'))['detection-spiking']
+    assert entry['config'].endswith('_spikefpn_digits-t2.py')
+    assert 0 <= entry['bbox_mAP_50'] <= 1 and 0 <= entry['segm_mAP_50'] <= 1
+    out = tmp_path / 'e.json'
+    run_py('tools/analysis_tools/energy.py', entry['config'],
+           entry['checkpoint'], '--num-images', '2', '--out', str(out))
+    rep = json.loads(out.read_text())
+    heads = [x for x in rep['layers'] if x['name'].startswith(
+        ('neck.', 'rpn_head.', 'roi_head.mask_head.'))]
+    assert heads and all(x['input'] == 'spikes' for x in heads)
+
+
 def test_image_demo_and_inferencer(demo, tmp_path):
     _, summary, _ = demo
     img = tmp_path / 'seven.png'

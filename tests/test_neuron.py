@@ -97,3 +97,17 @@ def test_fused_path_is_used_and_falls_back():
         assert calls == [1]
     finally:
         mod.neuron.LIFNode.multi_step_forward = orig
+
+
+@pytest.mark.parametrize('cfg', [dict(), dict(decay_input=False),
+                                 dict(v_reset=None), dict(v_reset=-0.2)])
+def test_unrolled_lif_matches_the_neuron(cfg):
+    """The plain-op recurrence that ONNX export records gives the spikes of
+    the neuron it stands for (hard and soft reset, both input decays)."""
+    from spikeformer_mm.models.neurons import unrolled_lif
+    torch.manual_seed(0)
+    node = build_neuron(dict(cfg, fused=False))
+    x = torch.randn(4, 3, 8) * 2
+    want = node(x)
+    assert want.sum() > 0 and (want == 0).any()
+    assert torch.equal(unrolled_lif(x, node), want)

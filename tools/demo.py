@@ -74,6 +74,7 @@ TASKS = {
         metrics={'top1': 'accuracy/top1'},
         smoke=['train_cfg.max_epochs=1', 'train_cfg.val_interval=1'] +
         subset(64, 32),
+        from_classifier=True,
         on_request=True,
     ),
 }

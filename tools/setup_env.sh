@@ -21,6 +21,8 @@ REQ="$ROOT/requirements"
 #                  much (spikingjelly: torchaudio, tensorboard...)
 #   mmcv.txt       built from source below, with its compiled ops
 #   tests.txt      the test runner
+#   events.txt     tonic (projects/event_digits)
+#   deploy.txt     ONNX export, onnxruntime, OpenVINO
 MMCV_VERSION="$(sed -n 's/^mmcv==\([0-9.]*\).*/\1/p' "$REQ/mmcv.txt")"
 [ -n "$MMCV_VERSION" ] || { echo "requirements/mmcv.txt: no 'mmcv==X' pin" >&2; exit 1; }
 
@@ -48,7 +50,8 @@ pip_q() {
 log "installing build tools and torch ($(grep -v '^#' "$REQ/torch.txt" | xargs))"
 pip_q --upgrade -r "$REQ/build.txt"
 pip_q -r "$REQ/torch.txt"
-pip_q -r "$REQ/runtime.txt" -r "$REQ/tests.txt" -r "$REQ/events.txt"
+pip_q -r "$REQ/runtime.txt" -r "$REQ/tests.txt" -r "$REQ/events.txt" \
+  -r "$REQ/deploy.txt"
 
 # mmengine first: importing mmcv needs it
 log "installing OpenMMLab packages and spikingjelly"

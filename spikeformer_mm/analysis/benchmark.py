@@ -13,12 +13,23 @@ is the fastest this project offers for the mode:
   (``compact_spikes``); ``with_cp=True`` adds checkpointing of each block's
   branches (least memory); bf16 autocast with ``dtype='bf16'``.
 
-Peak memory is the most tensor memory live during one step above what was
-live before it (activations, gradients, temporaries; not the weights):
-CUDA from the caching allocator, CPU from the profiler's allocation events,
-so it does not depend on how the C library returns memory to the system.
+Other inference engines (``engine``): the fast deployed model exported to
+ONNX (:mod:`..export`: neurons unrolled over T as plain ops) and run by
+onnxruntime (fp32) or OpenVINO (fp32, or bf16 where the CPU has it: its
+``INFERENCE_PRECISION_HINT``).
+
+Memory, two figures per row: ``peak_mem_mb`` is the most tensor memory live
+during one step above what was live before it (activations, gradients,
+temporaries; not the weights): CUDA from the caching allocator, CPU from
+the profiler's allocation events, so it does not depend on how the C
+library returns memory to the system (PyTorch engine only).
+``peak_rss_mb`` is the peak resident memory of the whole process
+(``getrusage``: interpreter, libraries, weights, everything), the figure
+that can be put beside another program's; the suite runs each row in its
+own process for it.
 """
 import contextlib
+import os.path as osp
 import statistics
 import time
 from typing import Union
@@ -60,13 +71,60 @@ def _cpu_peak_mb(step):
     return peak / 2**20
 
 
+ENGINES = ('torch', 'onnxruntime', 'openvino')
+
+
+def peak_rss_mb():
+    """Peak resident memory of this process so far (MB)."""
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _engine_step(model, x, engine, dtype, threads):
+    """A step function running the exported ``model`` in ``engine``."""
+    import os
+    import tempfile
+
+    from ..export import export_onnx
+    d = tempfile.mkdtemp(prefix='spikeformer-bench-')
+    path = os.path.join(d, 'model.onnx')
+    export_onnx(model, path, tuple(x.shape[-2:]), batch=x.shape[0])
+    xn = x.numpy()
+    if engine == 'onnxruntime':
+        import onnxruntime as ort
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        sess = ort.InferenceSession(path, so,
+                                    providers=['CPUExecutionProvider'])
+        name = sess.get_inputs()[0].name
+        return lambda: sess.run(None, {name: xn}), path
+    import openvino as ov
+    compiled = ov.Core().compile_model(path, 'CPU', {
+        'INFERENCE_PRECISION_HINT': 'bf16' if dtype == 'bf16' else 'f32',
+        'PERFORMANCE_HINT': 'LATENCY',
+        'INFERENCE_NUM_THREADS': threads})
+    req = compiled.create_infer_request()
+    return lambda: req.infer({0: xn}), path
+
+
 def run_benchmark(arch: Union[str, dict] = '15M', T: int = 1, batch: int = 4,
                   img_size: int = 224, mode: str = 'infer',
                   dtype: str = 'fp32', fast: bool = False,
                   device: str = 'cpu', warmup: int = 2, repeats: int = 5,
-                  seed: int = 0, with_cp: bool = False) -> dict:
+                  seed: int = 0, with_cp: bool = False,
+                  engine: str = 'torch') -> dict:
     """Median images per second over ``repeats`` timed steps, and the peak
     memory of one more step (see the module docstring)."""
+    if engine not in ENGINES:
+        raise ValueError(f'engine must be one of {ENGINES}, got {engine!r}')
+    if engine != 'torch':
+        if mode != 'infer' or not device.startswith('cpu'):
+            raise ValueError(f'--engine {engine}: CPU inference only '
+                             '(--mode infer --device cpu)')
+        if engine == 'onnxruntime' and dtype != 'fp32':
+            raise ValueError('--engine onnxruntime: fp32 only (its CPU '
+                             'provider has no bf16 convolutions)')
+        fast = True  # the deployed model is what is exported
     if mode not in ('infer', 'train'):
         raise ValueError(f"mode must be 'infer' or 'train', got {mode!r}")
     if dtype not in ('fp32', 'bf16'):
@@ -101,7 +159,15 @@ def run_benchmark(arch: Union[str, dict] = '15M', T: int = 1, batch: int = 4,
     grad = torch.inference_mode() if mode == 'infer' else \
         contextlib.nullcontext()
 
+    onnx_path = None
+    if engine != 'torch':
+        engine_step, onnx_path = _engine_step(model, x, engine, dtype,
+                                              torch.get_num_threads())
+
     def step():
+        if engine != 'torch':
+            engine_step()
+            return
         with grad, amp:
             feats = model.extract_feat(x)
             logits = model.head(feats)
@@ -123,7 +189,11 @@ def run_benchmark(arch: Union[str, dict] = '15M', T: int = 1, batch: int = 4,
         step()
         times.append(time.perf_counter() - t0)
     med = statistics.median(times)
-    if device.startswith('cuda'):
+    if engine != 'torch':
+        peak = None  # not torch tensors: see peak_rss_mb
+        import shutil
+        shutil.rmtree(osp.dirname(onnx_path), ignore_errors=True)
+    elif device.startswith('cuda'):
         torch.cuda.synchronize()
         base = torch.cuda.memory_allocated()
         torch.cuda.reset_peak_memory_stats()
@@ -133,7 +203,8 @@ def run_benchmark(arch: Union[str, dict] = '15M', T: int = 1, batch: int = 4,
         peak = _cpu_peak_mb(step)
     return dict(arch=arch, T=T, batch=batch, img_size=img_size, mode=mode,
                 dtype=dtype, fast=fast, with_cp=with_cp, device=device,
-                img_per_s=batch / med, step_s=med,
+                engine=engine, img_per_s=batch / med, step_s=med,
                 step_s_all=times, peak_mem_mb=peak,
+                peak_rss_mb=peak_rss_mb(),
                 threads=torch.get_num_threads(), torch=torch.__version__,
                 cpu_capability=torch.backends.cpu.get_cpu_capability())

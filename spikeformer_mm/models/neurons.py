@@ -168,6 +168,34 @@ class _FusedLIF(torch.autograd.Function):
         return grad_h, None, None, None, None, None, None, None
 
 
+def unrolled_lif(x_seq, node):
+    """The LIF recurrence of ``node`` from a reset state, unrolled over
+    ``T = x_seq.shape[0]`` as plain tensor ops (multiply, add, compare,
+    where): what ONNX export records, so that any runtime runs the neuron
+    without custom ops. Forward only (no surrogate gradient)."""
+    tau, v_th = float(node.tau), float(node.v_threshold)
+    v_reset = 0.0 if node.v_reset is None else float(node.v_reset)
+    soft = node.v_reset is None
+    k_in = 1.0 / tau if node.decay_input else 1.0
+    decay = 1.0 - 1.0 / tau
+    v = None
+    spikes = []
+    for t in range(x_seq.shape[0]):
+        if v is None:  # v0 = v_reset: h = v_r + k x (decay_input: (x)/tau)
+            h = x_seq[t] * k_in + v_reset if v_reset else x_seq[t] * k_in
+        else:
+            h = v * decay + x_seq[t] * k_in
+            if v_reset:
+                h = h + v_reset / tau
+        s = (h >= v_th).to(x_seq.dtype)
+        spikes.append(s)
+        if soft:
+            v = h - s * v_th
+        else:
+            v = torch.where(s > 0, torch.full_like(h, v_reset), h)
+    return torch.stack(spikes)
+
+
 class MultiStepLIF(neuron.LIFNode):
     """spikingjelly's ``LIFNode`` (multi-step) with a fused CPU path.
 
@@ -188,6 +216,8 @@ class MultiStepLIF(neuron.LIFNode):
                 and self.surrogate_function.spiking)
 
     def multi_step_forward(self, x_seq, *args, **kwargs):
+        if torch.onnx.is_in_onnx_export() and not args and not kwargs:
+            return unrolled_lif(x_seq, self)
         if args or kwargs or not self._can_fuse(x_seq):
             return mark_spikes(
                 super().multi_step_forward(x_seq, *args, **kwargs))

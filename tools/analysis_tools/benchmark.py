@@ -2,13 +2,15 @@
 
     python tools/analysis_tools/benchmark.py --arch 15M --T 1 --batch 4 \
         --img-size 224 --mode infer [--dtype bf16] [--fast [--with-cp]] \
-        [--device cpu] [--out result.json]
+        [--engine torch|onnxruntime|openvino] [--device cpu] [--out result.json]
 
 Without --fast: the plain layer-by-layer model (the paper's arithmetic);
 with --fast: the fastest path for the mode (spikeformer_mm/analysis/
 benchmark.py says which); --with-cp (training) adds branch checkpointing
-for the least memory. Warm-up, then the median of several timed steps;
-peak memory of one more step.
+for the least memory. --engine onnxruntime/openvino runs the exported
+deployed model (inference on the CPU). Warm-up, then the median of several
+timed steps; peak tensor memory of one more step and the process's peak
+RSS.
 """
 import argparse
 import json
@@ -37,6 +39,10 @@ def main(argv=None):
     p.add_argument('--device', default='cpu')
     p.add_argument('--warmup', type=int, default=2)
     p.add_argument('--repeats', type=int, default=5)
+    p.add_argument('--engine', default='torch',
+                   choices=['torch', 'onnxruntime', 'openvino'],
+                   help='inference engine (the last two run the exported '
+                   'ONNX model; CPU inference only)')
     p.add_argument('--out', help='write the result JSON here')
     args = p.parse_args(argv)
     from spikeformer_mm.models import MetaSpikeFormer
@@ -53,7 +59,8 @@ def main(argv=None):
     try:
         res = run_benchmark(args.arch, args.T, args.batch, args.img_size,
                             args.mode, args.dtype, args.fast, args.device,
-                            args.warmup, args.repeats, with_cp=args.with_cp)
+                            args.warmup, args.repeats, with_cp=args.with_cp,
+                            engine=args.engine)
     except ValueError as e:
         sys.exit(f'error: {e}')
     print(json.dumps(res, indent=2))

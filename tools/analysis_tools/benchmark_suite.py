@@ -1,10 +1,13 @@
-"""Run the README's benchmark table: plain vs fast paths, one process each.
+"""Run the README's benchmark table: plain vs fast paths and (CPU
+inference) the onnxruntime / OpenVINO engines, one process per row.
 
     python tools/analysis_tools/benchmark_suite.py [--device cpu] [--arch 15M]
         [--out-dir work_dirs/benchmark] [--quick]
 
-Writes one JSON per run and ``table.md`` (speed-ups are fast / plain of the
-same row, measured in the same invocation).
+Writes one JSON per run and ``table.md`` (ratios are to the plain row of
+the same T and mode, measured in the same invocation; peak RSS is the
+row's whole process; the CPU column is torch's CPU capability). On a CPU
+without native bf16 the bf16 rows are left out, and the table says so.
 """
 import argparse
 import json
@@ -17,9 +20,23 @@ HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, osp.dirname(osp.dirname(HERE)))
 
 
-def runs(device, arch, quick, bf16):
+def engines_available():
+    out = []
+    for engine, module in (('onnxruntime', 'onnxruntime'),
+                           ('openvino', 'openvino')):
+        try:
+            __import__(module)
+            out.append(engine)
+        except ImportError:
+            pass
+    return out
+
+
+def runs(device, arch, quick, bf16, engines=()):
     """The rows: for each T and mode, plain fp32, fast fp32, fast with_cp
-    (training), and fast bf16 where the device runs bf16 natively."""
+    (training), and fast bf16 where the device runs bf16 natively; for CPU
+    inference also the exported model in onnxruntime (fp32) and OpenVINO
+    (fp32, and bf16 where the CPU has it)."""
     b_inf, b_tr = (32, 16) if device.startswith('cuda') else (4, 4)
     out = []
     for T in (1, 4):
@@ -32,15 +49,28 @@ def runs(device, arch, quick, bf16):
                 out.append(dict(row, dtype='fp32', fast=True, with_cp=True))
             if bf16:
                 out.append(dict(row, dtype='bf16', fast=True))
+            if mode == 'infer' and device == 'cpu':
+                for engine in engines:
+                    out.append(dict(row, dtype='fp32', fast=True,
+                                    engine=engine))
+                    if engine == 'openvino' and bf16:
+                        out.append(dict(row, dtype='bf16', fast=True,
+                                        engine=engine))
     if quick:
         out = [r for r in out if r['T'] == 1]
     return out
 
 
 def path(res):
+    if res.get('engine', 'torch') != 'torch':
+        return res['engine']
     if not res['fast']:
         return 'plain'
     return 'fast + with_cp' if res.get('with_cp') else 'fast'
+
+
+def _num(x, fmt):
+    return '-' if x is None or x != x else format(x, fmt)
 
 
 def main(argv=None):
@@ -61,7 +91,9 @@ def main(argv=None):
         if not bf16:
             print('this CPU has no native bf16: bf16 rows left out',
                   flush=True)
-    for i, r in enumerate(runs(args.device, args.arch, args.quick, bf16)):
+    engines = engines_available() if args.device == 'cpu' else []
+    for i, r in enumerate(runs(args.device, args.arch, args.quick, bf16,
+                               engines)):
         out = osp.join(args.out_dir, f'run{i:02d}.json')
         cmd = [sys.executable, osp.join(HERE, 'benchmark.py'),
                '--arch', r['arch'], '--T', str(r['T']), '--batch',
@@ -69,7 +101,8 @@ def main(argv=None):
                r['mode'], '--dtype', r['dtype'], '--device', args.device,
                '--repeats', str(args.repeats), '--out', out] + \
             (['--fast'] if r['fast'] else []) + \
-            (['--with-cp'] if r.get('with_cp') else [])
+            (['--with-cp'] if r.get('with_cp') else []) + \
+            (['--engine', r['engine']] if r.get('engine') else [])
         print('$', ' '.join(cmd[1:]), flush=True)
         rc = subprocess.run(cmd, stdout=subprocess.DEVNULL).returncode
         if rc != 0:
@@ -78,20 +111,29 @@ def main(argv=None):
         with open(out) as f:
             res = json.load(f)
         results.append(res)
-        print(f'  {res["img_per_s"]:.2f} img/s, peak {res["peak_mem_mb"]:.0f}'
-              ' MB', flush=True)
-    rows = ['| T | mode | batch | path | dtype | img/s | x plain | peak MB | '
-            'x plain |', '|---|---|---|---|---|---|---|---|---|']
+        print(f'  {res["img_per_s"]:.2f} img/s, peak RSS '
+              f'{res["peak_rss_mb"]:.0f} MB', flush=True)
+    cap = results[0]['cpu_capability'] if results else '?'
+    rows = ['| T | mode | batch | path | dtype | img/s | x plain | '
+            'peak tensor MB | x plain | peak RSS MB | x plain | CPU |',
+            '|---|---|---|---|---|---|---|---|---|---|---|---|']
     for res in results:
         base = next((b for b in results if b['T'] == res['T'] and
                      b['mode'] == res['mode'] and not b['fast']), None)
-        sp = res['img_per_s'] / base['img_per_s'] if base else float('nan')
+        sp = res['img_per_s'] / base['img_per_s'] if base else None
         mem = res['peak_mem_mb'] / base['peak_mem_mb'] if base and \
-            base['peak_mem_mb'] else float('nan')
+            base['peak_mem_mb'] and res['peak_mem_mb'] is not None else None
+        rss = res['peak_rss_mb'] / base['peak_rss_mb'] if base else None
         rows.append(f'| {res["T"]} | {res["mode"]} | {res["batch"]} | '
                     f'{path(res)} | {res["dtype"]} | '
-                    f'{res["img_per_s"]:.2f} | {sp:.2f} | '
-                    f'{res["peak_mem_mb"]:.0f} | {mem:.2f} |')
+                    f'{res["img_per_s"]:.2f} | {_num(sp, ".2f")} | '
+                    f'{_num(res["peak_mem_mb"], ".0f")} | '
+                    f'{_num(mem, ".2f")} | {res["peak_rss_mb"]:.0f} | '
+                    f'{_num(rss, ".2f")} | {res["cpu_capability"]} |')
+    if args.device == 'cpu' and not bf16:
+        rows.append('')
+        rows.append(f'This CPU ({cap}) has no native bf16: the bf16 rows '
+                    'are left for a machine that has it.')
     table = '\n'.join(rows)
     with open(osp.join(args.out_dir, 'table.md'), 'w') as f:
         f.write(table + '\n')
