@@ -103,12 +103,17 @@ class FiringRateRecorder:
         x = x.detach()
         self.binary[name] &= _is_binary(x)
         T = self.T
+        # non-zeros and elements per time step, summed over calls: a layer
+        # run on inputs of several sizes (a head shared over FPN levels)
+        # gets the rate of all its inputs together
         if x.shape[0] % T == 0:
-            rates = (x != 0).reshape(T, -1).double().mean(1)
+            nz = (x != 0).reshape(T, -1).double().sum(1)
+            n = x.numel() / T
         else:  # not time-folded (e.g. a dense head): one rate for all
-            rates = torch.full((T, ), (x != 0).double().mean().item())
-        self.sums[name] += rates
-        self.counts[name] += 1
+            nz = torch.full((T, ), (x != 0).double().sum().item() / T)
+            n = x.numel() / T
+        self.sums[name] += nz
+        self.counts[name] += n
 
     def _pre_hook(self, name):
         def hook(m, args):
