@@ -63,16 +63,21 @@ def output_names(part, x) -> list:
     return [f'feat{i}' for i in range(n)]
 
 
+def require_deploy_packages(*names):
+    """Raise an ``ImportError`` saying how to install what is missing."""
+    import importlib.util
+    missing = [n for n in names if importlib.util.find_spec(n) is None]
+    if missing:
+        raise ImportError(f'{", ".join(missing)} not installed: pip install '
+                          f'-r requirements/deploy.txt')
+
+
 def export_onnx(model, out: str, img_size: Tuple[int, int],
                 batch: int = 1, dynamic_batch: bool = False) -> str:
     """Export ``model`` (deployed, eval mode) to ``out``; returns ``out``.
     The file is written atomically: a failed export leaves no file."""
     import warnings
-    try:
-        import onnxscript  # noqa: F401  (the exporter needs it)
-    except ImportError:
-        raise ImportError('ONNX export needs onnx and onnxscript: pip install '
-                          '-r requirements/deploy.txt') from None
+    require_deploy_packages('onnx', 'onnxscript')  # torch's exporter's
     part = ExportedPart(model).eval()
     x = torch.randn(batch, 3, *img_size)
     names = output_names(part, x)
@@ -155,6 +160,7 @@ def export_and_check(config: str, checkpoint: Optional[str], out: str,
     by more than ``atol`` (features) raises ``ValueError``: the file is kept
     for inspection, the caller is told."""
     from .apis import init_model, load_config
+    require_deploy_packages('onnx', 'onnxscript', 'onnxruntime')
     opts = dict(cfg_options or {})
     if T is not None:
         if T < 1:

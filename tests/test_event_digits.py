@@ -97,6 +97,20 @@ def test_frames_and_time_axis(scan):
     assert out[..., 34:, :].abs().sum() == 0
 
 
+def test_frames_downsampled_by_tonic(scan):
+    """``spatial_factor=0.5``: 17x17 frames whose 2x2 blocks hold the
+    events of the full-size frame's pixels (tonic ``Downsample``)."""
+    ev = emulate(scan, seed=0)
+    full = EventsToFrames(n_time_bins=2).transform(dict(events=ev))['img']
+    half = EventsToFrames(n_time_bins=2, spatial_factor=0.5).transform(
+        dict(events=ev))['img']
+    assert half.shape == (2, 2, 17, 17)
+    pooled = full.reshape(2, 2, 17, 2, 17, 2).sum((3, 5))
+    assert np.array_equal(half, pooled)
+    with pytest.raises(ValueError, match='spatial_factor'):
+        EventsToFrames(spatial_factor=2)
+
+
 def test_dataset_builds_reads_and_refuses(tmp_path):
     from projects.event_digits.event_digits import NMNISTEvents
     root = str(tmp_path / 'ev')

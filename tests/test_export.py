@@ -107,3 +107,9 @@ def test_benchmark_engines(engine):
     assert res['peak_rss_mb'] > 100 and res['peak_mem_mb'] is None
     with pytest.raises(ValueError, match='inference only'):
         run_benchmark('15M', mode='train', engine=engine)
+
+
+def test_missing_deploy_packages_are_named():
+    from spikeformer_mm.export import require_deploy_packages
+    with pytest.raises(ImportError, match='no_such_pkg.*requirements/deploy'):
+        require_deploy_packages('onnx', 'no_such_pkg')

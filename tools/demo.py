@@ -30,6 +30,13 @@ def subset(n_train, n_val):
 # task -> config, metrics to report {summary key: metric}, cfg-options that
 # shrink the run for --smoke, and whether its backbone starts from the
 # classifier's weights.
+DETECTION = dict(  # both detectors
+    metrics={'bbox_mAP_50': 'coco/bbox_mAP_50',
+             'segm_mAP_50': 'coco/segm_mAP_50',
+             'bbox_mAP': 'coco/bbox_mAP', 'segm_mAP': 'coco/segm_mAP'},
+    smoke=['train_cfg.max_epochs=1', 'train_cfg.val_interval=1'] +
+    subset(8, 4),
+    from_classifier=True)
 TASKS = {
     'classification': dict(
         config='configs/classification/metaspikeformer-demo_1xb32_digits-t2.py',
@@ -39,12 +46,7 @@ TASKS = {
     ),
     'detection': dict(
         config='configs/detection/mask-rcnn_metaspikeformer-demo_fpn_digits-t2.py',
-        metrics={'bbox_mAP_50': 'coco/bbox_mAP_50',
-                 'segm_mAP_50': 'coco/segm_mAP_50',
-                 'bbox_mAP': 'coco/bbox_mAP', 'segm_mAP': 'coco/segm_mAP'},
-        smoke=['train_cfg.max_epochs=1', 'train_cfg.val_interval=1'] +
-        subset(8, 4),
-        from_classifier=True,
+        **DETECTION,
     ),
     'segmentation': dict(
         config='configs/segmentation/fpn_metaspikeformer-demo_digits-64x64-t2.py',
@@ -58,12 +60,7 @@ TASKS = {
     'detection-spiking': dict(
         config='configs/detection/'
                'mask-rcnn_metaspikeformer-demo_spikefpn_digits-t2.py',
-        metrics={'bbox_mAP_50': 'coco/bbox_mAP_50',
-                 'segm_mAP_50': 'coco/segm_mAP_50',
-                 'bbox_mAP': 'coco/bbox_mAP', 'segm_mAP': 'coco/segm_mAP'},
-        smoke=['train_cfg.max_epochs=1', 'train_cfg.val_interval=1'] +
-        subset(8, 4),
-        from_classifier=True,
+        **DETECTION,
         on_request=True,
     ),
     # projects/event_digits: event-camera input (run on request:

@@ -29,7 +29,6 @@ that can be put beside another program's; the suite runs each row in its
 own process for it.
 """
 import contextlib
-import os.path as osp
 import statistics
 import time
 from typing import Union
@@ -81,30 +80,31 @@ def peak_rss_mb():
 
 
 def _engine_step(model, x, engine, dtype, threads):
-    """A step function running the exported ``model`` in ``engine``."""
+    """A step function running the exported ``model`` in ``engine`` (the
+    file is needed only while the engine loads it)."""
     import os
     import tempfile
 
     from ..export import export_onnx
-    d = tempfile.mkdtemp(prefix='spikeformer-bench-')
-    path = os.path.join(d, 'model.onnx')
-    export_onnx(model, path, tuple(x.shape[-2:]), batch=x.shape[0])
     xn = x.numpy()
-    if engine == 'onnxruntime':
-        import onnxruntime as ort
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = threads
-        sess = ort.InferenceSession(path, so,
-                                    providers=['CPUExecutionProvider'])
-        name = sess.get_inputs()[0].name
-        return lambda: sess.run(None, {name: xn}), path
-    import openvino as ov
-    compiled = ov.Core().compile_model(path, 'CPU', {
-        'INFERENCE_PRECISION_HINT': 'bf16' if dtype == 'bf16' else 'f32',
-        'PERFORMANCE_HINT': 'LATENCY',
-        'INFERENCE_NUM_THREADS': threads})
+    with tempfile.TemporaryDirectory(prefix='spikeformer-bench-') as d:
+        path = os.path.join(d, 'model.onnx')
+        export_onnx(model, path, tuple(x.shape[-2:]), batch=x.shape[0])
+        if engine == 'onnxruntime':
+            import onnxruntime as ort
+            so = ort.SessionOptions()
+            so.intra_op_num_threads = threads
+            sess = ort.InferenceSession(path, so,
+                                        providers=['CPUExecutionProvider'])
+            name = sess.get_inputs()[0].name
+            return lambda: sess.run(None, {name: xn})
+        import openvino as ov
+        compiled = ov.Core().compile_model(path, 'CPU', {
+            'INFERENCE_PRECISION_HINT': 'bf16' if dtype == 'bf16' else 'f32',
+            'PERFORMANCE_HINT': 'LATENCY',
+            'INFERENCE_NUM_THREADS': threads})
     req = compiled.create_infer_request()
-    return lambda: req.infer({0: xn}), path
+    return lambda: req.infer({0: xn})
 
 
 def run_benchmark(arch: Union[str, dict] = '15M', T: int = 1, batch: int = 4,
@@ -159,10 +159,9 @@ def run_benchmark(arch: Union[str, dict] = '15M', T: int = 1, batch: int = 4,
     grad = torch.inference_mode() if mode == 'infer' else \
         contextlib.nullcontext()
 
-    onnx_path = None
     if engine != 'torch':
-        engine_step, onnx_path = _engine_step(model, x, engine, dtype,
-                                              torch.get_num_threads())
+        engine_step = _engine_step(model, x, engine, dtype,
+                                   torch.get_num_threads())
 
     def step():
         if engine != 'torch':
@@ -191,8 +190,6 @@ def run_benchmark(arch: Union[str, dict] = '15M', T: int = 1, batch: int = 4,
     med = statistics.median(times)
     if engine != 'torch':
         peak = None  # not torch tensors: see peak_rss_mb
-        import shutil
-        shutil.rmtree(osp.dirname(onnx_path), ignore_errors=True)
     elif device.startswith('cuda'):
         torch.cuda.synchronize()
         base = torch.cuda.memory_allocated()

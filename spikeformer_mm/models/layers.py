@@ -37,6 +37,16 @@ def unfold_time(x, T):
     return x.reshape(T, -1, *x.shape[1:])
 
 
+def check_time_axis(x, who, what, layout='[T, B, C, H, W]', use=None):
+    """Raise a ``ValueError`` naming ``who`` and ``what`` unless ``x`` is a
+    5-D tensor with time first (``layout``); ``use`` names what would give
+    it one."""
+    if x.dim() != 5:
+        raise ValueError(f'{who}: {what} has shape {tuple(x.shape)}; '
+                         f'expected {layout}' +
+                         (f' (use {use})' if use else ''))
+
+
 class TemporalDropPath(nn.Module):
     """Stochastic depth for ``[T, B, ...]`` tensors.
 

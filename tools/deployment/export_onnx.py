@@ -50,17 +50,14 @@ def main(argv=None):
     from spikeformer_mm.export import export_and_check
     ckpt = None if args.checkpoint.lower() == 'none' else args.checkpoint
     try:
-        import onnxruntime  # noqa: F401
-        import onnxscript  # noqa: F401
-    except ImportError as e:
-        sys.exit(f'error: {e.name} is not installed: pip install -r '
-                 'requirements/deploy.txt (onnx, onnxscript, onnxruntime)')
-    res = export_and_check(
-        args.config, ckpt, args.out, T=args.T, img_size=args.img_size,
-        dynamic_batch=args.dynamic_batch, num_images=args.num_images,
-        random_images=args.random, cfg_options=args.cfg_options,
-        deploy=args.deploy_form, min_agreement=args.min_agreement,
-        atol=args.atol)
+        res = export_and_check(
+            args.config, ckpt, args.out, T=args.T, img_size=args.img_size,
+            dynamic_batch=args.dynamic_batch, num_images=args.num_images,
+            random_images=args.random, cfg_options=args.cfg_options,
+            deploy=args.deploy_form, min_agreement=args.min_agreement,
+            atol=args.atol)
+    except ImportError as e:  # the deploy extra is not installed
+        sys.exit(f'error: {e}')
     print(json.dumps(res, indent=1))
     agree = res['top1_agreement']
     print(f"onnxruntime vs PyTorch on {res['images']} images: max |diff| "

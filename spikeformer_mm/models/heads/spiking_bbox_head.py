@@ -5,7 +5,7 @@ import torch.nn as nn
 from mmdet.models.roi_heads.bbox_heads import Shared2FCBBoxHead
 
 from ...registry import MODELS
-from ..layers import SpikeDriven, fold_time, unfold_time
+from ..layers import SpikeDriven, check_time_axis, fold_time, unfold_time
 
 
 @MODELS.register_module()
@@ -42,10 +42,8 @@ class SpikingShared2FCBBoxHead(Shared2FCBBoxHead):
             self.shared_fcs[i] = SpikeDriven(fc, neuron_cfg)
 
     def forward(self, x):
-        if x.dim() != 5:
-            raise ValueError(f'SpikingShared2FCBBoxHead: RoI features of '
-                             f'shape {tuple(x.shape)}; expected [T, N, C, '
-                             f'h, w] (use SpikingRoIHead)')
+        check_time_axis(x, 'SpikingShared2FCBBoxHead', 'RoI features',
+                        '[T, N, C, h, w]', 'SpikingRoIHead')
         T = x.shape[0]
         x = x.flatten(2)  # [T, N, C*h*w]
         for fc, norm in zip(self.shared_fcs, self.shared_fc_norms):

@@ -8,7 +8,7 @@ from mmdet.models.roi_heads.mask_heads import FCNMaskHead
 from mmengine.model import BaseModule
 
 from ...registry import MODELS
-from ..layers import SpikeDriven, fold_time, unfold_time
+from ..layers import SpikeDriven, check_time_axis, fold_time, unfold_time
 
 
 @MODELS.register_module()
@@ -56,10 +56,8 @@ class SpikingFCNMaskHead(FCNMaskHead):
                 nn.init.constant_(m.bias, 0)
 
     def forward(self, x):
-        if x.dim() != 5:
-            raise ValueError(f'SpikingFCNMaskHead: RoI features of shape '
-                             f'{tuple(x.shape)}; expected [T, N, C, h, w] '
-                             f'(use SpikingRoIHead)')
+        check_time_axis(x, 'SpikingFCNMaskHead', 'RoI features',
+                        '[T, N, C, h, w]', 'SpikingRoIHead')
         T = x.shape[0]
         for conv in self.convs:
             x = conv(x)

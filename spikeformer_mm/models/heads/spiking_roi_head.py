@@ -3,7 +3,7 @@ import torch
 from mmdet.models.roi_heads import StandardRoIHead
 
 from ...registry import MODELS
-from ..layers import fold_time, unfold_time
+from ..layers import check_time_axis, fold_time, unfold_time
 
 
 @MODELS.register_module()
@@ -26,11 +26,8 @@ class SpikingRoIHead(StandardRoIHead):
 
     def _fold(self, x):
         for i, lvl in enumerate(x):
-            if lvl.dim() != 5:
-                raise ValueError(
-                    f'SpikingRoIHead: level {i} has shape '
-                    f'{tuple(lvl.shape)}; expected [T, B, C, H, W] (use '
-                    f'SpikingFPN as the neck)')
+            check_time_axis(lvl, 'SpikingRoIHead', f'level {i}',
+                            use='SpikingFPN as the neck')
         self._T = x[0].shape[0]
         return tuple(fold_time(lvl) for lvl in x)
 

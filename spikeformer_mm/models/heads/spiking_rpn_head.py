@@ -6,7 +6,7 @@ from mmcv.cnn import build_norm_layer
 from mmdet.models.dense_heads import RPNHead
 
 from ...registry import MODELS
-from ..layers import SpikeDriven, fold_time, unfold_time
+from ..layers import SpikeDriven, check_time_axis, fold_time, unfold_time
 from ..neurons import build_neuron
 
 
@@ -54,10 +54,8 @@ class SpikingRPNHead(RPNHead):
         self.pred_lif = build_neuron(self.neuron_cfg)
 
     def forward_single(self, x):
-        if x.dim() != 5:
-            raise ValueError(f'SpikingRPNHead: a level has shape '
-                             f'{tuple(x.shape)}; expected [T, B, C, H, W] '
-                             f'(use SpikingFPN as the neck)')
+        check_time_axis(x, 'SpikingRPNHead', 'a level',
+                        use='SpikingFPN as the neck')
         T = x.shape[0]
         x = self.rpn_conv(x)
         self.pred_lif.reset()

@@ -7,6 +7,7 @@ from mmengine.model import BaseModule
 
 from ...registry import MODELS, caller_scope
 from ..backbones.meta_spikeformer import built_backbone_channels
+from ..layers import check_time_axis
 
 REDUCTIONS = ('mean', 'sum', 'last', 'max')
 
@@ -109,10 +110,7 @@ class SpikeToDense(BaseModule):
             inputs = (inputs, )
         outs = []
         for i, x in enumerate(inputs):
-            if x.dim() != 5:
-                raise ValueError(
-                    f'SpikeToDense: level {i} has shape {tuple(x.shape)}; '
-                    f'expected [T, B, C, H, W]')
+            check_time_axis(x, 'SpikeToDense', f'level {i}')
             y = reduce_time(x, self.reduction)
             if self.projs is not None:
                 y = self.projs[i](y)

@@ -5,7 +5,7 @@ from mmdet.models.necks import FPN
 
 from ...registry import MODELS
 from ..backbones.meta_spikeformer import built_backbone_channels
-from ..layers import SpikeDriven, fold_time, unfold_time
+from ..layers import SpikeDriven, check_time_axis, fold_time, unfold_time
 
 
 @MODELS.register_module()
@@ -46,10 +46,7 @@ class SpikingFPN(FPN):
 
     def forward(self, inputs):
         for i, x in enumerate(inputs):
-            if x.dim() != 5:
-                raise ValueError(
-                    f'SpikingFPN: level {i} has shape {tuple(x.shape)}; '
-                    f'expected [T, B, C, H, W]')
+            check_time_axis(x, 'SpikingFPN', f'level {i}')
         T = inputs[0].shape[0]
         for m in self.modules():
             if isinstance(m, SpikeDriven):
