@@ -377,6 +377,8 @@ def convert_official(checkpoint, source=None):
     sd = {k[len('module.'):] if k.startswith('module.') else k: v
           for k, v in sd.items()}
     arch, num_classes, with_kd = official_arch(sd)
+    from .models.layers import SpikingMLP
+    sd = {k: SpikingMLP.from_paper_weight(k, v) for k, v in sd.items()}
     backbone = MetaSpikeFormer(arch=arch)
     expected = {k: v.shape for k, v in backbone.state_dict().items()}
     in_dim = arch['embed_dims'][3]

@@ -20,6 +20,24 @@ def test_pack_bits_round_trip(n, dtype):
     assert y.dtype == dtype and torch.equal(y, x)
 
 
+@pytest.mark.parametrize('dtype', [torch.float32, torch.bfloat16])
+def test_pack_bits_keeps_the_memory_layout(dtype):
+    """A channels_last spike map comes back channels_last (what the conv
+    backward of a channels_last model expects: no reorder), bit for bit;
+    one bit per spike."""
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(3, 5, 4, 6, generator=g) > 0.5).to(dtype).contiguous(
+        memory_format=torch.channels_last)
+    order = compact._memory_order(x)
+    packed = compact.pack_bits(x)
+    assert packed.numel() == (x.numel() + 7) // 8
+    y = compact.unpack_bits(packed, x.shape, dtype, order)
+    assert torch.equal(y, x) and y.stride() == x.stride()
+    # the order matters: restored as contiguous, the values would move
+    z = compact.unpack_bits(packed, x.shape, dtype)
+    assert z.is_contiguous() and not torch.equal(z, x)
+
+
 def test_neuron_outputs_are_marked_views_too():
     s = build_neuron()(torch.randn(2, 3, 4, 5, 5))
     assert compact.is_spikes(s) and compact.is_spikes(s.flatten(0, 1))

@@ -107,3 +107,121 @@ def test_reparameterize_tool_round_trip(tmp_path, form, flag):
         ref = model(x, mode='tensor')
         got = deployed(x, mode='tensor')
     assert (ref - got).abs().max() <= 1e-5 * max(1.0, ref.abs().max())
+
+
+def _small(T, fused=True):
+    return MetaSpikeFormer(arch=dict(embed_dims=[16, 32, 64, 80]), T=T,
+                           attn_scale=1.0, out_indices=(0, 1, 2, 3, 4),
+                           neuron_cfg=dict(fused=fused))
+
+
+@pytest.mark.parametrize('T', [1, 2])
+def test_fast_inference_fp32_is_exact_and_channels_last(T):
+    """prepare_inference in fp32: every 4-D weight and every tap NHWC, and
+    the taps equal the plain model's (spikingjelly's neuron, BN and RepConv
+    as trained) to 1e-5."""
+    from spikeformer_mm.models.deploy import prepare_inference
+    from spikeformer_mm.models.layers import is_channels_last
+    torch.manual_seed(0)
+    plain = _small(T, fused=False)
+    randomize_bn(plain)
+    plain.eval()
+    fast = _small(T)
+    fast.load_state_dict(plain.state_dict())
+    prepare_inference(fast, 'cpu', 'fp32')
+    assert fast.deploy == 'factorised'  # measured fastest on CPUs
+    weights = [p for p in fast.parameters() if p.dim() == 4
+               and p.shape[1] > 1]
+    assert weights and all(is_channels_last(p) for p in weights)
+    x = torch.rand(2, 3, 64, 64)
+    with torch.inference_mode():
+        ref, out = plain(x), fast(x)
+    for r, o in zip(ref, out):
+        assert o.dtype == torch.float32 and is_channels_last(o)
+        assert (r - o).abs().max() <= 1e-5 * max(1.0, r.abs().max())
+
+
+def _conversions(prof, allowed_numel):
+    """Layout/dtype conversions a profiled step ran, other than those of
+    the input image and the attention's head split and merge (the
+    per-head product needs [T, B, heads, N, d], the layers [T, B, N, C]:
+    inherent to multi-head attention, and in the paper's code too)."""
+    names = ('aten::to', 'aten::_to_copy', 'aten::contiguous', 'aten::clone',
+             'aten::copy_', 'aten::reshape_copy')
+    out = []
+    for e in prof.events():
+        if e.name not in names or not e.input_shapes or \
+                not e.input_shapes[0]:
+            continue
+        shape = e.input_shapes[0]
+        n = 1
+        for s in shape:
+            n *= s
+        # scalars PyTorch wraps as 0-d tensors; the input (image, and the
+        # image repeated over T); the head split [T, B, heads, N, d] and
+        # merge [T, B, N, heads, d]
+        if n <= 1 or n in allowed_numel or (len(shape) == 5 and
+                                            8 in shape[2:4]):
+            continue
+        if e.name == 'aten::to' and not any(
+                c.name == 'aten::_to_copy' for c in e.cpu_children):
+            continue  # to() that returned its input: no work
+        out.append((e.name, shape))
+    return out
+
+
+@pytest.mark.parametrize('dtype', ['fp32', 'bf16'])
+@pytest.mark.parametrize('T', [1, 2])
+def test_fast_inference_converts_nothing_between_layers(T, dtype):
+    """The profiler sees no layout or dtype conversion in a fast step: the
+    input is converted once (NHWC, bf16); neurons, convs, the MLP and the
+    attention keep NHWC and the weights' dtype from layer to layer."""
+    from torch.profiler import profile
+    from spikeformer_mm.models.deploy import prepare_inference
+    torch.manual_seed(0)
+    m = _small(T)
+    randomize_bn(m)
+    prepare_inference(m, 'cpu', dtype)
+    x = torch.rand(2, 3, 64, 64)
+    with torch.inference_mode():
+        m(x)  # warm-up
+        with profile(record_shapes=True) as prof:
+            out = m(x)
+    want = torch.bfloat16 if dtype == 'bf16' else torch.float32
+    assert all(o.dtype == want for o in out)
+    assert _conversions(prof, {x.numel(), T * x.numel()}) == []
+    # the check sees a conversion when there is one: an NCHW input after
+    # the first layer forces the second to convert it
+    from spikeformer_mm.models.layers import SpikingDownsample
+    down = [mod for mod in m.modules()
+            if isinstance(mod, SpikingDownsample)][1]
+    with torch.inference_mode(), profile(record_shapes=True) as prof:
+        down(torch.rand(T, 2, down.encode_conv.in_channels, 32, 32).to(want))
+    assert _conversions(prof, set())
+
+
+def test_rep_conv_form_is_chosen_by_measurement():
+    from spikeformer_mm.models.deploy import (FASTEST_REP_CONV,
+                                              fastest_rep_conv,
+                                              prepare_inference)
+    assert fastest_rep_conv('cpu', 'bf16') == \
+        FASTEST_REP_CONV[('cpu', 'bf16')]
+    assert fastest_rep_conv('cuda:1', 'fp16') == 'dense'
+    with pytest.raises(ValueError, match="device 'cpu' and dtype 'fp16'"):
+        fastest_rep_conv('cpu', 'fp16')
+    with pytest.raises(ValueError, match='dtype must be one of'):
+        prepare_inference(_small(1), 'cpu', 'int8')
+
+
+def test_paper_conv1d_mlp_weights_load():
+    """The paper's MLP is Conv1d ([out, in, 1] weights); this project runs
+    it as Conv2d. A state_dict with the Conv1d shapes (the paper's, or this
+    project's before the change) loads into the same function."""
+    torch.manual_seed(0)
+    a, b = _small(1), _small(1)
+    sd = {k: v[..., 0] if k.endswith(('fc1_conv.weight', 'fc2_conv.weight'))
+          else v for k, v in a.state_dict().items()}
+    assert sd['block3.0.mlp.fc1_conv.weight'].dim() == 3
+    b.load_state_dict(sd)
+    for k, v in a.state_dict().items():
+        assert torch.equal(b.state_dict()[k], v)

@@ -66,7 +66,7 @@ def test_bn_and_pad_border_value():
 def test_fused_cpu_path_matches_spikingjelly(T, detach_reset, decay_input):
     torch.manual_seed(T)
     cfg = dict(detach_reset=detach_reset, decay_input=decay_input)
-    fused = build_neuron(dict(cfg, fused=True))
+    fused = build_neuron(dict(cfg, fused=True, keep_final_v=True))
     ref = build_neuron(dict(cfg, fused=False))
     x1 = (torch.randn(T, 5, 7) * 2).requires_grad_()
     x2 = x1.detach().clone().requires_grad_()
@@ -80,7 +80,7 @@ def test_fused_cpu_path_matches_spikingjelly(T, detach_reset, decay_input):
 
 
 def test_fused_path_is_used_and_falls_back():
-    n = build_neuron()
+    n = build_neuron(dict(keep_final_v=True))
     x = torch.randn(2, 3)
     calls = []
     orig = type(n).__mro__[1].multi_step_forward
@@ -94,6 +94,10 @@ def test_fused_path_is_used_and_falls_back():
         n(x)  # fresh state: fused, spikingjelly not called
         assert calls == []
         n(x)  # state carried over (a tensor): spikingjelly's path
+        assert calls == [1]
+        lean = build_neuron()  # keep_final_v=False: no state is left
+        s1 = lean(x)
+        assert lean.v == 0.0 and torch.equal(lean(x), s1)
         assert calls == [1]
     finally:
         mod.neuron.LIFNode.multi_step_forward = orig
@@ -111,3 +115,56 @@ def test_unrolled_lif_matches_the_neuron(cfg):
     want = node(x)
     assert want.sum() > 0 and (want == 0).any()
     assert torch.equal(unrolled_lif(x, node), want)
+
+
+@pytest.mark.parametrize('T', [1, 2, 4])
+@pytest.mark.parametrize('cfg', [dict(), dict(decay_input=False),
+                                 dict(tau=3.0), dict(v_reset=-0.2),
+                                 dict(v_threshold=0.5)])
+def test_lean_fused_paths_match_spikingjelly(T, cfg):
+    """Without the final membrane (keep_final_v=False), with and without
+    gradients, the fused neuron gives spikingjelly's spikes and gradients;
+    inputs exactly at the threshold (x / tau == v_th) included, where the
+    one-comparison step (T=1, tau=2) must agree bit for bit."""
+    torch.manual_seed(T)
+    ref = build_neuron(dict(cfg, fused=False))
+    lean = build_neuron(cfg)
+    assert lean.keep_final_v is False
+    x = torch.randn(T, 6, 9) * 2
+    tau = cfg.get('tau', 2.0)
+    k = 1 / tau if cfg.get('decay_input', True) else 1.0
+    # the first step from v_reset: h = v_r + k x
+    v_r = cfg.get('v_reset', 0.0)
+    at = (cfg.get('v_threshold', 1.0) - v_r) / k
+    x[0, 0, :3] = torch.tensor([at, at - 1e-5, at + 1e-5])
+    want = ref(x)
+    with torch.no_grad():
+        assert torch.equal(lean(x), want)
+    if v_r == 0:  # exactly on the boundary (no rounding in v_r + k x)
+        assert want[0, 0, 0] == 1 and want[0, 0, 1] == 0
+    xg = x.clone().requires_grad_()
+    xr = x.clone().requires_grad_()
+    ref.reset()
+    got, got_ref = lean(xg), ref(xr)
+    assert torch.equal(got, got_ref)
+    w = torch.randn_like(got)
+    (got * w).sum().backward()
+    (got_ref * w).sum().backward()
+    assert torch.allclose(xg.grad, xr.grad, atol=1e-6)
+
+
+@pytest.mark.parametrize('dtype', [torch.float32, torch.bfloat16])
+def test_fused_neuron_keeps_layout_and_dtype(dtype):
+    """Spikes come out in the layout and dtype the neuron was given
+    (channels_last stays channels_last, bf16 stays bf16), so the next conv
+    needs no conversion."""
+    n = build_neuron()
+    x = torch.randn(2, 3, 8, 5, 5).to(dtype)
+    # a [T, B, C, H, W] sequence of channels_last frames
+    x = x.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
+    for T in (1, 2):
+        with torch.no_grad():
+            s = n(x[:T])
+        assert s.dtype == dtype and s.stride() == x[:T].stride()
+        s = n(x[:T].clone().requires_grad_())
+        assert s.dtype == dtype and s.stride() == x[:T].stride()

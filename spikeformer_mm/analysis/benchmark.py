@@ -4,14 +4,17 @@ The plain path is the layer-by-layer model as the paper's code runs it:
 unfused RepConv and BatchNorms, spikingjelly's neuron, fp32. The fast path
 is the fastest this project offers for the mode:
 
-* inference: deploy re-parameterisation (:mod:`..models.deploy`; on a CPU
-  the ``'factorised'`` form, which keeps RepConv's 1x1 / depthwise / 1x1
-  with every BN folded, on a GPU the ``'dense'`` 3x3 form), the fused
-  neuron (spikingjelly's CUDA/Triton kernels on GPU), ``inference_mode``,
-  and bf16 autocast with ``dtype='bf16'``;
+* inference: :func:`..models.deploy.prepare_inference`: deploy
+  re-parameterisation in the RepConv form measured fastest for the device
+  and dtype (``rep_conv``), ``channels_last`` on a CPU, weights cast to
+  bf16 with ``dtype='bf16'`` (no autocast: nothing is cast between
+  layers); the fused neuron (spikingjelly's CUDA/Triton kernels on GPU),
+  ``inference_mode``;
 * training: the fused neuron and spikes saved bit-packed for backward
-  (``compact_spikes``); ``with_cp=True`` adds checkpointing of each block's
-  branches (least memory); bf16 autocast with ``dtype='bf16'``.
+  (``compact_spikes``), ``channels_last`` on a CPU, a fused optimizer step
+  (``AdamW(fused=True)``); ``with_cp=True`` adds checkpointing of each
+  block's branches (least memory); bf16 autocast with ``dtype='bf16'``.
+  The plain path steps the same AdamW unfused.
 
 Other inference engines (``engine``): the fast deployed model exported to
 ONNX (:mod:`..export`: neurons unrolled over T as plain ops) and run by
@@ -112,7 +115,8 @@ def run_benchmark(arch: Union[str, dict] = '15M', T: int = 1, batch: int = 4,
                   dtype: str = 'fp32', fast: bool = False,
                   device: str = 'cpu', warmup: int = 2, repeats: int = 5,
                   seed: int = 0, with_cp: bool = False,
-                  engine: str = 'torch') -> dict:
+                  engine: str = 'torch', rep_conv: str = 'auto',
+                  channels_last: Union[bool, None] = None) -> dict:
     """Median images per second over ``repeats`` timed steps, and the peak
     memory of one more step (see the module docstring)."""
     if engine not in ENGINES:
@@ -140,22 +144,42 @@ def run_benchmark(arch: Union[str, dict] = '15M', T: int = 1, batch: int = 4,
     if with_cp and not (fast and mode == 'train'):
         raise ValueError('with_cp applies to the fast training path only '
                          '(--fast --mode train)')
+    if (rep_conv != 'auto' or channels_last is not None) and not fast:
+        raise ValueError('rep_conv and channels_last choose among fast '
+                         'paths: use them with --fast')
+    if rep_conv != 'auto' and mode != 'infer':
+        raise ValueError('rep_conv applies to inference (--mode infer)')
     torch.manual_seed(seed)
     model = build_classifier(arch, T, fast=fast, mode=mode,
                              with_cp=with_cp).to(device)
     x = torch.randn(batch, 3, img_size, img_size, device=device)
     labels = torch.randint(0, 1000, (batch, ), device=device)
+    if channels_last is None:
+        channels_last = fast and engine == 'torch' and \
+            torch.device(device).type == 'cpu'
+    amp_dtype = dtype
     if mode == 'infer':
         model.eval()
         if fast:
-            from ..models.deploy import switch_to_deploy
-            switch_to_deploy(model, 'dense' if device.startswith('cuda')
-                             else 'factorised')
+            from ..models.deploy import fastest_rep_conv, prepare_inference
+            if rep_conv == 'auto':
+                rep_conv = fastest_rep_conv(device, dtype)
+            # an exported model is fp32 NCHW; the engine picks its own
+            torch_dtype = dtype if engine == 'torch' else 'fp32'
+            prepare_inference(model, device, torch_dtype, rep_conv,
+                              channels_last)
+            if torch_dtype != 'fp32':
+                amp_dtype = 'fp32'  # the weights are bf16: no autocast
     else:
         model.train()
-        opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
+        if channels_last:
+            model.to(memory_format=torch.channels_last)
+        # the project's optimizer; fused (one kernel over all parameters)
+        # on the fast path
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-4,
+                                weight_decay=0.05, fused=fast or None)
     amp = torch.autocast(device.split(':')[0], dtype=torch.bfloat16) \
-        if dtype == 'bf16' else contextlib.nullcontext()
+        if amp_dtype == 'bf16' else contextlib.nullcontext()
     grad = torch.inference_mode() if mode == 'infer' else \
         contextlib.nullcontext()
 
@@ -200,6 +224,8 @@ def run_benchmark(arch: Union[str, dict] = '15M', T: int = 1, batch: int = 4,
         peak = _cpu_peak_mb(step)
     return dict(arch=arch, T=T, batch=batch, img_size=img_size, mode=mode,
                 dtype=dtype, fast=fast, with_cp=with_cp, device=device,
+                rep_conv=rep_conv if fast and mode == 'infer' else None,
+                channels_last=bool(channels_last),
                 engine=engine, img_per_s=batch / med, step_s=med,
                 step_s_all=times, peak_mem_mb=peak,
                 peak_rss_mb=peak_rss_mb(),

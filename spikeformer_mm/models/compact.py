@@ -35,31 +35,56 @@ def _shifts(device):
     return torch.arange(8, dtype=torch.uint8, device=device)
 
 
+def _memory_order(t):
+    """The permutation that lists ``t``'s dims from the largest stride to
+    the smallest: ``t.permute(order)`` walks memory in order, so a
+    ``channels_last`` tensor is packed and restored without a layout copy."""
+    return sorted(range(t.dim()), key=lambda d: -t.stride(d))
+
+
 def pack_bits(t):
-    """A 0/1 tensor -> uint8 tensor of ``ceil(numel / 8)`` bytes."""
-    flat = t.reshape(-1).to(torch.uint8)
+    """A 0/1 tensor -> uint8 tensor of ``ceil(numel / 8)`` bytes, in the
+    tensor's memory order. On a CPU numpy's ``packbits`` (one vectorised
+    pass) does the packing: several times faster than shifting and summing
+    in torch, which is kept for GPUs."""
+    flat = t.permute(_memory_order(t)).reshape(-1).to(torch.bool)
+    if flat.device.type == 'cpu':
+        import numpy as np
+        return torch.from_numpy(np.packbits(flat.numpy()))
+    flat = flat.to(torch.uint8)
     pad = (-flat.numel()) % 8
     if pad:
         flat = F.pad(flat, (0, pad))
     return (flat.view(-1, 8) << _shifts(t.device)).sum(1, dtype=torch.uint8)
 
 
-def unpack_bits(packed, shape, dtype):
-    """Inverse of :func:`pack_bits`."""
+def unpack_bits(packed, shape, dtype, order=None):
+    """Inverse of :func:`pack_bits`: a tensor of ``shape`` and ``dtype``
+    laid out in the memory ``order`` the packed tensor had (default:
+    contiguous)."""
+    order = list(range(len(shape))) if order is None else list(order)
+    mem_shape = [shape[d] for d in order]
     n = 1
     for s in shape:
         n *= s
-    bits = (packed.unsqueeze(1) >> _shifts(packed.device)) & 1
-    return bits.view(-1)[:n].to(dtype).view(shape)
+    if packed.device.type == 'cpu':
+        import numpy as np
+        bits = torch.from_numpy(np.unpackbits(packed.numpy(), count=n))
+    else:
+        bits = ((packed.unsqueeze(1) >> _shifts(packed.device)) & 1)
+        bits = bits.view(-1)[:n]
+    out = bits.to(dtype).view(mem_shape)
+    return out.permute([order.index(d) for d in range(len(shape))])
 
 
 class _Packed:
-    __slots__ = ('data', 'shape', 'dtype')
+    __slots__ = ('data', 'shape', 'dtype', 'order')
 
     def __init__(self, t):
         self.data = pack_bits(t)
         self.shape = t.shape
         self.dtype = t.dtype
+        self.order = _memory_order(t)
 
 
 def _pack(t):
@@ -70,7 +95,7 @@ def _pack(t):
 
 def _unpack(obj):
     if isinstance(obj, _Packed):
-        return unpack_bits(obj.data, obj.shape, obj.dtype)
+        return unpack_bits(obj.data, obj.shape, obj.dtype, obj.order)
     return obj
 
 

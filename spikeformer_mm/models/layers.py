@@ -27,8 +27,24 @@ SHORTCUTS = ('ms', 'sew', 'vanilla')
 ATTENTIONS = ('sdsa_v2', 'sdsa_v1')
 
 
+def is_channels_last(x):
+    """True for a ``[..., C, H, W]`` tensor laid out channels last (NHWC):
+    what a ``channels_last`` model runs on (``[T, B, C, H, W]`` included)."""
+    return x.dim() >= 4 and x.shape[-3] > 1 and x.stride(-3) == 1 and \
+        x.stride(-1) == x.shape[-3]
+
+
 def fold_time(x):
-    """``[T, B, ...] -> [T*B, ...]``."""
+    """``[T, B, ...] -> [T*B, ...]``, keeping a channels-last layout (an
+    image expanded over T is copied once into NHWC, not into NCHW as
+    ``flatten`` would)."""
+    if x.dim() == 5 and x.stride(0) == 0 and x.shape[0] > 1 and \
+            is_channels_last(x):
+        out = torch.empty((x.shape[0] * x.shape[1], ) + x.shape[2:],
+                          dtype=x.dtype, device=x.device,
+                          memory_format=torch.channels_last)
+        out.view(x.shape).copy_(x)
+        return out
     return x.flatten(0, 1)
 
 
@@ -322,7 +338,11 @@ class SpikingSelfAttention(nn.Module):
         if self.attention == 'sdsa_v2':
             q, k, v = self._heads(q), self._heads(k), self._heads(v)
             y = (q @ (k.transpose(-2, -1) @ v)) * self.scale
-            y = y.transpose(3, 4).reshape(T, B, C, H, W)
+            if is_channels_last(x):  # tokens back to NHWC, no transpose
+                y = y.transpose(2, 3).reshape(T, B, H, W, C).permute(
+                    0, 1, 4, 2, 3)
+            else:
+                y = y.transpose(3, 4).reshape(T, B, C, H, W)
             y = self.attn_lif(y)
         else:
             kv = (k * v).flatten(3).sum(-1, keepdim=True)  # [T, B, C, 1]
@@ -332,7 +352,14 @@ class SpikingSelfAttention(nn.Module):
 
 class SpikingMLP(nn.Module):
     """Channel MLP of the transformer blocks (paper: ``MS_MLP``): SN, 1x1
-    Conv1d (with bias) + BN1d, SN, 1x1 Conv1d + BN1d, on ``[T*B, C, N]``.
+    conv (with bias) + BN, SN, 1x1 conv + BN.
+
+    The paper runs Conv1d/BN1d on tokens ``[T*B, C, N]``; here the same 1x1
+    convs and BNs run as Conv2d/BN2d on ``[T*B, C, H, W]`` (the same
+    arithmetic and statistics), because PyTorch copies any non-contiguous
+    Conv1d input to NCHW: a ``channels_last`` model would convert layouts
+    twice per MLP. The paper's ``[out, in, 1]`` conv weights load as they
+    are (a trailing axis is added).
 
     Args:
         dim (int): channels in and out.
@@ -345,18 +372,36 @@ class SpikingMLP(nn.Module):
     def __init__(self, dim, hidden_dim, pre_neuron=True, neuron_cfg=None):
         super().__init__()
         self.fc1_lif = _maybe_neuron(pre_neuron, neuron_cfg)
-        self.fc1_conv = nn.Conv1d(dim, hidden_dim, 1)
-        self.fc1_bn = nn.BatchNorm1d(hidden_dim)
+        self.fc1_conv = nn.Conv2d(dim, hidden_dim, 1)
+        self.fc1_bn = nn.BatchNorm2d(hidden_dim)
         self.fc2_lif = build_neuron(neuron_cfg)
-        self.fc2_conv = nn.Conv1d(hidden_dim, dim, 1)
-        self.fc2_bn = nn.BatchNorm1d(dim)
+        self.fc2_conv = nn.Conv2d(hidden_dim, dim, 1)
+        self.fc2_bn = nn.BatchNorm2d(dim)
+
+    @staticmethod
+    def from_paper_weight(key, w):
+        """A weight of the paper's MLP (``...mlp.fc{1,2}_conv.weight``,
+        Conv1d ``[out, in, 1]``) in this module's Conv2d shape; any other
+        entry is returned as it is."""
+        if torch.is_tensor(w) and w.dim() == 3 and \
+                key.endswith(('mlp.fc1_conv.weight', 'mlp.fc2_conv.weight')):
+            return w.unsqueeze(-1)
+        return w
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        for name in ('fc1_conv', 'fc2_conv'):
+            key = f'{prefix}{name}.weight'
+            if key in state_dict:
+                state_dict[key] = self.from_paper_weight(
+                    'mlp.' + name + '.weight', state_dict[key])
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def forward(self, x):
-        T, B, C, H, W = x.shape
-        x = fold_time(self.fc1_lif(x.flatten(3)))
+        T = x.shape[0]
+        x = fold_time(self.fc1_lif(x))
         x = unfold_time(self.fc1_bn(self.fc1_conv(x)), T)
         x = self.fc2_bn(self.fc2_conv(fold_time(self.fc2_lif(x))))
-        return x.reshape(T, B, C, H, W)
+        return unfold_time(x, T)
 
 
 class MSBlock(nn.Module):

@@ -14,6 +14,7 @@ The neuron is spikingjelly's ``LIFNode`` in multi-step mode (subclassed by
 no parameters, so it never appears in a state_dict.
 """
 import copy
+import math
 
 import torch
 import torch.nn as nn
@@ -32,6 +33,10 @@ NEURON_DEFAULTS = dict(
     surrogate=dict(type='Sigmoid', alpha=4.0),
     # implementation, not model: the fused CPU path of MultiStepLIF
     fused=True,
+    # implementation: every model here resets its neurons at the start of
+    # each forward, so the membrane left after the last step is never read;
+    # the fused path skips computing it (True keeps it in ``neuron.v``)
+    keep_final_v=False,
 )
 
 # The neuron after the attention product fires at half the usual threshold.
@@ -88,7 +93,8 @@ def build_neuron(neuron_cfg=None, **overrides):
         surrogate_function=build_surrogate(cfg['surrogate']),
         detach_reset=cfg['detach_reset'],
         step_mode='m',
-        fused=cfg['fused'])
+        fused=cfg['fused'],
+        keep_final_v=cfg['keep_final_v'])
 
 
 def is_neuron(module):
@@ -107,6 +113,52 @@ def _hard_reset(h, s, v_reset):
     return h.masked_fill(s.bool(), v_reset)
 
 
+def _exact_scale(k):
+    """True if multiplying by ``k`` is exact in every float type (a power of
+    two: 1/tau for the paper's tau = 2)."""
+    return k > 0 and math.frexp(k)[0] == 0.5
+
+
+def _lif_forward(x_seq, tau, v_th, v_reset, decay_input, out_dtype,
+                 need_h, need_v):
+    """The LIF recurrence from a reset state with in-place ops.
+
+    Returns ``(spikes, h_seq, v_last)``: the pre-spike potentials ``h_seq``
+    only if ``need_h`` (for backward), the final membrane ``v_last`` only if
+    ``need_v`` (else ``None``). Spikes keep the memory layout of ``x_seq``
+    (``empty_like``), so a ``channels_last`` model stays ``channels_last``.
+    """
+    T = x_seq.shape[0]
+    decay = 1.0 - 1.0 / tau
+    k_in = 1.0 / tau if decay_input else 1.0
+    # comparisons write float spikes directly: on CPUs a bool tensor and
+    # its conversion cost several times the comparison itself
+    spikes = torch.empty_like(x_seq, dtype=out_dtype)  # same layout
+    if T == 1 and not (need_h or need_v) and v_reset == 0.0 and \
+            _exact_scale(k_in):
+        # one step, nothing kept: x k >= th  <=>  x >= th / k exactly when
+        # k is a power of two, so one comparison replaces three passes
+        torch.ge(x_seq[0], v_th / k_in, out=spikes[0])
+        return spikes, None, None
+    h_seq = torch.empty_like(x_seq) if need_h else None
+    scratch = None if need_h else torch.empty_like(x_seq[0])
+    v = None  # the reset state, v_reset, before the first step
+    for t in range(T):
+        h = h_seq[t] if need_h else scratch
+        torch.mul(x_seq[t], k_in, out=h)
+        if v is None:
+            if v_reset != 0.0:
+                h.add_(v_reset)  # v0 + (1 - 1/tau)(v0 - v_r) = v_r
+        else:
+            h.add_(v, alpha=decay)
+            if v_reset != 0.0:
+                h.add_(v_reset / tau)
+        torch.ge(h, v_th, out=spikes[t])
+        if t + 1 < T or need_v:
+            v = _hard_reset(h, spikes[t], v_reset)
+    return spikes, h_seq, (v if need_v else None)
+
+
 class _FusedLIF(torch.autograd.Function):
     """Multi-step LIF with hard reset and a sigmoid surrogate as one autograd
     node. The forward runs the recurrence with in-place ops and keeps only
@@ -114,33 +166,14 @@ class _FusedLIF(torch.autograd.Function):
     derivative for all steps at once and runs only the two-term gradient
     recurrence per step. spikingjelly's CPU path builds a graph of several
     ops per time step; this builds none (same spikes, same gradients: tested
-    against it)."""
+    against it). Under bf16 autocast the potentials arrive, are saved and
+    are differentiated in bf16: no cast in either direction."""
 
     @staticmethod
     def forward(ctx, x_seq, tau, v_th, v_reset, alpha, decay_input,
-                detach_reset, out_dtype):
-        T = x_seq.shape[0]
-        decay = 1.0 - 1.0 / tau
-        k_in = 1.0 / tau if decay_input else 1.0
-        h_seq = torch.empty_like(x_seq)
-        # comparisons write float spikes directly: on CPUs a bool tensor and
-        # its conversion cost several times the comparison itself
-        spikes = torch.empty_like(x_seq, dtype=out_dtype)  # same layout
-        v = None  # the reset state, v_reset, before the first step
-        for t in range(T):
-            h = h_seq[t]
-            torch.mul(x_seq[t], k_in, out=h)
-            if v is None:
-                if v_reset != 0.0:
-                    h.add_(v_reset)  # v0 + (1 - 1/tau)(v0 - v_r) = v_r
-            else:
-                h.add_(v, alpha=decay)
-                if v_reset != 0.0:
-                    h.add_(v_reset / tau)
-            torch.ge(h, v_th, out=spikes[t])
-            if t + 1 < T:
-                v = _hard_reset(h, spikes[t], v_reset)
-        v_last = _hard_reset(h_seq[-1], spikes[-1], v_reset)
+                detach_reset, out_dtype, need_v=True):
+        spikes, h_seq, v_last = _lif_forward(
+            x_seq, tau, v_th, v_reset, decay_input, out_dtype, True, need_v)
         ctx.save_for_backward(h_seq)
         ctx.cfg = (tau, v_th, v_reset, alpha, decay_input, detach_reset)
         return spikes, v_last
@@ -165,7 +198,7 @@ class _FusedLIF(torch.autograd.Function):
                 grad_v = grad_h[t] * decay
         if decay_input:
             grad_h.mul_(1.0 / tau)
-        return grad_h, None, None, None, None, None, None, None
+        return grad_h, None, None, None, None, None, None, None, None
 
 
 def unrolled_lif(x_seq, node):
@@ -203,11 +236,18 @@ class MultiStepLIF(neuron.LIFNode):
     reset state, with hard reset and the sigmoid surrogate (the paper's
     neuron), :class:`_FusedLIF` runs instead; any other case falls back to
     spikingjelly. ``fused=False`` always uses spikingjelly.
+
+    With ``keep_final_v=False`` the fused path does not compute the membrane
+    left after the last step: ``neuron.v`` stays at the reset value, so each
+    call starts from the reset state (the models here reset every neuron at
+    each forward anyway). Without gradients nothing else is kept either,
+    and a single step with the paper's ``tau = 2`` is one comparison.
     """
 
-    def __init__(self, *args, fused=True, **kwargs):
+    def __init__(self, *args, fused=True, keep_final_v=True, **kwargs):
         super().__init__(*args, **kwargs)
         self.fused = fused
+        self.keep_final_v = keep_final_v
 
     def _can_fuse(self, x_seq):
         return (self.fused and not x_seq.is_cuda and self.v_reset is not None
@@ -226,12 +266,19 @@ class MultiStepLIF(neuron.LIFNode):
         out_dtype = x_seq.dtype
         if torch.is_autocast_enabled('cpu') and x_seq.is_floating_point():
             out_dtype = torch.get_autocast_dtype('cpu')
-        spikes, v = _FusedLIF.apply(
-            x_seq, float(self.tau), float(self.v_threshold),
-            float(self.v_reset), float(self.surrogate_function.alpha),
-            bool(self.decay_input), bool(self.detach_reset), out_dtype)
-        self.v = v
+        args = (float(self.tau), float(self.v_threshold), float(self.v_reset))
+        if torch.is_grad_enabled() and x_seq.requires_grad:
+            spikes, v = _FusedLIF.apply(
+                x_seq, *args, float(self.surrogate_function.alpha),
+                bool(self.decay_input), bool(self.detach_reset), out_dtype,
+                self.keep_final_v)
+        else:  # no autograd node, no saved potentials
+            spikes, _, v = _lif_forward(x_seq, *args, bool(self.decay_input),
+                                        out_dtype, False, self.keep_final_v)
+        if v is not None:
+            self.v = v
         return mark_spikes(spikes)
 
     def extra_repr(self):
-        return super().extra_repr() + f', fused={self.fused}'
+        return super().extra_repr() + \
+            f', fused={self.fused}, keep_final_v={self.keep_final_v}'

@@ -2,7 +2,8 @@
 
     python tools/analysis_tools/benchmark.py --arch 15M --T 1 --batch 4 \
         --img-size 224 --mode infer [--dtype bf16] [--fast [--with-cp]] \
-        [--engine torch|onnxruntime|openvino] [--device cpu] [--out result.json]
+        [--engine torch|onnxruntime|openvino] [--rep-conv auto|dense|factorised]
+        [--no-channels-last] [--device cpu] [--out result.json]
 
 Without --fast: the plain layer-by-layer model (the paper's arithmetic);
 with --fast: the fastest path for the mode (spikeformer_mm/analysis/
@@ -43,6 +44,13 @@ def main(argv=None):
                    choices=['torch', 'onnxruntime', 'openvino'],
                    help='inference engine (the last two run the exported '
                    'ONNX model; CPU inference only)')
+    p.add_argument('--rep-conv', default='auto',
+                   choices=['auto', 'dense', 'factorised'],
+                   help='fast inference: the deployed RepConv form (auto: '
+                   'the one measured fastest for the device and dtype)')
+    p.add_argument('--no-channels-last', action='store_true',
+                   help='fast path: keep NCHW (channels_last is the '
+                   'default on a CPU)')
     p.add_argument('--out', help='write the result JSON here')
     args = p.parse_args(argv)
     from spikeformer_mm.models import MetaSpikeFormer
@@ -60,7 +68,9 @@ def main(argv=None):
         res = run_benchmark(args.arch, args.T, args.batch, args.img_size,
                             args.mode, args.dtype, args.fast, args.device,
                             args.warmup, args.repeats, with_cp=args.with_cp,
-                            engine=args.engine)
+                            engine=args.engine, rep_conv=args.rep_conv,
+                            channels_last=False if args.no_channels_last
+                            else None)
     except ValueError as e:
         sys.exit(f'error: {e}')
     print(json.dumps(res, indent=2))

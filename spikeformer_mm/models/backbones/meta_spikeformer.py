@@ -10,6 +10,7 @@ from spikingjelly.activation_based import functional
 from ...registry import MODELS
 from ..compact import compact_spikes
 from ..layers import (ATTENTIONS, SHORTCUTS, MSBlock, MSConvBlock,
+                      is_channels_last,
                       SpikingDownsample)
 
 # The layout, written once: five stages, each a downsampling layer then
@@ -328,6 +329,21 @@ class MetaSpikeFormer(BaseModule):
             raise ValueError(f'MetaSpikeFormer expects {self.in_channels} '
                              f'input channels, got {x.shape[2]} (input '
                              f'shape {tuple(x.shape)})')
+        return self._match_weights(x)
+
+    def _match_weights(self, x):
+        """Convert the input, once, to the layout and dtype of the weights
+        (:func:`spikeformer_mm.models.deploy.prepare_inference` makes them
+        ``channels_last`` and/or bf16), so no layer converts its input."""
+        w = getattr(self, LAYOUT[0][0]).encode_conv.weight
+        if x.dtype != w.dtype and x.is_floating_point() and \
+                not torch.is_autocast_enabled(x.device.type):
+            x = x.to(w.dtype)
+        if is_channels_last(w) and not is_channels_last(x):
+            # [T, B, C, H, W] with C innermost: NHWC frames
+            x = x.movedim(2, -1).contiguous().movedim(-1, 2) if \
+                x.stride(0) else x[0].contiguous(
+                    memory_format=torch.channels_last).expand_as(x)
         return x
 
     @property
