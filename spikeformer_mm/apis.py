@@ -60,9 +60,16 @@ def innermost_dataset(ds: dict) -> dict:
 
 
 def configure(cfg, work_dir=None, resume=None, load_from=None, amp=False,
-              auto_scale_lr=False, launcher='none', config_path=None):
+              auto_scale_lr=False, launcher='none', config_path=None,
+              channels_last=False):
     """Apply the command-line choices of the mm tools to ``cfg``."""
     cfg.launcher = launcher
+    if channels_last:
+        hooks = list(cfg.get('custom_hooks') or [])
+        if not any(str(h.get('type', '')).endswith('ChannelsLastHook')
+                   for h in hooks):
+            hooks.append(dict(type='spikeformer_mm.ChannelsLastHook'))
+        cfg.custom_hooks = hooks
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:

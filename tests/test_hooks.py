@@ -65,3 +65,30 @@ def test_nan_guard_in_a_real_run(tmp_path):
     with pytest.raises(RuntimeError, match='non-finite loss at epoch 1, '
                        'iteration 1'):
         runner.train()
+
+
+def test_channels_last_training_run(tmp_path):
+    """tools/train.py --channels-last --amp: the hook converts the model
+    before the run (the checkpoint's conv weights are NHWC), training runs
+    in bf16 autocast on the CPU, and the checkpoint loads into an ordinary
+    NCHW model with the same values."""
+    from conftest import run_py
+    from spikeformer_mm.apis import init_model
+    cls = 'configs/classification/metaspikeformer-demo_1xb32_digits-t2.py'
+    wd = tmp_path / 'wd'
+    run_py('tools/train.py', cls, '--work-dir', str(wd), '--channels-last',
+           '--amp', '--cfg-options', 'train_dataloader.dataset.indices=32',
+           'train_dataloader.num_workers=0',
+           'train_dataloader.persistent_workers=False',
+           'train_cfg.max_epochs=1', 'train_cfg.val_interval=100',
+           timeout=600)
+    ckpt = torch.load(wd / 'epoch_1.pth', map_location='cpu',
+                      weights_only=False)['state_dict']
+    w = ckpt['backbone.block3.0.mlp.fc1_conv.weight']
+    conv = ckpt['backbone.ConvBlock1_1.0.conv1.weight']
+    assert conv.is_contiguous(memory_format=torch.channels_last)
+    assert not conv.is_contiguous()
+    assert w.dim() == 4
+    model = init_model(cls, str(wd / 'epoch_1.pth'))
+    got = model.state_dict()['backbone.ConvBlock1_1.0.conv1.weight']
+    assert got.is_contiguous() and torch.equal(got, conv)

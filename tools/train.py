@@ -27,6 +27,9 @@ def parse_args(argv=None):
         'checkpoint in the work dir if none is given')
     p.add_argument('--amp', action='store_true',
                    help='mixed precision (fp16 on CUDA, bf16 on CPU)')
+    p.add_argument('--channels-last', action='store_true',
+                   help='run in the NHWC memory format (faster on CPUs, '
+                   'above all with --amp on a bf16 CPU)')
     p.add_argument('--auto-scale-lr', action='store_true',
                    help='scale the lr with the total batch size')
     p.add_argument('--cfg-options', nargs='+', action=CfgOptions,
@@ -44,6 +47,7 @@ def main(argv=None):
     cfg = load_config(args.config, args.cfg_options)
     runner = build_runner(cfg, work_dir=args.work_dir, resume=args.resume,
                           amp=args.amp, auto_scale_lr=args.auto_scale_lr,
+                          channels_last=args.channels_last,
                           launcher=args.launcher)
     runner.train()
     close_distributed()

@@ -1,5 +1,5 @@
 """Runner extensions of spikeformer_mm (hooks, optimizer wrappers)."""
-from .hooks import NaNGuardHook
+from .hooks import ChannelsLastHook, NaNGuardHook
 from .optim_wrapper import AutocastOptimWrapper
 
-__all__ = ['AutocastOptimWrapper', 'NaNGuardHook']
+__all__ = ['AutocastOptimWrapper', 'ChannelsLastHook', 'NaNGuardHook']

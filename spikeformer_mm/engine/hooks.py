@@ -50,3 +50,24 @@ class NaNGuardHook(Hook):
             f'NaNGuardHook: non-finite loss at epoch {runner.epoch + 1}, '
             f'iteration {runner.iter + 1} ({", ".join(bad)}); {where}. '
             'Lower the learning rate, clip gradients, or check the inputs.')
+
+
+@HOOKS.register_module()
+class ChannelsLastHook(Hook):
+    """Train and test in the ``channels_last`` (NHWC) memory format.
+
+    Before the run, every 4-D weight of the model (backbone, neck, heads) is
+    converted in place (the optimizer keeps the same parameter objects; its
+    state is created in the same layout). The backbone converts its input
+    once (``MetaSpikeFormer._match_weights``), and its neurons, convs, MLPs
+    and attention keep NHWC from layer to layer, which is the fast layout of
+    oneDNN's convolutions on CPUs, in bf16 above all (README "Speed"). Saved
+    checkpoints load into NCHW models as usual. ``tools/train.py
+    --channels-last`` adds this hook.
+    """
+    priority = 'VERY_HIGH'
+
+    def before_run(self, runner):
+        model = runner.model.module if hasattr(runner.model, 'module') \
+            else runner.model
+        model.to(memory_format=torch.channels_last)
