@@ -189,6 +189,10 @@ def load_weights(model, filename, strict=True, map_location='cpu'):
         model = model.module
     if all(k.startswith('module.') for k in sd):
         sd = {k[len('module.'):]: v for k, v in sd.items()}
+    # the paper's Conv1d MLP weights (also in this project's checkpoints
+    # made before the MLP ran as Conv2d): one extra axis
+    from .models.layers import SpikingMLP
+    sd = {k: SpikingMLP.from_paper_weight(k, v) for k, v in sd.items()}
     own = model.state_dict()
     bad_shape = [f'{k} {tuple(v.shape)} vs {tuple(own[k].shape)} in the '
                  f'model' for k, v in sd.items()

@@ -19,12 +19,31 @@ def test_benchmark_tool_reports_speed_and_memory(tmp_path, extra):
     assert r['img_per_s'] > 0 and r['peak_mem_mb'] > 0
     assert r['T'] == 2 and r['fast'] == ('--fast' in extra)
     assert r['with_cp'] == ('--with-cp' in extra)
+    # the fast path runs NHWC on a CPU; inference deploys the form
+    # measured fastest for the dtype
+    assert r['channels_last'] == ('--fast' in extra)
+    if '--fast' in extra and 'infer' in extra:
+        assert r['rep_conv'] == 'factorised'
+
+
+@pytest.mark.skipif(not cpu_bf16_supported(), reason='no native bf16')
+def test_benchmark_fast_bf16_choices(tmp_path):
+    out = tmp_path / 'r.json'
+    run_py('tools/analysis_tools/benchmark.py', '--arch', '15M', '--T', '1',
+           '--batch', '1', '--img-size', '32', '--warmup', '0',
+           '--repeats', '1', '--out', str(out), '--fast', '--dtype', 'bf16',
+           '--rep-conv', 'dense', '--no-channels-last')
+    r = json.loads(out.read_text())
+    assert r['rep_conv'] == 'dense' and r['channels_last'] is False
 
 
 def test_benchmark_tool_errors():
     r = run_py('tools/analysis_tools/benchmark.py', '--img-size', '32',
                '--with-cp', check=False)
     assert r.returncode != 0 and 'with_cp' in r.stderr
+    r = run_py('tools/analysis_tools/benchmark.py', '--img-size', '32',
+               '--rep-conv', 'dense', check=False)
+    assert r.returncode != 0 and 'use them with --fast' in r.stderr
     if not cpu_bf16_supported():
         r = run_py('tools/analysis_tools/benchmark.py', '--img-size', '32',
                    '--dtype', 'bf16', '--fast', check=False)
@@ -52,6 +71,12 @@ def test_precision_agreement_tool(tmp_path):
     assert 0.0 <= r['agreement'] <= 1.0
     for key in ('metrics_fp32', 'metrics_low'):
         assert 0 <= r[key]['accuracy/top1'] <= 100
+    # the fast bf16 inference model (deployed, NHWC, bf16 weights)
+    run_py('tools/analysis_tools/precision_agreement.py', cfg_path,
+           str(ckpt), '--max-batches', '1', '--out', str(out), '--fast',
+           '--cfg-options', 'test_dataloader.batch_size=8')
+    r = json.loads(out.read_text())
+    assert r['fast'] is True and r['compared'] == 8
     r = run_py('tools/analysis_tools/precision_agreement.py', cfg_path,
                str(tmp_path / 'missing.pth'), check=False)
     assert r.returncode != 0 and 'checkpoint not found' in r.stderr

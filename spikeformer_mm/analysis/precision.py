@@ -1,9 +1,13 @@
-"""Agreement of bf16 autocast with fp32 on a config's test set.
+"""Agreement of bf16 (autocast, or the fast bf16 inference model) with fp32
+on a config's test set.
 
-Each test batch runs twice through the same model, in fp32 and under
-``torch.autocast(dtype=bfloat16)`` (what ``tools/test.py --cfg-options
-test_cfg.fp16=True`` and ``tools/train.py --amp`` use), and feeds the
-config's own evaluator once per precision. Reported: both metric sets and
+Each test batch runs twice, through the model in fp32 and in low
+precision, and feeds the config's own evaluator once per precision. Low
+precision is ``torch.autocast(dtype=bfloat16)`` (what ``tools/test.py
+--cfg-options test_cfg.fp16=True`` and ``tools/train.py --amp`` use) or,
+with ``fast=True``, the model :func:`..models.deploy.prepare_inference`
+makes (deployed, channels_last, bf16 weights: what ``benchmark.py --fast
+--dtype bf16`` times; classifiers). Reported: both metric sets and
 how often the predictions agree (classification: predicted labels;
 segmentation: predicted pixels).
 """
@@ -36,9 +40,11 @@ def _predictions(samples):
 
 def compare_precision(cfg, checkpoint: str, dtype: str = 'bf16',
                       max_batches: Optional[int] = None,
-                      progress: bool = True, strict: bool = True) -> dict:
+                      progress: bool = True, strict: bool = True,
+                      fast: bool = False) -> dict:
     """Run the test set of ``cfg`` (an mmengine Config) in fp32 and in
-    ``dtype`` autocast; return a report dict."""
+    ``dtype`` (autocast, or the fast inference model if ``fast``); return a
+    report dict."""
     from mmengine.registry import DefaultScope
     from mmengine.runner import Runner
 
@@ -55,6 +61,11 @@ def compare_precision(cfg, checkpoint: str, dtype: str = 'bf16',
         load_weights(runner.model, checkpoint, strict=strict)
         model = runner.model.eval()
         device = next(model.parameters()).device.type
+        low_model, amp = model, True
+        if fast:
+            from ..models.deploy import prepare_inference
+            low_model = prepare_inference(copy.deepcopy(model), device, dtype)
+            amp = False
         loader = runner.test_dataloader
         evaluators = {p: runner.build_evaluator(cfg.test_evaluator)
                       for p in ('fp32', dtype)}
@@ -73,8 +84,8 @@ def compare_precision(cfg, checkpoint: str, dtype: str = 'bf16',
                 ref = model.test_step(copy.deepcopy(batch))
                 with torch.autocast(
                         device, dtype=torch.bfloat16 if dtype == 'bf16'
-                        else torch.float16):
-                    low = model.test_step(copy.deepcopy(batch))
+                        else torch.float16, enabled=amp):
+                    low = low_model.test_step(copy.deepcopy(batch))
             evaluators['fp32'].process(data_samples=ref, data_batch=batch)
             evaluators[dtype].process(data_samples=low, data_batch=batch)
             a, b = _predictions(ref), _predictions(low)
@@ -88,7 +99,8 @@ def compare_precision(cfg, checkpoint: str, dtype: str = 'bf16',
         size = min(len(loader.dataset), n_batches * loader.batch_size)
         metrics = {p: {k: _plain(v) for k, v in ev.evaluate(size).items()}
                    for p, ev in evaluators.items()}
-    return dict(dtype=dtype, checkpoint=checkpoint, num_samples=size,
+    return dict(dtype=dtype, fast=fast, checkpoint=checkpoint,
+                num_samples=size,
                 metrics_fp32=metrics['fp32'], metrics_low=metrics[dtype],
                 agreement=agree / total if total else None,
                 compared=total)

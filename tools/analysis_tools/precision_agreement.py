@@ -1,7 +1,8 @@
-"""Compare bf16 autocast with fp32 on a config's test set.
+"""Compare bf16 (autocast, or with --fast the fast inference model) with
+fp32 on a config's test set.
 
     python tools/analysis_tools/precision_agreement.py CONFIG CHECKPOINT \
-        [--dtype bf16] [--max-batches N] [--out report.json] \
+        [--dtype bf16] [--fast] [--max-batches N] [--out report.json] \
         [--cfg-options k=v ...]
 
 Prints both metric sets and the agreement of the predictions
@@ -22,6 +23,10 @@ def main(argv=None):
     p.add_argument('config')
     p.add_argument('checkpoint')
     p.add_argument('--dtype', choices=['bf16', 'fp16'], default='bf16')
+    p.add_argument('--fast', action='store_true',
+                   help='low precision = the deployed channels_last model '
+                   'with weights in --dtype (benchmark.py --fast), not '
+                   'autocast')
     p.add_argument('--max-batches', type=int)
     p.add_argument('--out', help='write the report JSON here')
     p.add_argument('--cfg-options', nargs='+', action=CfgOptions)
@@ -36,7 +41,8 @@ def main(argv=None):
     cfg.work_dir = osp.join('work_dirs', 'precision',
                             osp.splitext(osp.basename(args.config))[0])
     rep = compare_precision(cfg, args.checkpoint, args.dtype,
-                            args.max_batches, strict=not args.non_strict)
+                            args.max_batches, strict=not args.non_strict,
+                            fast=args.fast)
     print(json.dumps(rep, indent=2))
     if args.out:
         write_json(args.out, rep)
