@@ -16,6 +16,13 @@ normalised); its outputs are
 torch's ONNX exporter (``torch.onnx.export(dynamo=True)``, with
 onnxscript) records the graph; onnxruntime then runs it on real images of
 the config's val set and compares with PyTorch (:func:`check_onnx`).
+
+int8 (:func:`quantize_int8`): onnxruntime's static quantizer on the
+exported graph, convolutions and matrix products only (weights int8 per
+output channel, inputs uint8 calibrated on real images). Spikes, 0 or 1,
+are exact in uint8; the weights are not, so the int8 model is always
+checked against PyTorch on images it was not calibrated on. The neurons'
+arithmetic (membrane, threshold) stays fp32.
 """
 import os.path as osp
 from typing import Optional, Sequence, Tuple
@@ -125,6 +132,44 @@ def check_onnx(path: str, model, inputs: Sequence[torch.Tensor]) -> dict:
                 else None)
 
 
+# what int8 quantizes: the synaptic layers (the neurons stay fp32)
+INT8_OPS = ('Conv', 'MatMul', 'Gemm')
+
+
+def quantize_int8(onnx_in: str, onnx_out: str,
+                  calib_inputs: Sequence[torch.Tensor]) -> str:
+    """Write the static int8 form of the fp32 model ``onnx_in`` to
+    ``onnx_out`` (atomically), activations calibrated on ``calib_inputs``
+    (preprocessed batches of the export batch size); returns ``onnx_out``.
+    onnxruntime's quantizer does the work: QDQ format, int8 weights per
+    output channel, uint8 activations, :data:`INT8_OPS` only."""
+    require_deploy_packages('onnxruntime')
+    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat,
+                                          QuantType, quantize_static)
+    import onnxruntime as ort
+    name = ort.InferenceSession(
+        onnx_in, providers=['CPUExecutionProvider']).get_inputs()[0].name
+
+    class Reader(CalibrationDataReader):
+
+        def __init__(self):
+            self.it = iter(calib_inputs)
+
+        def get_next(self):
+            x = next(self.it, None)
+            return None if x is None else {name: x.numpy()}
+
+    if not calib_inputs:
+        raise ValueError('int8: no calibration images')
+    with atomic_path(onnx_out, suffix='.onnx') as tmp:
+        quantize_static(onnx_in, tmp, Reader(),
+                        quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QUInt8,
+                        weight_type=QuantType.QInt8,
+                        op_types_to_quantize=list(INT8_OPS))
+    return onnx_out
+
+
 def val_inputs(cfg, model, num_images: int,
                img_size: Optional[Tuple[int, int]] = None, batch: int = 8):
     """Preprocessed batches (of up to ``batch``) of the config's val images,
@@ -153,12 +198,19 @@ def export_and_check(config: str, checkpoint: Optional[str], out: str,
                      dynamic_batch: bool = False, num_images: int = 32,
                      random_images: bool = False, cfg_options=None,
                      deploy: str = 'dense', min_agreement: float = 0.99,
-                     atol: float = 1e-3) -> dict:
+                     atol: float = 1e-3, int8: Optional[str] = None,
+                     calib_images: int = 32,
+                     min_int8_agreement: float = 0.95) -> dict:
     """Build the deployed model of ``config`` (at ``T`` time steps), export
     it to ``out`` and check it in onnxruntime. A classifier whose top-1
     agreement is below ``min_agreement``, or any model whose outputs differ
     by more than ``atol`` (features) raises ``ValueError``: the file is kept
-    for inspection, the caller is told."""
+    for inspection, the caller is told.
+
+    With ``int8`` (a path; classifiers), the model is also quantized
+    (:func:`quantize_int8`) on the first ``calib_images`` val images and
+    checked on the ``num_images`` after them; below
+    ``min_int8_agreement`` it is an error (the file kept)."""
     from .apis import init_model, load_config
     require_deploy_packages('onnx', 'onnxscript', 'onnxruntime')
     opts = dict(cfg_options or {})
@@ -168,14 +220,30 @@ def export_and_check(config: str, checkpoint: Optional[str], out: str,
         opts['model.backbone.T'] = T
     cfg = load_config(config, opts)
     model = init_model(cfg, checkpoint, deploy=deploy)
+    if int8 is not None and model_task(model) != 'classification':
+        raise ValueError('--int8: the int8 model is checked by its top-1 '
+                         'agreement, so classifiers only (this config is '
+                         f'{model_task(model)})')
+    n_calib = calib_images if int8 is not None else 0
+    if int8 is not None and calib_images < 1:
+        raise ValueError(f'--calib-images must be >= 1, got {calib_images}')
     if random_images:
         img_size = tuple(img_size or (224, 224))
         g = torch.Generator().manual_seed(0)
-        inputs = list(torch.randn(num_images, 3, *img_size,
+        inputs = list(torch.randn(n_calib + num_images, 3, *img_size,
                                   generator=g).split(8))
     else:
-        inputs = val_inputs(cfg, model, num_images, img_size)
+        inputs = val_inputs(cfg, model, n_calib + num_images, img_size)
         img_size = tuple(inputs[0].shape[-2:])
+    calib = []
+    if n_calib:  # calibration images are never the checked ones
+        flat = torch.cat(inputs)
+        if flat.shape[0] <= n_calib:
+            raise ValueError(f'--int8: the val set has {flat.shape[0]} '
+                             f'images, not more than --calib-images '
+                             f'{n_calib}')
+        calib = list(flat[:n_calib].split(8))
+        inputs = list(flat[n_calib:].split(8))
     export_onnx(model, out, img_size, batch=inputs[0].shape[0],
                 dynamic_batch=dynamic_batch)
     if not dynamic_batch:  # the graph takes its export batch size only
@@ -195,4 +263,20 @@ def export_and_check(config: str, checkpoint: Optional[str], out: str,
         raise ValueError(
             f'onnxruntime disagrees with PyTorch: max |feature difference| '
             f'{res["max_abs_diff"]:.3g} > {atol}; {out} kept for inspection')
+    if int8 is not None:
+        b = inputs[0].shape[0]
+        calib = [x for x in calib if x.shape[0] == b] or calib[:1]
+        if dynamic_batch is False and calib[0].shape[0] != b:
+            raise ValueError('--int8: too few calibration images for one '
+                             f'batch of {b}')
+        quantize_int8(out, int8, calib)
+        q = check_onnx(int8, model, inputs)
+        q.update(onnx=int8, calibrated_on=sum(x.shape[0] for x in calib),
+                 size_mb=osp.getsize(int8) / 2**20)
+        res['int8'] = q
+        if q['top1_agreement'] < min_int8_agreement:
+            raise ValueError(
+                f'int8 model disagrees with PyTorch fp32: top-1 agreement '
+                f'{q["top1_agreement"]:.4f} < {min_int8_agreement} on '
+                f'{q["images"]} images; {int8} kept for inspection')
     return res

@@ -94,9 +94,10 @@ def test_suite_rows_include_engines_and_bf16_only_where_native():
     engines = ['onnxruntime', 'openvino']
     rows = suite.runs('cpu', '15M', False, False, engines)
     eng = [r for r in rows if r.get('engine')]
-    # CPU inference at T=1 and T=4, fp32 only without native bf16
+    # CPU inference at T=1 and T=4, fp32 and int8 only without native bf16
     assert {(r['T'], r['mode'], r['engine'], r['dtype']) for r in eng} == {
-        (T, 'infer', e, 'fp32') for T in (1, 4) for e in engines}
+        (T, 'infer', e, d) for T in (1, 4) for e in engines
+        for d in ('fp32', 'int8')}
     assert not any(r['dtype'] == 'bf16' for r in rows)
     rows = suite.runs('cpu', '15M', False, True, engines)
     assert {r['engine'] for r in rows if r.get('engine') and

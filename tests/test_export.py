@@ -97,6 +97,35 @@ def test_export_tool_on_the_spiking_detector(tmp_path):
     assert r.returncode != 0 and '--num-images' in r.stderr
 
 
+def test_int8_export_quantizes_synapses_only(tmp_path):
+    """--int8: the classifier's convs and matrix products take quantized
+    inputs (DequantizeLinear feeds them), the neurons' comparisons do not;
+    it is checked on images other than the calibration ones; detection is
+    refused (it has no top-1 to agree on)."""
+    import onnx
+    from spikeformer_mm.export import INT8_OPS
+    out, q = tmp_path / 'c.onnx', tmp_path / 'c-int8.onnx'
+    r = run_py('tools/deployment/export_onnx.py', CLS_CFG, 'none', str(out),
+               '--random', '--img-size', '32', '32', '--num-images', '8',
+               '--int8', str(q), '--calib-images', '8',
+               '--min-int8-agreement', '0')
+    assert 'int8 (calibrated on 8 other images)' in r.stdout
+    assert 'on 8 images: top-1 agreement' in r.stdout
+    g = onnx.load(str(q)).graph
+    made_by = {o: n.op_type for n in g.node for o in n.output}
+    synapses = [n for n in g.node if n.op_type in INT8_OPS]
+    assert synapses and all(made_by.get(n.input[0]) == 'DequantizeLinear'
+                            for n in synapses)
+    fires = [n for n in g.node if n.op_type == 'GreaterOrEqual']
+    assert fires and not any(made_by.get(i) == 'DequantizeLinear'
+                             for n in fires for i in n.input)
+    assert osp.getsize(q) < 0.6 * osp.getsize(out)  # int8 weights
+    r = run_py('tools/deployment/export_onnx.py', DET_CFG, 'none',
+               str(tmp_path / 'd.onnx'), '--random', '--int8',
+               str(tmp_path / 'd8.onnx'), check=False)
+    assert r.returncode != 0 and 'classifiers only' in r.stderr
+
+
 @pytest.mark.parametrize('engine', ['onnxruntime', 'openvino'])
 def test_benchmark_engines(engine):
     from spikeformer_mm.analysis.benchmark import run_benchmark
@@ -104,6 +133,12 @@ def test_benchmark_engines(engine):
                         T=2, batch=2, img_size=32, engine=engine, warmup=1,
                         repeats=2)
     assert res['engine'] == engine and res['img_per_s'] > 0
+    res = run_benchmark(dict(embed_dims=[8, 16, 32, 64], depths=(1, 1)),
+                        T=1, batch=2, img_size=32, engine=engine, warmup=0,
+                        repeats=1, dtype='int8')
+    assert res['dtype'] == 'int8' and res['img_per_s'] > 0
+    with pytest.raises(ValueError, match='int8 runs in an engine'):
+        run_benchmark('15M', dtype='int8')
     assert res['peak_rss_mb'] > 100 and res['peak_mem_mb'] is None
     with pytest.raises(ValueError, match='inference only'):
         run_benchmark('15M', mode='train', engine=engine)

@@ -104,7 +104,8 @@ REP_CONV_FORMS = {'dense': fuse_rep_conv,
 # ``tools/analysis_tools/benchmark.py --rep-conv dense|factorised`` (15M,
 # 224 px, batch 4, channels_last; README "Speed"). On a 2-core Xeon with
 # AVX512-BF16/AMX, 2026-11-29, T=1: fp32 factorised 12.3 vs dense 8.9
-# img/s, bf16 41.9 vs 26.7; T=4 bf16 5.8 vs 4.5. GPUs: dense, the paper's
+# img/s, bf16 41.9 vs 26.7; T=4 bf16 5.8 vs 4.5; exported to OpenVINO,
+# bf16, T=1: 37-55 vs 28-30 img/s. GPUs: dense, the paper's
 # deploy form (fewest kernels; not measured here, no GPU was at hand).
 FASTEST_REP_CONV = {
     ('cpu', 'fp32'): 'factorised',

@@ -33,7 +33,10 @@ def main(argv=None):
     p.add_argument('--batch', type=int, default=4)
     p.add_argument('--img-size', type=int, default=224)
     p.add_argument('--mode', choices=['infer', 'train'], default='infer')
-    p.add_argument('--dtype', choices=['fp32', 'bf16'], default='fp32')
+    p.add_argument('--dtype', choices=['fp32', 'bf16', 'int8'],
+                   default='fp32',
+                   help='int8: engines only (the exported model quantized '
+                   'by onnxruntime; accuracy: export_onnx.py --int8)')
     p.add_argument('--fast', action='store_true')
     p.add_argument('--with-cp', action='store_true',
                    help='fast training: also checkpoint each branch')

@@ -31,8 +31,8 @@ def engines_available():
 def runs(device, arch, quick, bf16, engines=()):
     """The rows: for each T and mode, plain fp32, fast fp32, fast with_cp
     (training), and fast bf16 where the device runs bf16 natively; for CPU
-    inference also the exported model in onnxruntime (fp32) and OpenVINO
-    (fp32, and bf16 where the CPU has it)."""
+    inference also the exported model in onnxruntime (fp32, int8) and
+    OpenVINO (fp32, int8, and bf16 where the CPU has it)."""
     b_inf, b_tr = (32, 16) if device.startswith('cuda') else (4, 4)
     out = []
     for T in (1, 4):
@@ -52,6 +52,10 @@ def runs(device, arch, quick, bf16, engines=()):
                     if engine == 'openvino' and bf16:
                         out.append(dict(row, dtype='bf16', fast=True,
                                         engine=engine))
+                    # int8: speed here; top-1 agreement on the demo set
+                    # from export_onnx.py --int8 (README)
+                    out.append(dict(row, dtype='int8', fast=True,
+                                    engine=engine))
     if quick:
         out = [r for r in out if r['T'] == 1]
     return out

@@ -2,7 +2,7 @@
 
     python tools/deployment/export_onnx.py CONFIG CKPT OUT.onnx [--T T] \\
         [--img-size H W] [--dynamic-batch] [--num-images N] [--random] \\
-        [--cfg-options KEY=VALUE ...]
+        [--int8 OUT_INT8.onnx [--calib-images N]] [--cfg-options KEY=VALUE ...]
 
 The graph is the re-parameterised model at a fixed T with its neurons
 unrolled as plain ops (spikeformer_mm/export.py). After export, N real
@@ -10,7 +10,9 @@ images of the config's val set (or random ones with --random) run through
 onnxruntime and PyTorch; the max |difference| of the outputs and, for a
 classifier, the top-1 agreement are printed; a mismatch is an error
 (exit code 1). Classification exports the logits; detection and
-segmentation the backbone + neck features.
+segmentation the backbone + neck features. --int8 (classifiers) also
+writes the int8 model, calibrated on other val images, and checks its
+top-1 agreement with PyTorch fp32 the same way.
 """
 import argparse
 import json
@@ -43,6 +45,15 @@ def main(argv=None):
                    help='least top-1 agreement (classifiers)')
     p.add_argument('--atol', type=float, default=1e-3,
                    help='largest feature difference (detection/segmentation)')
+    p.add_argument('--int8', metavar='OUT_INT8.onnx',
+                   help='also write the int8 model (onnxruntime static '
+                   'quantization; classifiers) and check it')
+    p.add_argument('--calib-images', type=int, default=32,
+                   help='val images for the int8 calibration (the check '
+                   'uses the --num-images after them)')
+    p.add_argument('--min-int8-agreement', type=float, default=0.95,
+                   help='least top-1 agreement of the int8 model with '
+                   'PyTorch fp32')
     p.add_argument('--cfg-options', nargs='+', action=CfgOptions, default={})
     args = p.parse_args(argv)
     if args.num_images < 1:
@@ -55,7 +66,8 @@ def main(argv=None):
             dynamic_batch=args.dynamic_batch, num_images=args.num_images,
             random_images=args.random, cfg_options=args.cfg_options,
             deploy=args.deploy_form, min_agreement=args.min_agreement,
-            atol=args.atol)
+            atol=args.atol, int8=args.int8, calib_images=args.calib_images,
+            min_int8_agreement=args.min_int8_agreement)
     except ImportError as e:  # the deploy extra is not installed
         sys.exit(f'error: {e}')
     print(json.dumps(res, indent=1))
@@ -64,6 +76,12 @@ def main(argv=None):
           f"{res['max_abs_diff']:.3g}" +
           (f', top-1 agreement {agree:.2%}' if agree is not None else '') +
           f"; wrote {res['onnx']} ({res['size_mb']:.1f} MB)")
+    if 'int8' in res:
+        q = res['int8']
+        print(f"int8 (calibrated on {q['calibrated_on']} other images) vs "
+              f"PyTorch fp32 on {q['images']} images: top-1 agreement "
+              f"{q['top1_agreement']:.2%}; wrote {q['onnx']} "
+              f"({q['size_mb']:.1f} MB)")
 
 
 if __name__ == '__main__':
