@@ -140,7 +140,8 @@ def quantize_int8(onnx_in: str, onnx_out: str,
                   calib_inputs: Sequence[torch.Tensor]) -> str:
     """Write the static int8 form of the fp32 model ``onnx_in`` to
     ``onnx_out`` (atomically), activations calibrated on ``calib_inputs``
-    (preprocessed batches of the export batch size); returns ``onnx_out``.
+    (preprocessed batches of the export batch size, tensors or numpy
+    arrays); returns ``onnx_out``.
     onnxruntime's quantizer does the work: QDQ format, int8 weights per
     output channel, uint8 activations, :data:`INT8_OPS` only."""
     require_deploy_packages('onnxruntime')
@@ -157,7 +158,9 @@ def quantize_int8(onnx_in: str, onnx_out: str,
 
         def get_next(self):
             x = next(self.it, None)
-            return None if x is None else {name: x.numpy()}
+            if x is None:
+                return None
+            return {name: x.numpy() if torch.is_tensor(x) else x}
 
     if not calib_inputs:
         raise ValueError('int8: no calibration images')

@@ -168,3 +168,24 @@ def test_fused_neuron_keeps_layout_and_dtype(dtype):
         assert s.dtype == dtype and s.stride() == x[:T].stride()
         s = n(x[:T].clone().requires_grad_())
         assert s.dtype == dtype and s.stride() == x[:T].stride()
+
+
+@pytest.mark.parametrize('T', [1, 3])
+def test_fused_neuron_backward_in_bf16(T):
+    """bf16 potentials (what conv + BN give under CPU autocast) stay bf16
+    through forward and backward: the same spikes as fp32 on the same
+    values (halving by tau = 2 is exact), the gradient in bf16 and within
+    bf16 rounding of the fp32 one."""
+    torch.manual_seed(T)
+    x = (torch.randn(T, 4, 6, 5) * 2).bfloat16()
+    xb = x.clone().requires_grad_()
+    xf = x.float().requires_grad_()
+    n = build_neuron()
+    sb = n(xb)
+    sf = n(xf)
+    assert sb.dtype == torch.bfloat16 and torch.equal(sb.float(), sf)
+    w = torch.randn(sf.shape)
+    (sb.float() * w).sum().backward()
+    (sf * w).sum().backward()
+    assert xb.grad.dtype == torch.bfloat16
+    assert torch.allclose(xb.grad.float(), xf.grad, rtol=2e-2, atol=2e-2)

@@ -96,9 +96,19 @@ def _engine_step(model, x, engine, dtype, threads):
         if dtype == 'int8':  # calibrated on the benchmark's own inputs:
             # a speed figure; accuracy is export_onnx.py --int8's
             g = torch.Generator().manual_seed(1)
-            calib = [x] + [torch.randn(x.shape, generator=g)
-                           for _ in range(3)]
-            path = quantize_int8(path, os.path.join(d, 'int8.onnx'), calib)
+            # numpy arrays: torch tensors would cross to the child through
+            # torch's shared-memory reductions (crashed here)
+            calib = [xn] + [torch.randn(x.shape, generator=g).numpy()
+                            for _ in range(3)]
+            # in a child process: calibration memory is not the engine's,
+            # and this process's peak RSS is the row's figure
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
+            with ProcessPoolExecutor(
+                    1, mp_context=mp.get_context('spawn')) as pool:
+                path = pool.submit(quantize_int8, path,
+                                   os.path.join(d, 'int8.onnx'),
+                                   calib).result()
         if engine == 'onnxruntime':
             import onnxruntime as ort
             so = ort.SessionOptions()
