@@ -216,6 +216,13 @@ def export_and_check(config: str, checkpoint: Optional[str], out: str,
     ``min_int8_agreement`` it is an error (the file kept)."""
     from .apis import init_model, load_config
     require_deploy_packages('onnx', 'onnxscript', 'onnxruntime')
+    if int8 is not None:
+        if osp.abspath(int8) == osp.abspath(out):
+            raise ValueError(f'--int8 {int8}: the same file as OUT; the int8 '
+                             'model is made from the fp32 one')
+        if calib_images < 1:
+            raise ValueError(f'--calib-images must be >= 1, got '
+                             f'{calib_images}')
     opts = dict(cfg_options or {})
     if T is not None:
         if T < 1:
@@ -228,8 +235,6 @@ def export_and_check(config: str, checkpoint: Optional[str], out: str,
                          'agreement, so classifiers only (this config is '
                          f'{model_task(model)})')
     n_calib = calib_images if int8 is not None else 0
-    if int8 is not None and calib_images < 1:
-        raise ValueError(f'--calib-images must be >= 1, got {calib_images}')
     if random_images:
         img_size = tuple(img_size or (224, 224))
         g = torch.Generator().manual_seed(0)
@@ -267,11 +272,12 @@ def export_and_check(config: str, checkpoint: Optional[str], out: str,
             f'onnxruntime disagrees with PyTorch: max |feature difference| '
             f'{res["max_abs_diff"]:.3g} > {atol}; {out} kept for inspection')
     if int8 is not None:
-        b = inputs[0].shape[0]
-        calib = [x for x in calib if x.shape[0] == b] or calib[:1]
-        if dynamic_batch is False and calib[0].shape[0] != b:
-            raise ValueError('--int8: too few calibration images for one '
-                             f'batch of {b}')
+        if not dynamic_batch:  # the graph takes its export batch size only
+            b = inputs[0].shape[0]
+            calib = [x for x in calib if x.shape[0] == b]
+            if not calib:
+                raise ValueError('--int8: too few calibration images for '
+                                 f'one batch of {b} (--calib-images)')
         quantize_int8(out, int8, calib)
         q = check_onnx(int8, model, inputs)
         q.update(onnx=int8, calibrated_on=sum(x.shape[0] for x in calib),

@@ -124,6 +124,17 @@ def test_int8_export_quantizes_synapses_only(tmp_path):
                str(tmp_path / 'd.onnx'), '--random', '--int8',
                str(tmp_path / 'd8.onnx'), check=False)
     assert r.returncode != 0 and 'classifiers only' in r.stderr
+    from spikeformer_mm.export import export_and_check
+    with pytest.raises(ValueError, match='the same file as OUT'):
+        export_and_check(CLS_CFG, None, str(out), int8=str(out))
+    with pytest.raises(ValueError, match='--calib-images must be >= 1'):
+        export_and_check(CLS_CFG, None, str(out), int8=str(q),
+                         calib_images=0)
+    with pytest.raises(ValueError, match='too few calibration images'):
+        export_and_check(CLS_CFG, None, str(tmp_path / 'e.onnx'),
+                         random_images=True, img_size=(32, 32),
+                         num_images=8, int8=str(tmp_path / 'e8.onnx'),
+                         calib_images=3, min_agreement=0)
 
 
 @pytest.mark.parametrize('engine', ['onnxruntime', 'openvino'])
