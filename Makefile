@@ -10,16 +10,21 @@ setup:
 	@bash tools/setup_env.sh
 
 demo: setup
-	$(PY) tools/demo.py
+	$(PY) tools/run_demos.py
+
+# What the tests may skip depends on the CPU: say which one runs them.
+CPU_INFO := $(PY) -c "import torch; from spikeformer_mm.compat import cpu_bf16_supported as b; print('CPU capability:', torch.backends.cpu.get_cpu_capability(), '| native bf16:', b())"
 
 # pytest exits 5 when it collected no test: that is a failure here.
 test: setup
+	@$(CPU_INFO)
 	@$(PY) -m pytest tests $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests"; exit 1; fi; \
 	exit $$rc
 
 # Without the end-to-end runs (marker `e2e`).
 test-fast: setup
+	@$(CPU_INFO)
 	@$(PY) -m pytest tests -m "not e2e" $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests"; exit 1; fi; \
 	exit $$rc

@@ -14,7 +14,8 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import spikeformer_mm  # noqa: E402,F401  (compat fixes)
-from spikeformer_mm.apis import init_model, require_files, run_cli  # noqa: E402
+from spikeformer_mm.apis import init_model  # noqa: E402
+from spikeformer_mm.cli import require_files, run_cli  # noqa: E402
 from spikeformer_mm.visualization import (display_scale, read_image,  # noqa: E402
                                           upscale, upscale_seg_sample)
 

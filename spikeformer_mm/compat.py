@@ -1,26 +1,22 @@
 """Fixes for what today's toolchain breaks in the OpenMMLab stack
 (docs/stack.md, "What breaks at run time").
 
-All fixes live here and are applied once by :func:`install` (called when
-``spikeformer_mm`` is imported):
+Only repairs of the toolchain live here, none of this project's policy
+(what a run loads and writes safely is named in the configs: see
+:mod:`spikeformer_mm.engine.checkpoint_loading` and
+``configs/_base_/runtime/``):
 
-1. torch >= 2.6 loads with ``weights_only=True`` and mmengine 0.10.7 never
-   says otherwise, so its own checkpoints (``HistoryBuffer``, numpy scalars)
-   fail to load for ``--resume``, ``load_from`` and ``init_cfg`` Pretrained.
-   The local-file scheme of mmengine's ``CheckpointLoader`` is replaced by
-   one that keeps ``weights_only=True`` and allow-lists exactly those types
-   (:func:`spikeformer_mm.checkpoint.load_checkpoint_file`).
-2. setuptools >= 82 removed ``pkg_resources``, which mmengine uses to find
+1. setuptools >= 82 removed ``pkg_resources``, which mmengine uses to find
    installed packages, breaking ``mmdet::`` / ``mmseg::`` /
-   ``mmpretrain::`` base configs. When ``pkg_resources`` is missing, those
-   helpers are replaced with ``importlib.metadata`` equivalents.
-3. mmengine's http(s) checkpoint loader unpickles anything (torch.hub's
-   loader passes weights_only=False); it is replaced by the zoo's verified
-   downloader, and ``zoo://NAME`` loads a model of the zoo by name.
-4. Distributed runs on a machine without CUDA: see
+   ``mmpretrain::`` base configs. When ``pkg_resources`` is missing,
+   :func:`install` (called when ``spikeformer_mm`` is imported, before any
+   config is read) replaces those helpers with ``importlib.metadata``
+   equivalents.
+2. Distributed runs on a machine without CUDA: see
    :func:`setup_cpu_distributed`.
-5. CPUs without native bf16 run bf16 convolutions on a slow reference
-   kernel: :func:`cpu_bf16_supported` tells, for the tools to refuse or warn.
+3. CPUs without native bf16 run bf16 convolutions on a slow reference
+   kernel: :func:`cpu_bf16_supported` tells, for the tools to refuse or warn
+   and for the tests to skip.
 """
 import importlib.metadata as im
 import importlib.util
@@ -28,11 +24,6 @@ import os
 import os.path as osp
 
 _INSTALLED = False
-
-
-def _load_from_local(filename, map_location):
-    from .checkpoint import load_checkpoint_file
-    return load_checkpoint_file(filename, map_location=map_location)
 
 
 def _distribution(package):
@@ -100,50 +91,12 @@ def _patch_package_utils():
 
 
 def install():
-    """Apply the fixes; idempotent."""
+    """Apply the repairs; idempotent."""
     global _INSTALLED
     if _INSTALLED:
         return
-    from mmengine.runner.checkpoint import CheckpointLoader
-
-    from .zoo import load_from_http_verified, load_from_zoo
-    CheckpointLoader.register_scheme(
-        prefixes='', loader=_load_from_local, force=True)
-    CheckpointLoader.register_scheme(
-        prefixes=('http://', 'https://'), loader=load_from_http_verified,
-        force=True)
-    CheckpointLoader.register_scheme(prefixes='zoo://', loader=load_from_zoo,
-                                     force=True)
     _patch_package_utils()
-    _install_atomic_local_backend()
     _INSTALLED = True
-
-
-def _install_atomic_local_backend():
-    """Every file mmengine writes to a local path (checkpoints, the
-    ``last_checkpoint`` pointer, logs' JSON dumps) goes through
-    :func:`spikeformer_mm.fileio.atomic_path`: a ``kill -9`` or a full disk
-    during a save leaves the previous file, never a torn one under the
-    final name. mmengine's ``LocalBackend.put`` writes in place."""
-    from mmengine.fileio import LocalBackend, register_backend
-
-    from .fileio import atomic_path
-
-    class AtomicLocalBackend(LocalBackend):
-        def put(self, obj, filepath):
-            with atomic_path(str(filepath)) as tmp:
-                with open(tmp, 'wb') as f:
-                    f.write(obj)
-
-        def put_text(self, obj, filepath, encoding='utf-8'):
-            with atomic_path(str(filepath)) as tmp:
-                with open(tmp, 'w', encoding=encoding) as f:
-                    f.write(obj)
-
-    register_backend('local', AtomicLocalBackend, force=True, prefixes='')
-    from mmengine.fileio import io
-    for key in [k for k in io.backend_instances if k.startswith(':')]:
-        del io.backend_instances[key]  # local backends made before
 
 
 # Default wait (seconds) of a CPU process group for a rank that is gone.
@@ -196,7 +149,7 @@ def setup_cpu_distributed(cfg, launcher):
     return True
 
 
-def cpu_bf16_supported():
+def cpu_bf16_supported() -> bool:
     """Whether this CPU runs bf16 convolutions natively (oneDNN: AVX-512
     BF16 / AMX or equivalent). Without it they fall back to a reference
     kernel tens of times slower than fp32."""

@@ -23,7 +23,7 @@ _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 
 
-def fsync_path(path: str):
+def fsync_path(path: str) -> None:
     """Flush a file (or a directory entry) to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -67,8 +67,9 @@ def sha256_file(path: str, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def write_json(path: str, obj: Any):
+def write_json(path: str, obj: Any) -> None:
     """Write ``obj`` as indented JSON, atomically."""
     with atomic_path(path, suffix='.json') as tmp:
         with open(tmp, 'w') as f:
             json.dump(obj, f, indent=2, sort_keys=True, default=float)
+

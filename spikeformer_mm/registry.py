@@ -16,26 +16,54 @@ from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import Registry
 
 
+# What is imported on first use, written once: name -> the module that
+# defines it. These modules build on a toolbox (mmdet, mmpretrain,
+# mmseg), so importing them all whenever one is needed would make every
+# detection run import mmpretrain and every classification run mmdet.
+# The registries below import exactly the module of a name they do not
+# know yet, and the packages' ``__getattr__`` (:func:`lazy_attribute`)
+# does the same for ``from spikeformer_mm.models import SpikingClsHead``.
+# A new module of that kind is one line here.
+ON_DEMAND = {
+    # models built on mmdet (the spiking detector)
+    'SpikingFPN': 'spikeformer_mm.models.necks.spiking_fpn',
+    'SpikingRPNHead': 'spikeformer_mm.models.heads.spiking_rpn_head',
+    'SpikingRoIHead': 'spikeformer_mm.models.heads.spiking_roi_head',
+    'SpikingShared2FCBBoxHead': 'spikeformer_mm.models.heads.spiking_bbox_head',
+    'SpikingFCNMaskHead': 'spikeformer_mm.models.heads.spiking_mask_head',
+    # models built on mmpretrain
+    'SpikingClsHead': 'spikeformer_mm.models.heads.spiking_cls_head',
+    'DistillImageClassifier': 'spikeformer_mm.models.classifiers.distill',
+    'TimmTeacher': 'spikeformer_mm.models.classifiers.distill',
+    # datasets, one module per toolbox
+    'DigitsClassification': 'spikeformer_mm.datasets.classification',
+    'DigitsDetection': 'spikeformer_mm.datasets.detection',
+    'DigitsSegmentation': 'spikeformer_mm.datasets.segmentation',
+}
+
+
+def lazy_attribute(package: str, name: str):
+    """``getattr`` of a package of this project for a name of
+    :data:`ON_DEMAND` defined in one of its sub-modules (for the package's
+    ``__getattr__``); AttributeError otherwise."""
+    import importlib
+    module = ON_DEMAND.get(name)
+    if module is None or not module.startswith(package + '.'):
+        raise AttributeError(f'module {package!r} has no attribute {name!r}')
+    return getattr(importlib.import_module(module), name)
+
+
 class ToolboxRegistry(Registry):
-    """A registry that imports its modules in two groups: ``locations`` on
-    first use, as mmengine does, and ``on_demand`` (modules that import a
-    toolbox, e.g. mmpretrain), one at a time in order, only while a name
-    is not found.
-
-    mmengine imports every location of a scope at once, so one location
-    that imports mmpretrain would make every mmdet and mmseg run import it
-    too."""
-
-    def __init__(self, *args, on_demand=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self._on_demand = list(on_demand)
+    """A registry that imports ``locations`` on first use, as mmengine's
+    does, and the module of a name of :data:`ON_DEMAND` when that name is
+    looked up and not yet registered."""
 
     def get(self, key):
         obj = super().get(key)
-        # import the on-demand modules one by one, until the name is found
-        while obj is None and self._on_demand:
+        name = key.split('.')[-1] if isinstance(key, str) else None
+        if obj is None and name in ON_DEMAND:
             import importlib
-            importlib.import_module(self._on_demand.pop(0))
+            importlib.import_module(ON_DEMAND[name])
             obj = super().get(key)
         return obj
 
@@ -45,15 +73,14 @@ MODELS = ToolboxRegistry(
     parent=MMENGINE_MODELS,
     scope='spikeformer_mm',
     locations=['spikeformer_mm.models.backbones',
-               'spikeformer_mm.models.necks'],
-    # build on mmdet (the spiking detector), then on mmpretrain
-    on_demand=['spikeformer_mm.models.necks.spiking_fpn',
-               'spikeformer_mm.models.heads.spiking_rpn_head',
-               'spikeformer_mm.models.heads.spiking_roi_head',
-               'spikeformer_mm.models.heads.spiking_bbox_head',
-               'spikeformer_mm.models.heads.spiking_mask_head',
-               'spikeformer_mm.models.heads.spiking_cls_head',
-               'spikeformer_mm.models.classifiers'])
+               'spikeformer_mm.models.necks'])
+
+# The neurons (``neuron_cfg=dict(type=...)``): a registry of their own, since
+# a neuron is built by the layers, never from a config's ``type`` alone.
+NEURONS = Registry(
+    'neuron',
+    scope='spikeformer_mm',
+    locations=['spikeformer_mm.models.neurons'])
 
 HOOKS = Registry(
     'hook',
@@ -61,16 +88,10 @@ HOOKS = Registry(
     scope='spikeformer_mm',
     locations=['spikeformer_mm.engine'])
 
-DATASETS = Registry(
+DATASETS = ToolboxRegistry(
     'dataset',
     parent=MMENGINE_DATASETS,
-    scope='spikeformer_mm',
-    # one module per toolbox, so each imports only what it needs
-    locations=[
-        'spikeformer_mm.datasets.classification',
-        'spikeformer_mm.datasets.detection',
-        'spikeformer_mm.datasets.segmentation',
-    ])
+    scope='spikeformer_mm')
 
 OPTIM_WRAPPERS = Registry(
     'optim_wrapper',

@@ -1,28 +1,14 @@
 import os
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 import torch
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from helpers import ROOT, TINY_ARCH, FakeServer, run_py
 # The paper's code's outputs, kept in the repository (tests/data/reference/
 # README.md says how they were made); SPIKEFORMER_REFERENCE reads another copy.
 REFERENCE = os.environ.get('SPIKEFORMER_REFERENCE',
                            osp.join(ROOT, 'tests', 'data', 'reference'))
-
-
-def run_py(*args, env=None, timeout=900, check=True, cwd=ROOT):
-    """Run a python script of the repo in a subprocess; return the result."""
-    e = dict(os.environ)
-    e.update(env or {})
-    r = subprocess.run([sys.executable, *args], cwd=cwd, env=e,
-                       capture_output=True, text=True, timeout=timeout)
-    if check and r.returncode != 0:
-        raise AssertionError(f'{args} failed ({r.returncode}):\n'
-                             f'{r.stdout[-3000:]}\n{r.stderr[-3000:]}')
-    return r
 
 
 @pytest.fixture(scope='session')
@@ -46,3 +32,54 @@ def converted_tiny(reference_dir, tmp_path_factory):
     run_py('tools/model_converters/sdtv2_to_mm.py',
            osp.join(reference_dir, 'sdtv2_tiny_seed0_official.pth'), str(out))
     return str(out)
+
+
+# ------------------------------------------------------------ shared fixtures
+
+@pytest.fixture
+def tiny_arch():
+    """The tests' tiny Meta-SpikeFormer arch (a fresh dict)."""
+    return dict(TINY_ARCH, embed_dims=list(TINY_ARCH['embed_dims']))
+
+
+@pytest.fixture(scope='session')
+def repo_root():
+    return ROOT
+
+
+@pytest.fixture(name='run_py')
+def run_py_fixture():
+    """:func:`run_py`: a script of the repository in a subprocess."""
+    return run_py
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        'markers', 'needs_native_bf16: needs a CPU with native bf16 '
+        '(AVX-512 BF16 / AMX); skipped, with the reason, elsewhere')
+
+
+def pytest_collection_modifyitems(config, items):
+    # one shared check: oneDNN's probe (spikeformer_mm.compat)
+    from spikeformer_mm.compat import cpu_bf16_supported
+    if cpu_bf16_supported():
+        return
+    skip = pytest.mark.skip(reason=(
+        'this CPU has no native bf16 (torch capability '
+        f'{torch.backends.cpu.get_cpu_capability()}): oneDNN would run its '
+        'reference kernels, which convert layouts and are slow'))
+    for item in items:
+        if item.get_closest_marker('needs_native_bf16'):
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def http_server(tmp_path, monkeypatch):
+    """A :class:`FakeServer` serving ``tmp_path/srv``; torch's cache in
+    ``tmp_path``."""
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    root = tmp_path / 'srv'
+    root.mkdir()
+    srv = FakeServer(root)
+    yield srv
+    srv.httpd.shutdown()

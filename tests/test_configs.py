@@ -1,19 +1,28 @@
 """Every shipped config loads, builds its model and runs one forward pass on
 a small input (the full recipes, not only the demos): a config that breaks
 on its first batch is caught here, in seconds, without data."""
-import glob
+import gzip
+import json
 import os.path as osp
+import sys
 
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import MODELS, init_default_scope
 
-from conftest import ROOT
+from helpers import ROOT
 
-CONFIGS = sorted(
-    osp.relpath(p, ROOT)
-    for p in glob.glob(osp.join(ROOT, 'configs', '*', '*.py')))
+sys.path.insert(0, osp.join(ROOT, 'tests', 'data'))
+from make_model_snapshot import config_paths  # noqa: E402
+
+ALL_CONFIGS = config_paths()  # configs/<task>/ and the projects'
+CONFIGS = [p for p in ALL_CONFIGS if p.startswith('configs')]
+# state_dict keys and shapes of every config's model, made by the code
+# before the layout change (tests/data/make_model_snapshot.py)
+with gzip.open(osp.join(ROOT, 'tests', 'data', 'model_snapshot.json.gz'),
+               'rt') as _f:
+    SNAPSHOT = json.load(_f)
 # A stand-in for the distillation teacher (CAFormer-B36, whose weights a
 # user fetches by hand): a small mmpretrain classifier with 1000 classes.
 SMALL_TEACHER = dict(
@@ -27,6 +36,53 @@ def test_every_config_is_listed():
     tasks = {p.split(osp.sep)[1] for p in CONFIGS}
     assert tasks == {'classification', 'detection', 'segmentation'}
     assert len(CONFIGS) >= 20
+    assert not any('_base_' in p for p in ALL_CONFIGS)
+    # every config has its reference model, and nothing more
+    assert set(SNAPSHOT) == set(ALL_CONFIGS)
+
+
+@pytest.mark.parametrize('path', ALL_CONFIGS)
+def test_config_builds_the_reference_model(path):
+    """The same state_dict keys and shapes as the model the config built
+    before the layout change (the committed snapshot)."""
+    import spikeformer_mm  # noqa: F401
+    sys.path.insert(0, osp.join(ROOT, 'tests', 'data'))
+    from make_model_snapshot import state_dict_shapes
+    got, want = state_dict_shapes(path), SNAPSHOT[path]
+    missing, extra = sorted(set(want) - set(got)), sorted(set(got) - set(want))
+    shapes = [k for k in want if k in got and got[k] != want[k]]
+    assert not (missing or extra or shapes), (
+        f'{path}: missing {missing[:5]}, extra {extra[:5]}, other shapes '
+        f'{shapes[:5]}')
+
+
+@pytest.mark.parametrize('path', ALL_CONFIGS)
+def test_config_names_the_safety_policy(path):
+    """configs/_base_/safety.py reaches every config: safe loading and
+    atomic writes imported when it is read, the NaN guard among its
+    hooks."""
+    cfg = Config.fromfile(osp.join(ROOT, path), import_custom_modules=False)
+    assert 'spikeformer_mm.engine.safe_io' in cfg.custom_imports.imports
+    assert not cfg.custom_imports.get('allow_failed_imports')
+    hooks = [h['type'] for h in cfg.get('custom_hooks') or []]
+    assert 'spikeformer_mm.NaNGuardHook' in hooks, hooks
+
+
+def test_tap_channel_tables_are_the_backbones():
+    """The channels written once per size in the configs
+    (configs/_base_/models/) are those the backbone builds."""
+    from spikeformer_mm.models import MetaSpikeFormer
+    table = Config.fromfile(osp.join(
+        ROOT, 'configs', '_base_', 'models', 'metaspikeformer.py'))
+    assert set(table.tap_channels) == {
+        k.upper() for k in MetaSpikeFormer.arch_settings}
+    for arch, chans in table.tap_channels.items():
+        assert list(MetaSpikeFormer(arch=arch).tap_channels) == chans, arch
+    demo = Config.fromfile(osp.join(
+        ROOT, 'configs', '_base_', 'models', 'metaspikeformer-demo.py'))
+    bb = dict(demo.backbone)
+    bb.pop('type')
+    assert list(MetaSpikeFormer(**bb).tap_channels) == demo.tap_channels
 
 
 def build(cfg):

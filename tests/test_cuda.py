@@ -43,7 +43,7 @@ def test_backbone_on_cuda_matches_reference(converted_tiny, vectors):
 
 
 def test_deploy_and_bf16_on_cuda():
-    from spikeformer_mm.models.deploy import switch_to_deploy
+    from spikeformer_mm.deploy import switch_to_deploy
     torch.manual_seed(0)
     m = MetaSpikeFormer(arch='15M', T=1).cuda().eval()
     d = switch_to_deploy(copy.deepcopy(m))

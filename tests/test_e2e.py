@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ROOT, run_py
+from helpers import ROOT, run_py
 
 pytestmark = pytest.mark.e2e
 CLS_CFG = 'configs/classification/metaspikeformer-demo_1xb32_digits-t2.py'
@@ -29,9 +29,9 @@ SMALL = ['train_dataloader.dataset.indices=64', 'train_cfg.max_epochs=1',
 
 @pytest.fixture(scope='session')
 def demo(tmp_path_factory):
-    """``tools/demo.py --smoke``: every task, tiny, through the mm tools."""
+    """``tools/run_demos.py --smoke``: every task, tiny, through the mm tools."""
     wd = tmp_path_factory.mktemp('demo')
-    r = run_py('tools/demo.py', '--smoke', '--work-dir', str(wd), timeout=1500)
+    r = run_py('tools/run_demos.py', '--smoke', '--work-dir', str(wd), timeout=1500)
     with open(wd / 'summary.json') as f:
         summary = json.load(f)
     return wd, summary, r.stdout
@@ -60,12 +60,12 @@ def test_dense_backbones_start_from_the_classifier(demo):
 
 
 def test_spiking_detector_trains_and_tests_through_the_tools(demo, tmp_path):
-    """Bounded: ``tools/demo.py --tasks detection-spiking --smoke`` from
+    """Bounded: ``tools/run_demos.py --tasks detection-spiking --smoke`` from
     the demo's classifier (tools/train.py then tools/test.py), then the
     energy tool on its checkpoint: the spiking neck and heads count SOPs."""
     _, summary, _ = demo
     wd = tmp_path / 'demo'
-    run_py('tools/demo.py', '--tasks', 'detection-spiking', '--smoke',
+    run_py('tools/run_demos.py', '--tasks', 'detection-spiking', '--smoke',
            '--work-dir', str(wd), '--cls-checkpoint',
            summary['classification']['checkpoint'], timeout=900)
     entry = json.load(open(wd / 'summary.json'))['detection-spiking']
@@ -169,7 +169,7 @@ custom_imports = dict(imports=['pause_hook'], allow_failed_imports=False)
 custom_hooks = [dict(type='spikeformer_mm.PauseAtIterHook', at_iter=4,
                      marker={str(marker)!r})]
 """)
-    env = dict(os.environ, PYTHONPATH=osp.join(ROOT, 'tests'))
+    env = dict(os.environ, PYTHONPATH=osp.join(ROOT, 'tests', 'helpers'))
     err = tmp_path / 'stderr.txt'
     with open(err, 'w') as ef:
         p = subprocess.Popen(

@@ -18,7 +18,7 @@ import time
 import pytest
 import torch
 
-from conftest import ROOT, run_py
+from helpers import ROOT, TINY_ARCH, run_py
 
 CLS = 'configs/classification/metaspikeformer-demo_1xb32_digits-t2.py'
 
@@ -60,8 +60,9 @@ def test_one_data_root_two_settings_is_refused(tmp_path):
 # ------------------------------------------------------ torn checkpoints
 SAVER = textwrap.dedent('''
     import sys, torch
-    import spikeformer_mm  # the atomic local backend
+    from mmengine.config import Config
     from mmengine.runner.checkpoint import save_checkpoint
+    Config.fromfile('configs/_base_/safety.py')  # the atomic local backend
     big = {'state_dict': {'w': torch.randn(4_000_000)}}
     print('ready', flush=True)
     while True:
@@ -142,54 +143,9 @@ def test_converter_never_advises_trusting_a_refused_pickle(tmp_path):
 
 
 # ----------------------------------------------------------- the zoo
-class Server(http.server.BaseHTTPRequestHandler):
-    files = {}   # name -> bytes
-    mode = {}    # name -> 'trickle' | 'slow'
-    gets = []
-
-    def log_message(self, *a):
-        pass
-
-    def _head(self, name):
-        data = self.files[name]
-        self.send_response(200)
-        self.send_header('Content-Length', str(len(data)))
-        self.send_header('ETag', hashlib.md5(data).hexdigest())
-        self.end_headers()
-
-    def do_HEAD(self):
-        name = self.path.rsplit('/', 1)[-1]
-        if name not in self.files:
-            return self.send_error(404)
-        self._head(name)
-
-    def do_GET(self):
-        name = self.path.rsplit('/', 1)[-1]
-        self.gets.append(self.path)
-        if name not in self.files:
-            return self.send_error(404)
-        data = self.files[name]
-        self._head(name)
-        if self.mode.get(name) == 'trickle':
-            for b in data[:40]:
-                self.wfile.write(bytes([b]))
-                self.wfile.flush()
-                time.sleep(0.2)
-            return
-        if self.mode.get(name) == 'slow':
-            time.sleep(1.0)
-        self.wfile.write(data)
-
-
 @pytest.fixture
-def server(tmp_path, monkeypatch):
-    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
-    Server.files, Server.mode, Server.gets = {}, {}, []
-    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Server)
-    httpd.handle_error = lambda *a: None  # clients that gave up
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f'http://127.0.0.1:{httpd.server_address[1]}', Server
-    httpd.shutdown()
+def server(http_server):
+    return http_server.url, http_server
 
 
 def ckpt_bytes(tmp_path, value):
@@ -231,7 +187,7 @@ def test_concurrent_downloads_of_one_file(tmp_path, server):
     assert all(p.returncode == 0 for p in procs), outs
     paths = {o.strip().splitlines()[-1] for o, _ in outs}
     assert len(paths) == 1
-    assert len(srv.gets) == 1  # one fetched it; the others found it
+    assert len(srv.hits) == 1  # one fetched it; the others found it
 
 
 def test_a_stalled_server_hits_the_deadline(tmp_path, server):
@@ -305,7 +261,7 @@ def test_a_stopped_rank_does_not_hang_the_others(tmp_path):
 def test_bad_settings_are_named(tmp_path):
     from spikeformer_mm.models import MetaSpikeFormer
     with pytest.raises(ValueError, match='tau must be > 1'):
-        MetaSpikeFormer(arch=dict(embed_dims=[16, 32, 64, 80]),
+        MetaSpikeFormer(arch=TINY_ARCH,
                         neuron_cfg=dict(tau=0.5))
     r = run_py('tools/train.py', CLS, '--cfg-options', 'model.backbone.T',
                check=False)

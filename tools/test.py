@@ -10,10 +10,12 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from spikeformer_mm.apis import (build_runner, close_distributed,  # noqa: E402
-                                 load_config, run_cli)
-from spikeformer_mm.checkpoint import load_weights, local_checkpoint  # noqa: E402
+                                 load_config)
+from spikeformer_mm.cli import run_cli  # noqa: E402
+from spikeformer_mm.checkpoint import load_weights  # noqa: E402
+from spikeformer_mm.zoo import resolve_checkpoint  # noqa: E402
 from spikeformer_mm.fileio import write_json  # noqa: E402
-from spikeformer_mm.apis import CfgOptions  # noqa: E402
+from spikeformer_mm.cli import CfgOptions  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -38,7 +40,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    checkpoint = local_checkpoint(args.checkpoint)  # zoo://, URL or file
+    checkpoint = resolve_checkpoint(args.checkpoint)  # zoo://, URL or file
     cfg = load_config(args.config, args.cfg_options)
     if cfg.model.get('backbone', {}).get('init_cfg'):
         cfg.model.backbone.init_cfg = None  # the checkpoint has the weights

@@ -13,8 +13,9 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from spikeformer_mm.apis import (build_runner, close_distributed,  # noqa: E402
-                                 load_config, run_cli)
-from spikeformer_mm.apis import CfgOptions  # noqa: E402
+                                 load_config)
+from spikeformer_mm.cli import run_cli  # noqa: E402
+from spikeformer_mm.cli import CfgOptions  # noqa: E402
 
 
 def parse_args(argv=None):

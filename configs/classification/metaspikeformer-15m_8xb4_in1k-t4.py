@@ -7,7 +7,7 @@ _base_ = [
     '_base_/models/metaspikeformer-15m.py',
     'mmpretrain::_base_/datasets/imagenet_bs64_swin_224.py',
     '_base_/schedules/imagenet_t4_finetune_20e.py',
-    'mmpretrain::_base_/default_runtime.py',
+    '../_base_/runtimes/classification.py',
 ]
 model = dict(backbone=dict(T=4, with_cp=True))
 train_dataloader = dict(batch_size=4)

@@ -5,7 +5,7 @@ _base_ = [
     '_base_/models/metaspikeformer-15m.py',
     'mmpretrain::_base_/datasets/imagenet_bs64_swin_224.py',
     '_base_/schedules/imagenet_lamb_200e.py',
-    'mmpretrain::_base_/default_runtime.py',
+    '../_base_/runtimes/classification.py',
 ]
 default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=3,
                                      save_best='auto'))

@@ -11,24 +11,27 @@ _base_ = [
     'mmdet::_base_/models/mask-rcnn_r50_fpn.py',
     'mmdet::_base_/datasets/coco_instance.py',
     'mmdet::_base_/schedules/schedule_1x.py',
-    'mmdet::_base_/default_runtime.py',
+    '../_base_/runtimes/detection.py',
+    '../_base_/models/metaspikeformer.py',
 ]
+arch = '15M'
+out_indices = (1, 2, 3, 4)
 strides = [4, 8, 16, 16]  # of taps 1-4 (the paper's stride-1 downsample4)
 pretrained = 'work_dirs/metaspikeformer-15m_8xb64_in1k/epoch_200.pth'
 model = dict(
     backbone=dict(
         _delete_=True,
         type='spikeformer_mm.MetaSpikeFormer',
-        arch='15M',
+        arch=arch,
         T=1,
-        out_indices=(1, 2, 3, 4),
+        out_indices=out_indices,
         init_cfg=dict(type='Pretrained', checkpoint=pretrained,
                       prefix='backbone.')),
-    # FPN's in_channels: the backbone's (left out), whatever its arch
     neck=dict(
         _delete_=True,
         type='spikeformer_mm.SpikeToDense',
         reduction='mean',
+        in_channels=[_base_.tap_channels[arch][i] for i in out_indices],
         neck=dict(type='FPN', out_channels=256, num_outs=5)),
     rpn_head=dict(anchor_generator=dict(strides=strides + [32])),
     roi_head=dict(
@@ -42,4 +45,3 @@ optim_wrapper = dict(
     paramwise_cfg=dict(norm_decay_mult=0., bias_decay_mult=0.),
     clip_grad=dict(max_norm=10.0, norm_type=2),
 )
-custom_hooks = [dict(type='spikeformer_mm.NaNGuardHook')]

@@ -3,4 +3,5 @@
 # mask-rcnn_metaspikeformer-15m_fpn_1x_coco-t1.py's.
 _base_ = ['./mask-rcnn_metaspikeformer-15m_fpn_1x_coco-t1.py',
           '../_base_/models/spiking-mask-rcnn-heads.py']
-model = _base_.spiking_heads
+model = dict(_base_.spiking_heads, neck=dict(
+    _base_.spiking_heads.neck, in_channels=_base_.model.neck.in_channels))

@@ -8,6 +8,7 @@
 _base_ = ['./mask-rcnn_metaspikeformer-demo_fpn_digits-t2.py',
           '../_base_/models/spiking-mask-rcnn-heads.py']
 model = dict(
-    neck=dict(_base_.spiking_heads.neck, out_channels=64),
+    neck=dict(_base_.spiking_heads.neck, out_channels=64,
+              in_channels=_base_.model.neck.in_channels),
     rpn_head=_base_.spiking_heads.rpn_head,
     roi_head=_base_.spiking_heads.roi_head)

@@ -6,7 +6,10 @@
 # SpikeToDense averages each over T (as the paper did) before mmseg's FPN.
 # Recipe: 512x512 crops, AdamW lr 1e-3, weight decay 0.005, 1500 linear
 # warm-up iterations, then poly, 160k iterations.
-_base_ = ['mmseg::sem_fpn/fpn_r50_4xb4-160k_ade20k-512x512.py']
+_base_ = ['mmseg::sem_fpn/fpn_r50_4xb4-160k_ade20k-512x512.py',
+          '../_base_/safety.py', '../_base_/models/metaspikeformer.py']
+arch = '15M'
+out_indices = (0, 1, 2, 4)
 
 # BN, not SyncBN: works in one process; for multi-GPU runs you may set
 # norm_cfg=dict(type='SyncBN', requires_grad=True) in decode_head.
@@ -17,16 +20,16 @@ model = dict(
     backbone=dict(
         _delete_=True,
         type='spikeformer_mm.MetaSpikeFormer',
-        arch='15M',
+        arch=arch,
         T=1,
-        out_indices=(0, 1, 2, 4),
+        out_indices=out_indices,
         init_cfg=dict(type='Pretrained', checkpoint=pretrained,
                       prefix='backbone.')),
-    # FPN's in_channels: the backbone's (left out), whatever its arch
     neck=dict(
         _delete_=True,
         type='spikeformer_mm.SpikeToDense',
         reduction='mean',
+        in_channels=[_base_.tap_channels[arch][i] for i in out_indices],
         neck=dict(type='FPN', out_channels=256, num_outs=4)),
     decode_head=dict(feature_strides=[2, 4, 8, 16], norm_cfg=norm_cfg),
 )
@@ -43,4 +46,3 @@ param_scheduler = [
     dict(type='PolyLR', eta_min=0., power=1.0, begin=1500, end=160000,
          by_epoch=False),
 ]
-custom_hooks = [dict(type='spikeformer_mm.NaNGuardHook')]

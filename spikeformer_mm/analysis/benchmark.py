@@ -4,7 +4,7 @@ The plain path is the layer-by-layer model as the paper's code runs it:
 unfused RepConv and BatchNorms, spikingjelly's neuron, fp32. The fast path
 is the fastest this project offers for the mode:
 
-* inference: :func:`..models.deploy.prepare_inference`: deploy
+* inference: :func:`..deploy.prepare_inference`: deploy
   re-parameterisation in the RepConv form measured fastest for the device
   and dtype (``rep_conv``), ``channels_last`` on a CPU, weights cast to
   bf16 with ``dtype='bf16'`` (no autocast: nothing is cast between
@@ -17,7 +17,7 @@ is the fastest this project offers for the mode:
   The plain path steps the same AdamW unfused.
 
 Other inference engines (``engine``): the fast deployed model exported to
-ONNX (:mod:`..export`: neurons unrolled over T as plain ops) and run by
+ONNX (:mod:`..deploy.onnx`: neurons unrolled over T as plain ops) and run by
 onnxruntime (fp32) or OpenVINO (fp32, or bf16 where the CPU has it: its
 ``INFERENCE_PRECISION_HINT``).
 
@@ -39,12 +39,15 @@ from typing import Union
 import torch
 
 from ..compat import cpu_bf16_supported
+from ..deploy import ENGINES, engine_step, fastest_rep_conv, prepare_inference
 
 
 def build_classifier(arch, T, num_classes=1000, fast=False, mode='infer',
                      with_cp=False):
     from mmengine.registry import MODELS
-    neuron_cfg = dict(fused=fast)
+
+    from ..models import MetaSpikeFormer
+    neuron_cfg = dict(backend='fused' if fast else 'spikingjelly')
     train_fast = fast and mode == 'train'
     model = MODELS.build(dict(
         type='ImageClassifier', _scope_='mmpretrain',
@@ -52,7 +55,8 @@ def build_classifier(arch, T, num_classes=1000, fast=False, mode='infer',
                       neuron_cfg=neuron_cfg, compact_spikes=train_fast,
                       with_cp=train_fast and with_cp),
         head=dict(type='spikeformer_mm.SpikingClsHead',
-                  num_classes=num_classes, neuron_cfg=neuron_cfg)))
+                  num_classes=num_classes, neuron_cfg=neuron_cfg,
+                  in_channels=MetaSpikeFormer.channels_of(arch)[-1])))
     return model
 
 
@@ -73,58 +77,10 @@ def _cpu_peak_mb(step):
     return peak / 2**20
 
 
-ENGINES = ('torch', 'onnxruntime', 'openvino')
-
-
 def peak_rss_mb():
     """Peak resident memory of this process so far (MB)."""
     import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _engine_step(model, x, engine, dtype, threads):
-    """A step function running the exported ``model`` in ``engine`` (the
-    file is needed only while the engine loads it)."""
-    import os
-    import tempfile
-
-    from ..export import export_onnx, quantize_int8
-    xn = x.numpy()
-    with tempfile.TemporaryDirectory(prefix='spikeformer-bench-') as d:
-        path = os.path.join(d, 'model.onnx')
-        export_onnx(model, path, tuple(x.shape[-2:]), batch=x.shape[0])
-        if dtype == 'int8':  # calibrated on the benchmark's own inputs:
-            # a speed figure; accuracy is export_onnx.py --int8's
-            g = torch.Generator().manual_seed(1)
-            # numpy arrays: torch tensors would cross to the child through
-            # torch's shared-memory reductions (crashed here)
-            calib = [xn] + [torch.randn(x.shape, generator=g).numpy()
-                            for _ in range(3)]
-            # in a child process: calibration memory is not the engine's,
-            # and this process's peak RSS is the row's figure
-            import multiprocessing as mp
-            from concurrent.futures import ProcessPoolExecutor
-            with ProcessPoolExecutor(
-                    1, mp_context=mp.get_context('spawn')) as pool:
-                path = pool.submit(quantize_int8, path,
-                                   os.path.join(d, 'int8.onnx'),
-                                   calib).result()
-        if engine == 'onnxruntime':
-            import onnxruntime as ort
-            so = ort.SessionOptions()
-            so.intra_op_num_threads = threads
-            sess = ort.InferenceSession(path, so,
-                                        providers=['CPUExecutionProvider'])
-            name = sess.get_inputs()[0].name
-            return lambda: sess.run(None, {name: xn})
-        import openvino as ov
-        # int8: OpenVINO runs the quantized convs in int8, the rest in f32
-        compiled = ov.Core().compile_model(path, 'CPU', {
-            'INFERENCE_PRECISION_HINT': 'bf16' if dtype == 'bf16' else 'f32',
-            'PERFORMANCE_HINT': 'LATENCY',
-            'INFERENCE_NUM_THREADS': threads})
-    req = compiled.create_infer_request()
-    return lambda: req.infer({0: xn})
 
 
 def run_benchmark(arch: Union[str, dict] = '15M', T: int = 1, batch: int = 4,
@@ -182,7 +138,6 @@ def run_benchmark(arch: Union[str, dict] = '15M', T: int = 1, batch: int = 4,
     if mode == 'infer':
         model.eval()
         if fast:
-            from ..models.deploy import fastest_rep_conv, prepare_inference
             if rep_conv == 'auto':
                 # the measured fastest on this device; for the engines
                 # too (OpenVINO bf16, T=1: factorised 37-55 img/s, dense
@@ -209,12 +164,12 @@ def run_benchmark(arch: Union[str, dict] = '15M', T: int = 1, batch: int = 4,
         contextlib.nullcontext()
 
     if engine != 'torch':
-        engine_step = _engine_step(model, x, engine, dtype,
-                                   torch.get_num_threads())
+        run_engine = engine_step(model, x, engine, dtype,
+                                 torch.get_num_threads())
 
     def step():
         if engine != 'torch':
-            engine_step()
+            run_engine()
             return
         with grad, amp:
             feats = model.extract_feat(x)

@@ -15,11 +15,14 @@ Shortcuts (paper, Sec. 4 / Table 5). For a branch ``F``:
 In the two spike shortcuts the branch drops its leading neuron (its input
 is already spikes) and each block ends with a neuron.
 """
+from typing import Optional, Union
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.utils.checkpoint as cp
 from spikingjelly.activation_based import functional
+from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
 
 from .neurons import ATTENTION_THRESHOLD, build_neuron
 
@@ -61,6 +64,62 @@ def check_time_axis(x, who, what, layout='[T, B, C, H, W]', use=None):
         raise ValueError(f'{who}: {what} has shape {tuple(x.shape)}; '
                          f'expected {layout}' +
                          (f' (use {use})' if use else ''))
+
+
+# ------------------------------------------------------------- deployment
+# Every layer that has BatchNorms to fold or a RepConv to collapse owns a
+# ``switch_to_deploy(form)`` (the name mmpretrain's re-parameterisation
+# calls); it changes only its own direct sub-layers and is idempotent, so
+# :func:`spikeformer_mm.deploy.switch_to_deploy` may call every such layer
+# of a model in turn. ``form`` is the RepConv form (:data:`REP_CONV_FORMS`).
+
+def is_bn(m) -> bool:
+    return isinstance(m, nn.modules.batchnorm._BatchNorm)
+
+
+@torch.no_grad()
+def fold_bn(layer: nn.Module, bn: nn.Module) -> nn.Module:
+    """``layer`` followed by the eval-mode BatchNorm ``bn`` as one layer with
+    a bias (torch's own exact folding): a conv, transposed conv or linear."""
+    if isinstance(layer, nn.ConvTranspose2d):
+        return fuse_conv_bn_eval(layer, bn, transpose=True)
+    if isinstance(layer, nn.Conv2d):
+        return fuse_conv_bn_eval(layer, bn)
+    if isinstance(layer, nn.Linear):
+        return fuse_linear_bn_eval(layer, bn)
+    raise TypeError(f'cannot fold a BatchNorm into a {type(layer).__name__}')
+
+
+def fold_bn_pairs(module: nn.Module, pairs) -> None:
+    """Fold, in place, each ``(layer name, BN name)`` pair of ``module``;
+    the BN becomes an ``nn.Identity`` (so a second call does nothing)."""
+    for layer_name, bn_name in pairs:
+        bn = getattr(module, bn_name)
+        if is_bn(bn):
+            setattr(module, layer_name,
+                    fold_bn(getattr(module, layer_name), bn))
+            setattr(module, bn_name, nn.Identity())
+
+
+def parse_deploy_form(form: Union[bool, str]) -> str:
+    """``True`` means ``'dense'`` (the paper's form); else a name of
+    :data:`REP_CONV_FORMS`."""
+    if form is True:
+        form = 'dense'
+    if form not in REP_CONV_FORMS:
+        raise ValueError(f'deploy form (rep_conv) must be True or one of '
+                         f'{sorted(REP_CONV_FORMS)}, got {form!r}')
+    return form
+
+
+def check_channels(x, in_channels, i, who):
+    """Raise a ``ValueError`` unless level ``i`` (``[T, B, C, ...]``) has the
+    ``in_channels[i]`` channels the module was built for."""
+    if i >= len(in_channels) or x.shape[2] != in_channels[i]:
+        want = in_channels[i] if i < len(in_channels) else 'no level'
+        raise ValueError(f'{who}: level {i} has {x.shape[2]} channels, but '
+                         f'in_channels={list(in_channels)} gives {want}: '
+                         f'set in_channels to the backbone\'s out_channels')
 
 
 class TemporalDropPath(nn.Module):
@@ -190,6 +249,80 @@ class RepConv(nn.Module):
     def forward(self, x):
         return self.body(x)
 
+    def _parts(self, bn_after=None):
+        """The convs and BNs as affines: (conv1, dw, pw, a1, b1, a, b) with
+        BN1(u) = a1 u + b1 (b1 is also the pad value) and the BN after the
+        pointwise conv (merged with ``bn_after``) as a u + b."""
+        conv1, bnpad, (dw, pw, bn2) = self.body[0], self.body[1], self.body[2]
+        a1, b1 = _bn_affine(bnpad.bn)
+        a, b = _bn_affine(bn2)
+        if bn_after is not None:
+            a3, b3 = _bn_affine(bn_after)
+            a, b = a * a3, b * a3 + b3
+        return conv1, dw, pw, a1, b1, a, b
+
+    @torch.no_grad()
+    def fuse_dense(self, bn_after: Optional[nn.Module] = None) -> nn.Conv2d:
+        """This RepConv (+ an optional BN after it) as one 3x3 conv with a
+        bias: the paper's deploy form (fewest ops, best on GPUs)."""
+        conv1, dw, pw, a1, b1, a, b = self._parts(bn_after)
+        w1 = conv1.weight[:, :, 0, 0]  # [C, Cin]
+        d = dw.weight[:, 0]  # [C, 3, 3]
+        w2 = pw.weight[:, :, 0, 0]  # [Cout, C]
+        # K[o, i, y, x] = a[o] sum_c w2[o, c] d[c, y, x] a1[c] w1[c, i]
+        k = torch.einsum('oc,cyx,c,ci->oiyx', w2, d, a1, w1) * \
+            a.view(-1, 1, 1, 1)
+        bias = a * (w2 @ (b1 * d.sum((1, 2)))) + b
+        fused = nn.Conv2d(conv1.in_channels, pw.out_channels, 3, padding=1,
+                          bias=True).to(k)
+        fused.weight.copy_(k)
+        fused.bias.copy_(bias)
+        return fused
+
+    @torch.no_grad()
+    def fuse_factorised(self, bn_after: Optional[nn.Module] = None
+                        ) -> nn.Sequential:
+        """This RepConv (+ an optional BN after it) as 1x1 conv, 3x3
+        depthwise conv, 1x1 conv with every BN folded in: exact like
+        :meth:`fuse_dense` with a third of its multiply-adds (for CPUs)."""
+        conv1, dw, pw, a1, b1, a, b = self._parts(bn_after)
+        c, cout = conv1.out_channels, pw.out_channels
+        first = nn.Conv2d(conv1.in_channels, c, 1, bias=False).to(
+            conv1.weight)
+        first.weight.copy_(conv1.weight * a1.view(-1, 1, 1, 1))
+        # padding BN1's output with b1 = padding the bias-free output with
+        # zero, then adding b1 x (sum of the 3x3 taps) everywhere
+        depthwise = nn.Conv2d(c, c, 3, padding=1, groups=c,
+                              bias=True).to(dw.weight)
+        depthwise.weight.copy_(dw.weight)
+        depthwise.bias.copy_(b1 * dw.weight.sum((1, 2, 3)))
+        last = nn.Conv2d(c, cout, 1, bias=True).to(pw.weight)
+        last.weight.copy_(pw.weight * a.view(-1, 1, 1, 1))
+        last.bias.copy_(b)
+        return nn.Sequential(first, depthwise, last)
+
+    def fuse(self, form: Union[bool, str] = 'dense',
+             bn_after: Optional[nn.Module] = None) -> nn.Module:
+        """The deploy form ``form`` (see :data:`REP_CONV_FORMS`)."""
+        return getattr(self, REP_CONV_FORMS[parse_deploy_form(form)])(
+            bn_after)
+
+
+def _bn_affine(bn):
+    """Per-channel (scale, shift) of an eval-mode BatchNorm."""
+    std = torch.sqrt(bn.running_var + bn.eps)
+    w = bn.weight if bn.affine else torch.ones_like(std)
+    b = bn.bias if bn.affine else torch.zeros_like(std)
+    scale = w / std
+    return scale, b - bn.running_mean * scale
+
+
+# The two deploy forms of a RepConv: ``'dense'``, the paper's (one 3x3
+# conv: fewest ops, best on GPUs, but 9x the multiply-adds of the 1x1 convs
+# it replaces, so slower where FLOPs are the limit), and ``'factorised'``
+# (1x1, depthwise 3x3, 1x1, every BN folded; exact too, fastest on CPUs).
+REP_CONV_FORMS = {'dense': 'fuse_dense', 'factorised': 'fuse_factorised'}
+
 
 def rep_conv_bn(dim):
     """RepConv followed by one more BN: the paper's q/k/v/proj projection
@@ -223,6 +356,9 @@ class SepConv(nn.Module):
                                 groups=med, bias=False)
         self.pwconv2 = nn.Conv2d(med, dim, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(dim)
+
+    def switch_to_deploy(self, form='dense'):
+        fold_bn_pairs(self, (('pwconv1', 'bn1'), ('pwconv2', 'bn2')))
 
     def forward(self, x):
         T = x.shape[0]
@@ -264,6 +400,9 @@ class MSConvBlock(nn.Module):
         self.out_lif2 = _maybe_neuron(not pre, neuron_cfg)
         self.drop_path = TemporalDropPath(drop_path)
         self.with_cp = False  # checkpoint the branches (run_branch)
+
+    def switch_to_deploy(self, form='dense'):
+        fold_bn_pairs(self, (('conv1', 'bn1'), ('conv2', 'bn2')))
 
     def channel_mlp(self, x):
         T = x.shape[0]
@@ -322,6 +461,15 @@ class SpikingSelfAttention(nn.Module):
         self.v_lif = build_neuron(neuron_cfg)
         self.attn_lif = build_neuron(neuron_cfg, v_threshold=ATTENTION_THRESHOLD)
         self.proj_conv = rep_conv_bn(dim)
+
+    def switch_to_deploy(self, form='dense'):
+        """Each projection (RepConv + the BN after it) in the RepConv form
+        ``form``."""
+        for name in ('q_conv', 'k_conv', 'v_conv', 'proj_conv'):
+            seq = getattr(self, name)
+            if isinstance(seq, nn.Sequential) and len(seq) == 2 and \
+                    isinstance(seq[0], RepConv) and is_bn(seq[1]):
+                setattr(self, name, seq[0].fuse(form, seq[1]))
 
     def _heads(self, x):
         # [T, B, C, H, W] -> [T, B, heads, N, C/heads]
@@ -396,6 +544,9 @@ class SpikingMLP(nn.Module):
                     'mlp.' + name + '.weight', state_dict[key])
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
+    def switch_to_deploy(self, form='dense'):
+        fold_bn_pairs(self, (('fc1_conv', 'fc1_bn'), ('fc2_conv', 'fc2_bn')))
+
     def forward(self, x):
         T = x.shape[0]
         x = fold_time(self.fc1_lif(x))
@@ -469,6 +620,9 @@ class SpikingDownsample(nn.Module):
         self.encode_bn = nn.BatchNorm2d(out_channels)
         self.out_lif = _maybe_neuron(not ms, neuron_cfg)
 
+    def switch_to_deploy(self, form='dense'):
+        fold_bn_pairs(self, (('encode_conv', 'encode_bn'), ))
+
     def forward(self, x):
         T = x.shape[0]
         x = self.encode_bn(self.encode_conv(fold_time(self.encode_lif(x))))
@@ -482,10 +636,8 @@ class SpikeDriven(nn.Module):
     makes mmdet's FPN and heads spiking: every conv gets a leading LIF
     neuron (its ``nn.Sequential(MultiStepLIFNode, SeqToANNContainer(conv))``).
 
-    Input and output are ``[T, B, ...]``; the layer runs with time folded
-    into the batch. A module that runs mm code on folded ``[T*B, ...]``
-    tensors (:class:`~spikeformer_mm.models.necks.SpikingFPN`) sets
-    ``time_folded = T``: input and output are then folded too.
+    Input and output are ``[T, B, ...]`` (time first, always); the layer
+    runs with time folded into the batch.
 
     The neuron is reset at every call: one call is one whole sequence (a
     head shared over FPN levels runs once per level, and two forwards in a
@@ -493,10 +645,10 @@ class SpikeDriven(nn.Module):
 
     Args:
         layer (nn.Module): the synaptic layer.
-        neuron_cfg (dict, optional): overrides of the LIF defaults
-            (:data:`spikeformer_mm.models.neurons.NEURON_DEFAULTS`).
+        neuron_cfg (dict, optional): the neuron (see
+            :func:`spikeformer_mm.models.neurons.build_neuron`).
         norm (nn.Module, optional): a normalisation after the layer (a
-            BatchNorm, which folds into it at deployment).
+            BatchNorm, folded into it by :meth:`switch_to_deploy`).
     """
 
     def __init__(self, layer, neuron_cfg=None, norm=None):
@@ -504,16 +656,22 @@ class SpikeDriven(nn.Module):
         self.lif = build_neuron(neuron_cfg)
         self.layer = layer
         self.norm = norm
-        self.time_folded = None
 
-    def _synapse(self, s):
-        y = self.layer(s)
-        return y if self.norm is None else self.norm(y)
+    def switch_to_deploy(self, form='dense'):
+        """Fold ``norm`` into ``layer``, and the BatchNorm inside an mm
+        ``ConvModule`` layer into its conv (mmcv's ``fuse_conv_bn``)."""
+        if is_bn(self.norm):
+            self.layer = fold_bn(self.layer, self.norm)
+            self.norm = None
+        if not isinstance(self.layer, (nn.Conv2d, nn.ConvTranspose2d,
+                                       nn.Linear)):
+            from mmcv.cnn import fuse_conv_bn
+            fuse_conv_bn(self.layer)
 
     def forward(self, x):
         self.lif.reset()
-        T = self.time_folded
-        if T is None:
-            return unfold_time(self._synapse(fold_time(self.lif(x))),
-                               x.shape[0])
-        return self._synapse(fold_time(self.lif(unfold_time(x, T))))
+        T = x.shape[0]
+        y = self.layer(fold_time(self.lif(x)))
+        if self.norm is not None:
+            y = self.norm(y)
+        return unfold_time(y, T)

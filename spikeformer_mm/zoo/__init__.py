@@ -12,6 +12,7 @@ import os
 import os.path as osp
 from typing import Dict, Optional
 
+from ..checkpoint import load_checkpoint_file, require_local
 from .download import (DownloadError, cache_dir, check_sha256, download,
                        hash_prefix)
 
@@ -136,9 +137,19 @@ def download_model(name: str, dest_dir: Optional[str] = None,
     return download(url, dest_dir=dest_dir, sha256=sha, progress=progress)
 
 
+def resolve_checkpoint(filename: str) -> str:
+    """A local file for ``filename``: ``zoo://NAME`` and http(s) URLs are
+    downloaded, verified, to the cache; a local path must exist."""
+    filename = str(filename)
+    if filename.startswith('zoo://'):
+        return download_model(filename[len('zoo://'):])
+    if filename.startswith(('http://', 'https://')):
+        return download(filename)
+    return require_local(filename)
+
+
 def load_from_zoo(filename, map_location=None):
     """mmengine CheckpointLoader scheme ``zoo://NAME``."""
-    from ..checkpoint import load_checkpoint_file
     name = filename[len('zoo://'):]
     return load_checkpoint_file(download_model(name, progress=False),
                                 map_location=map_location or 'cpu')
@@ -148,7 +159,6 @@ def load_from_http_verified(filename, map_location=None):
     """mmengine CheckpointLoader scheme for http(s) URLs: downloaded through
     :func:`download` (hash in the name checked when present) and opened with
     ``weights_only=True``. mmengine's own http loader unpickles anything."""
-    from ..checkpoint import load_checkpoint_file
     return load_checkpoint_file(download(filename, progress=False),
                                 map_location=map_location or 'cpu')
 
@@ -165,5 +175,6 @@ def register_mmpretrain_models():
     ModelHub.register_model_index(path, config_prefix=root)
 
 
-__all__ = ['list_models', 'config_root', 'get_model_info', 'download_model', 'download',
-           'cache_dir', 'DownloadError', 'register_mmpretrain_models']
+__all__ = ['list_models', 'config_root', 'get_model_info', 'download_model',
+           'download', 'resolve_checkpoint', 'cache_dir', 'DownloadError',
+           'register_mmpretrain_models']

@@ -28,6 +28,7 @@ import urllib.error
 import urllib.request
 from typing import Optional
 
+from ..checkpoint import UnsafeCheckpointError, load_checkpoint_file
 from ..fileio import sha256_file, write_json
 
 # torch.hub's rule: the first '-<hex>.' in a file name is its hash prefix.
@@ -79,7 +80,6 @@ def _check_hash(path, sha256, name):
 
 
 def _check_loadable(path, name):
-    from ..checkpoint import UnsafeCheckpointError, load_checkpoint_file
     try:
         load_checkpoint_file(path)
     except UnsafeCheckpointError as e:

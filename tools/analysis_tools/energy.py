@@ -15,8 +15,8 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from spikeformer_mm.apis import CfgOptions  # noqa: E402
-from spikeformer_mm.analysis.runner import measure_energy  # noqa: E402
+from spikeformer_mm.cli import CfgOptions  # noqa: E402
+from spikeformer_mm.apis.energy import measure_energy  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -69,5 +69,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    from spikeformer_mm.apis import run_cli
+    from spikeformer_mm.cli import run_cli
     run_cli(main)

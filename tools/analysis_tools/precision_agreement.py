@@ -18,7 +18,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 def main(argv=None):
-    from spikeformer_mm.apis import CfgOptions
+    from spikeformer_mm.cli import CfgOptions
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('config')
     p.add_argument('checkpoint')
@@ -33,10 +33,11 @@ def main(argv=None):
     p.add_argument('--non-strict', action='store_true',
                    help='load a checkpoint whose keys do not all match')
     args = p.parse_args(argv)
-    from spikeformer_mm.apis import load_config, require_files
+    from spikeformer_mm.apis import load_config
+    from spikeformer_mm.cli import require_files
     from spikeformer_mm.fileio import write_json
     require_files(config=args.config)
-    from spikeformer_mm.analysis.precision import compare_precision
+    from spikeformer_mm.apis.precision import compare_precision
     cfg = load_config(args.config, args.cfg_options)
     cfg.work_dir = osp.join('work_dirs', 'precision',
                             osp.splitext(osp.basename(args.config))[0])
@@ -49,5 +50,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    from spikeformer_mm.apis import run_cli
+    from spikeformer_mm.cli import run_cli
     run_cli(main)

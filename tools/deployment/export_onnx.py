@@ -21,7 +21,7 @@ import sys
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
-from spikeformer_mm.apis import CfgOptions, run_cli  # noqa: E402
+from spikeformer_mm.cli import CfgOptions, run_cli  # noqa: E402
 
 
 def main(argv=None):
@@ -58,7 +58,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.num_images < 1:
         p.error('--num-images must be >= 1')
-    from spikeformer_mm.export import export_and_check
+    from spikeformer_mm.apis.export import export_and_check
     ckpt = None if args.checkpoint.lower() == 'none' else args.checkpoint
     try:
         res = export_and_check(

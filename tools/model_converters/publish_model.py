@@ -83,5 +83,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    from spikeformer_mm.apis import run_cli
+    from spikeformer_mm.cli import run_cli
     run_cli(main)

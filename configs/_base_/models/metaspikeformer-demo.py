@@ -1,7 +1,7 @@
 # The demos' backbone, written once: a small Meta-SpikeFormer (T=2) that the
-# classification demo trains on the embedded digits and the detection and
-# segmentation demos start from (they add out_indices and init_cfg):
-#     model = dict(backbone=dict(_delete_=True, **_base_.backbone, ...))
+# classification demo trains on the embedded digits and the detection,
+# segmentation and event demos start from (dense_backbone: initialised from
+# the classification demo's checkpoint, `pretrained`).
 #
 # Deviation from the paper, on purpose: attn_scale=1.0 instead of 0.125.
 # The fixed 0.125 assumes ImageNet token grids (14x14 at 224 px); on a 2x2
@@ -15,3 +15,12 @@ backbone = dict(
     arch=dict(embed_dims=[16, 32, 64, 128]),
     T=2,
     attn_scale=1.0)
+# channels of its five taps (tests/test_configs.py checks them)
+tap_channels = [8, 16, 32, 64, 128]
+# the classification demo's checkpoint (tools/run_demos.py --tasks
+# classification makes it)
+pretrained = 'work_dirs/demo/classification/epoch_12.pth'
+dense_backbone = dict(
+    **backbone,
+    init_cfg=dict(type='Pretrained', checkpoint=pretrained,
+                  prefix='backbone.'))

@@ -3,7 +3,10 @@
 # is kept through a spiking FPN, RPN and RoI heads (a LIF neuron before
 # every conv and fully connected layer) and averaged over T only at the
 # class scores, box deltas and mask logits. A config inheriting a dense
-# Mask R-CNN config merges these into its model: model = _base_.spiking_heads
+# Mask R-CNN config merges these into its model, keeping the neck's
+# in_channels (the backbone's out_channels):
+#   model = dict(_base_.spiking_heads, neck=dict(
+#       _base_.spiking_heads.neck, in_channels=_base_.model.neck.in_channels))
 #
 # Deviation from the paper, on purpose: a BatchNorm after the convs and
 # fully connected layers of the neck and heads (norm_cfg; it folds into
@@ -13,7 +16,6 @@
 # they fire at 1-4%), and training starts with silent heads.
 norm_cfg = dict(type='BN')
 spiking_heads = dict(
-    # in_channels: the backbone's (left out)
     neck=dict(_delete_=True, type='spikeformer_mm.SpikingFPN',
               out_channels=256, num_outs=5, norm_cfg=norm_cfg),
     rpn_head=dict(type='spikeformer_mm.SpikingRPNHead', norm_cfg=norm_cfg),

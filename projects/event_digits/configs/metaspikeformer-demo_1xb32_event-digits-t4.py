@@ -12,21 +12,18 @@
 # (Train/, Test/) with `build=None` to train on it.
 _base_ = ['../../../configs/classification/'
           'metaspikeformer-demo_1xb32_digits-t2.py']
-custom_imports = dict(imports=['projects.event_digits.event_digits'],
-                      allow_failed_imports=False)
+custom_imports = dict(
+    imports=[*_base_.custom_imports.imports, 'projects.event_digits.event_digits'],
+    allow_failed_imports=False)
 
 T = 4
 sensor_size = (34, 34)
 # The backbone starts from the static classification demo's (the same
-# digits as images, train split only; `tools/demo.py --tasks classification`
-# makes it): every weight but the first conv's, which sees 2 event channels
+# digits as images, train split only; `tools/run_demos.py --tasks classification`
+# makes it, `_base_.dense_backbone`): every weight but the first conv's, which sees 2 event channels
 # instead of 3 image channels (mmengine reports its size mismatch and keeps
 # it random). From scratch the same schedule reached 85-89% (README).
-pretrained = 'work_dirs/demo/classification/epoch_12.pth'
-model = dict(backbone=dict(
-    T=T, in_channels=2,
-    init_cfg=dict(type='Pretrained', checkpoint=pretrained,
-                  prefix='backbone.')))
+model = dict(backbone=dict(_base_.dense_backbone, T=T, in_channels=2))
 data_preprocessor = dict(_delete_=True,
                          type='spikeformer_mm.EventDataPreprocessor')
 
@@ -62,4 +59,4 @@ param_scheduler = [
          by_epoch=True, begin=0, end=max_epochs, convert_to_iter_based=True),
 ]
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
-custom_hooks = []
+custom_hooks = _base_.safety_hooks

@@ -1,5 +1,4 @@
 """Meta-SpikeFormer backbone (Spike-driven Transformer V2, Yao et al., ICLR 2024)."""
-import threading
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -8,10 +7,9 @@ from mmengine.model import BaseModule
 from spikingjelly.activation_based import functional
 
 from ...registry import MODELS
-from ..compact import compact_spikes
+from ..packed_spikes import compact_spikes
 from ..layers import (ATTENTIONS, SHORTCUTS, MSBlock, MSConvBlock,
-                      is_channels_last,
-                      SpikingDownsample)
+                      SpikingDownsample, is_channels_last, parse_deploy_form)
 
 # The layout, written once: five stages, each a downsampling layer then
 # block groups. Stage ``s`` has width ``widths[s]`` (``embed_dims[0] // 2``
@@ -29,28 +27,6 @@ LAYOUT = (
     ('downsample3', ('block3', ), 'trans'),
     ('downsample4', ('block4', ), 'trans'),
 )
-
-
-# The feature shapes of the MetaSpikeFormer built last in this thread, for
-# the modules an mm model builds right after its backbone (neck, head): they
-# may leave ``in_channels`` out (see ``built_backbone_channels``). mm models
-# build their backbone first and the neck or head next, in one thread.
-_last_built = threading.local()
-
-
-def _announce(backbone: 'MetaSpikeFormer'):
-    _last_built.channels = backbone.out_channels
-
-
-def built_backbone_channels(who: str) -> Tuple[int, ...]:
-    """``out_channels`` of the MetaSpikeFormer built last in this thread:
-    the default ``in_channels`` of a neck or head built after it."""
-    channels = getattr(_last_built, 'channels', None)
-    if channels is None:
-        raise ValueError(f'{who}: in_channels not given and no '
-                         f'MetaSpikeFormer was built before it; pass '
-                         f'in_channels')
-    return channels
 
 
 @MODELS.register_module()
@@ -84,7 +60,8 @@ class MetaSpikeFormer(BaseModule):
         drop_path_rate (float): stochastic depth, rising linearly over all
             12 blocks. The paper's code builds it but never applies it, so
             its models ran with 0. Defaults to 0.
-        neuron_cfg (dict, optional): overrides of the LIF defaults in
+        neuron_cfg (dict, optional): the neuron: ``type`` (``'LIF'``, the
+            paper's, by default) and its settings, see
             :mod:`spikeformer_mm.models.neurons`.
         frozen_stages (int): freeze the first ``k`` stages (see ``LAYOUT``)
             in parameters and BN statistics. Defaults to 0.
@@ -94,12 +71,11 @@ class MetaSpikeFormer(BaseModule):
             recomputation). Defaults to False.
         compact_spikes (bool): while training, keep the spikes that
             backward needs bit-packed (1 bit each) instead of as floats;
-            exact, see :mod:`spikeformer_mm.models.compact`. Defaults to
+            exact, see :mod:`spikeformer_mm.models.packed_spikes`. Defaults to
             False.
         deploy (bool | str): build the re-parameterised inference form
-            (BatchNorms folded into convs, see
-            :mod:`spikeformer_mm.models.deploy`), to load a checkpoint
-            written by ``tools/model_converters/reparameterize.py``.
+            (BatchNorms folded into convs, see :meth:`switch_to_deploy`), to
+            load a checkpoint written by ``tools/model_converters/reparameterize.py``.
             ``True`` or ``'dense'``: each RepConv one 3x3 conv (the paper's
             form, for GPUs); ``'factorised'``: RepConv kept as 1x1, depthwise
             3x3, 1x1 (fastest on CPUs). Defaults to False (trainable).
@@ -166,8 +142,7 @@ class MetaSpikeFormer(BaseModule):
         self.compact_spikes = compact_spikes
 
         # width, stride and block count of each stage, from the layout
-        e0 = self.embed_dims[0]
-        self.tap_channels = (e0 // 2, *self.embed_dims)
+        self.tap_channels = self.channels_of(arch)
         down_strides = [2] * (self.num_taps - 1) + [last_stride]
         self.tap_strides = tuple(
             int(torch.tensor(down_strides[:s + 1]).prod())
@@ -204,7 +179,6 @@ class MetaSpikeFormer(BaseModule):
         if deploy:
             self.switch_to_deploy(deploy)
         self._freeze_stages()
-        _announce(self)
 
     # ------------------------------------------------------- feature shapes
     @property
@@ -226,25 +200,34 @@ class MetaSpikeFormer(BaseModule):
                      module=LAYOUT[i][1][-1])
                 for i in self.out_indices]
 
+    @classmethod
+    def channels_of(cls, arch: Union[str, dict]) -> Tuple[int, ...]:
+        """Channels of the five taps of ``arch`` (``embed_dims[0] // 2``,
+        then ``embed_dims``), without building the model: what a neck or
+        head built beside it takes as ``in_channels``."""
+        embed_dims = cls._parse_arch(arch)['embed_dims']
+        return (embed_dims[0] // 2, *embed_dims)
+
     # ------------------------------------------------------------------ args
-    def _parse_arch(self, arch) -> dict:
+    @classmethod
+    def _parse_arch(cls, arch) -> dict:
         if isinstance(arch, str):
             key = arch.lower()
-            if key not in self.arch_settings:
+            if key not in cls.arch_settings:
                 raise ValueError(
                     f'Unknown arch {arch!r}: choose one of '
-                    f'{sorted(k.upper() for k in self.arch_settings)} or '
+                    f'{sorted(k.upper() for k in cls.arch_settings)} or '
                     f'give a dict with "embed_dims"')
-            return dict(self.arch_settings[key])
+            return dict(cls.arch_settings[key])
         if not isinstance(arch, dict) or 'embed_dims' not in arch:
             raise ValueError(f'arch must be a name or a dict with '
                              f'"embed_dims", got {arch!r}')
-        unknown = set(arch) - {'embed_dims', *self.ARCH_DEFAULTS}
+        unknown = set(arch) - {'embed_dims', *cls.ARCH_DEFAULTS}
         if unknown:
             raise ValueError(f'arch: unknown keys {sorted(unknown)}')
-        arch = {**self.ARCH_DEFAULTS, **arch}
-        if len(arch['embed_dims']) != self.num_taps - 1:
-            raise ValueError(f'arch: embed_dims needs {self.num_taps - 1} '
+        arch = {**cls.ARCH_DEFAULTS, **arch}
+        if len(arch['embed_dims']) != cls.num_taps - 1:
+            raise ValueError(f'arch: embed_dims needs {cls.num_taps - 1} '
                              f'values, got {arch["embed_dims"]}')
         n_trans = sum(kind == 'trans' for *_, kind in LAYOUT)
         if len(arch['depths']) != n_trans:
@@ -297,13 +280,18 @@ class MetaSpikeFormer(BaseModule):
 
     # --------------------------------------------------------------- deploy
     def switch_to_deploy(self, form: Union[bool, str] = True):
-        """Re-parameterise for inference, in place: every BatchNorm folded
-        into its conv and each RepConv collapsed (``form``: ``True`` or
-        ``'dense'``, one 3x3 conv; ``'factorised'``, 1x1 / depthwise 3x3 /
-        1x1). See :mod:`spikeformer_mm.models.deploy`. The name is the one
-        mmpretrain's ``reparameterize_model.py`` calls."""
-        from ..deploy import deploy_backbone
-        deploy_backbone(self, form)
+        """Re-parameterise for inference, in place, in eval mode: every
+        layer's own ``switch_to_deploy`` folds its BatchNorms into its convs
+        and collapses each RepConv (``form``: ``True`` or ``'dense'``, one
+        3x3 conv; ``'factorised'``, 1x1 / depthwise 3x3 / 1x1; see
+        :data:`~spikeformer_mm.models.layers.REP_CONV_FORMS`). The name is
+        the one mmpretrain's ``reparameterize_model.py`` calls."""
+        form = parse_deploy_form(form)
+        self.eval()
+        for m in list(self.modules()):
+            if m is not self and hasattr(m, 'switch_to_deploy'):
+                m.switch_to_deploy(form)
+        functional.invalidate_reset_cache(self)
         self.deploy = form
         return self
 
@@ -333,7 +321,7 @@ class MetaSpikeFormer(BaseModule):
 
     def _match_weights(self, x):
         """Convert the input, once, to the layout and dtype of the weights
-        (:func:`spikeformer_mm.models.deploy.prepare_inference` makes them
+        (:func:`spikeformer_mm.deploy.prepare_inference` makes them
         ``channels_last`` and/or bf16), so no layer converts its input."""
         w = getattr(self, LAYOUT[0][0]).encode_conv.weight
         if x.dtype != w.dtype and x.is_floating_point() and \

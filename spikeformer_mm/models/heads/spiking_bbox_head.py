@@ -5,7 +5,8 @@ import torch.nn as nn
 from mmdet.models.roi_heads.bbox_heads import Shared2FCBBoxHead
 
 from ...registry import MODELS
-from ..layers import SpikeDriven, check_time_axis, fold_time, unfold_time
+from ..layers import (SpikeDriven, check_time_axis, fold_bn, fold_time,
+                      is_bn, unfold_time)
 
 
 @MODELS.register_module()
@@ -40,6 +41,14 @@ class SpikingShared2FCBBoxHead(Shared2FCBBoxHead):
             else nn.Identity() for fc in self.shared_fcs)
         for i, fc in enumerate(self.shared_fcs):
             self.shared_fcs[i] = SpikeDriven(fc, neuron_cfg)
+
+    def switch_to_deploy(self, form='dense'):
+        """Fold each shared layer's BatchNorm into it (deployment)."""
+        for i, norm in enumerate(self.shared_fc_norms):
+            if is_bn(norm):
+                fc = self.shared_fcs[i]
+                fc.layer = fold_bn(fc.layer, norm)
+                self.shared_fc_norms[i] = nn.Identity()
 
     def forward(self, x):
         check_time_axis(x, 'SpikingShared2FCBBoxHead', 'RoI features',

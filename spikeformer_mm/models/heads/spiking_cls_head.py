@@ -7,7 +7,6 @@ from mmpretrain.models.heads import ClsHead
 from spikingjelly.activation_based import functional
 
 from ...registry import MODELS
-from ..backbones.meta_spikeformer import built_backbone_channels
 from ..neurons import build_neuron
 
 
@@ -22,13 +21,13 @@ class SpikingClsHead(ClsHead):
 
     Args:
         num_classes (int): number of classes.
-        in_channels (int, optional): channels of the last backbone tap;
-            left out, those of the MetaSpikeFormer the classifier built just
-            before this head.
+        in_channels (int): channels of the last backbone tap (the
+            per-size model bases write them once, ``tap_channels[-1]``).
         with_kd (bool): add the distillation head. Defaults to False.
         kd_alpha (float): weight of the distillation head's loss, 0.5 in the
             paper's hard distillation. Defaults to 0.5.
-        neuron_cfg (dict, optional): overrides of the LIF defaults.
+        neuron_cfg (dict, optional): the neuron (see
+            :func:`~spikeformer_mm.models.neurons.build_neuron`).
         loss (dict): mmpretrain loss config.
         init_cfg (dict): defaults to truncated normal (std 0.02) for the
             Linears, zero bias, as the paper's code.
@@ -36,7 +35,7 @@ class SpikingClsHead(ClsHead):
 
     def __init__(self,
                  num_classes: int,
-                 in_channels: Optional[int] = None,
+                 in_channels: int,
                  with_kd: bool = False,
                  kd_alpha: float = 0.5,
                  neuron_cfg: Optional[dict] = None,
@@ -50,8 +49,6 @@ class SpikingClsHead(ClsHead):
         super().__init__(loss=loss, init_cfg=init_cfg, **kwargs)
         if num_classes <= 0:
             raise ValueError(f'num_classes={num_classes} must be positive')
-        if in_channels is None:
-            in_channels = built_backbone_channels('SpikingClsHead')[-1]
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.with_kd = with_kd

@@ -15,43 +15,46 @@ class SpikingRoIHead(StandardRoIHead):
     ``[T, N, C, h, w]`` RoI features and average over T only at their
     outputs (the paper's ``SpikeStandardRoIHead``).
 
-    Only the time axis is new: the entry points (``loss``, ``predict``,
-    ``forward``) fold time into the batch and run mmdet's code (assignment,
-    sampling, targets, losses, post-processing); the two feature
-    extractions (``_bbox_forward``, ``_mask_forward``) pool every step in
-    one call of mmdet's RoI extractor (RoI of image ``b`` at step ``t`` ->
-    batch index ``t * B + b``) and restore the time axis. The paper pools
-    step by step; the result is the same.
+    Only the time axis is new. mmdet's ``loss``/``predict``/``forward``
+    (assignment, sampling, targets, losses, post-processing) run unchanged
+    on the levels as image-first views ``[B, T, C, H, W]`` (mmdet indexes
+    images on the first axis, e.g. for its samplers); the two feature
+    extractions (``_bbox_forward``, ``_mask_forward``) take T from that
+    shape, pool every step in one call of mmdet's RoI extractor (RoI of
+    image ``b`` at step ``t`` -> batch index ``t * B + b``) and restore the
+    time axis. The paper pools step by step; the result is the same.
     """
 
-    def _fold(self, x):
+    @staticmethod
+    def _image_first(x):
         for i, lvl in enumerate(x):
             check_time_axis(lvl, 'SpikingRoIHead', f'level {i}',
                             use='SpikingFPN as the neck')
-        self._T = x[0].shape[0]
-        return tuple(fold_time(lvl) for lvl in x)
+        return tuple(lvl.transpose(0, 1) for lvl in x)  # views
 
     def loss(self, x, rpn_results_list, batch_data_samples):
-        return super().loss(self._fold(x), rpn_results_list,
+        return super().loss(self._image_first(x), rpn_results_list,
                             batch_data_samples)
 
     def predict(self, x, rpn_results_list, batch_data_samples,
                 rescale=False):
-        return super().predict(self._fold(x), rpn_results_list,
+        return super().predict(self._image_first(x), rpn_results_list,
                                batch_data_samples, rescale=rescale)
 
     def forward(self, x, rpn_results_list, batch_data_samples=None):
-        return super().forward(self._fold(x), rpn_results_list,
+        return super().forward(self._image_first(x), rpn_results_list,
                                batch_data_samples)
 
     def _pool(self, extractor, x, rois):
-        """``[T, N, C, h, w]`` RoI features of folded levels ``x``."""
-        T = self._T
-        B = x[0].shape[0] // T
+        """``[T, N, C, h, w]`` RoI features of the ``[B, T, C, H, W]``
+        levels ``x``."""
+        B, T = x[0].shape[:2]
         steps = rois.repeat(T, 1)
         steps[:, 0] += torch.arange(T, device=rois.device).repeat_interleave(
             rois.shape[0]).to(rois.dtype) * B
-        feats = extractor(x[:extractor.num_inputs], steps)
+        # [B, T] views of [T, B] tensors: folding them copies nothing
+        feats = extractor(tuple(fold_time(lvl.transpose(0, 1)) for lvl in
+                                x[:extractor.num_inputs]), steps)
         if self.with_shared_head:
             feats = self.shared_head(feats)
         return unfold_time(feats, T)

@@ -1,12 +1,10 @@
-"""Necks. ``SpikingFPN`` builds on mmdet and is imported on first use."""
-import importlib
-
+"""Necks. ``SpikingFPN`` builds on mmdet and is imported on first use
+(:data:`spikeformer_mm.registry.ON_DEMAND`)."""
+from ...registry import lazy_attribute
 from .spike_to_dense import SpikeToDense, reduce_time
 
-__all__ = ['SpikeToDense', 'reduce_time']  # SpikingFPN: on first use
+__all__ = ['SpikeToDense', 'reduce_time']
 
 
 def __getattr__(name):
-    if name == 'SpikingFPN':
-        return importlib.import_module('.spiking_fpn', __name__).SpikingFPN
-    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+    return lazy_attribute(__name__, name)

@@ -6,8 +6,7 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from ...registry import MODELS, caller_scope
-from ..backbones.meta_spikeformer import built_backbone_channels
-from ..layers import check_time_axis
+from ..layers import check_channels, check_time_axis
 
 REDUCTIONS = ('mean', 'sum', 'last', 'max')
 
@@ -45,10 +44,12 @@ class SpikeToDense(BaseModule):
         neck=dict(type='spikeformer_mm.SpikeToDense', reduction='mean',
                   neck=dict(type='FPN', out_channels=256, num_outs=5))
 
-    The inner neck's ``in_channels`` may be left out: it is then the
-    backbone's ``out_channels`` (the MetaSpikeFormer the model built just
-    before this neck), so a config that changes ``arch`` or ``out_indices``
-    changes nothing here. The inner neck is built in the caller's default
+    ``in_channels`` are the backbone's ``out_channels`` (the per-size model
+    bases of ``configs/_base_/models/`` write them once, as
+    ``tap_channels``); the inner neck's ``in_channels`` may be left out:
+    they are then these (or ``out_channels`` for every level). A level
+    whose channels differ from ``in_channels`` is refused at the first
+    forward, naming both. The inner neck is built in the caller's default
     scope (mmdet's ``FPN`` in a detection config, mmseg's in a segmentation
     one). A checkpoint written with the older list form
     (``neck=[SpikeToDense, FPN]``, keys ``neck.1.*``) loads unchanged.
@@ -57,9 +58,9 @@ class SpikeToDense(BaseModule):
         reduction (str): temporal reduction, see :func:`reduce_time`.
             Defaults to ``'mean'`` (rate decoding).
         neck (dict, optional): an mm neck applied to the dense features.
-        in_channels (Sequence[int], optional): channels of each level; by
-            default the backbone's (see above). Needed by ``out_channels``
-            and by ``neck``.
+        in_channels (Sequence[int], optional): channels of each level (the
+            backbone's ``out_channels``). Needed by ``out_channels`` and by
+            ``neck``.
         out_channels (int, optional): if set, each level gets a 1x1 conv + BN
             to this many channels (applied after the reduction).
         init_cfg (dict, optional): mmengine init config.
@@ -78,7 +79,9 @@ class SpikeToDense(BaseModule):
         self.reduction = reduction
         if in_channels is None and (neck is not None or
                                     out_channels is not None):
-            in_channels = built_backbone_channels('SpikeToDense')
+            raise ValueError('SpikeToDense: in_channels (the backbone\'s '
+                             'out_channels, e.g. _base_.tap_channels[1:]) is '
+                             'needed with neck or out_channels')
         self.in_channels = None if in_channels is None else list(in_channels)
         self.projs = None
         if out_channels is not None:
@@ -111,6 +114,8 @@ class SpikeToDense(BaseModule):
         outs = []
         for i, x in enumerate(inputs):
             check_time_axis(x, 'SpikeToDense', f'level {i}')
+            if self.in_channels is not None:
+                check_channels(x, self.in_channels, i, 'SpikeToDense')
             y = reduce_time(x, self.reduction)
             if self.projs is not None:
                 y = self.projs[i](y)

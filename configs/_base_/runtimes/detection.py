@@ -1,0 +1,2 @@
+# mmdet's runtime, with this toolbox's safety (../safety.py).
+_base_ = ['mmdet::_base_/default_runtime.py', '../safety.py']

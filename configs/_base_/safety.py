@@ -1,0 +1,16 @@
+# What every run of this toolbox's configs does to keep files and results
+# safe, whichever tool reads the config (tools/train.py, tools/test.py,
+# mmdet's init_detector, mmpretrain's get_model, mmseg's init_model...);
+# README "Reliability". Every config here inherits it.
+# - Checkpoints are read without unpickling code (weights_only=True with
+#   the types mmengine's own checkpoints hold; zoo:// names and verified
+#   http downloads), and every file mmengine writes locally (checkpoints,
+#   last_checkpoint, log dumps) is written atomically:
+#   spikeformer_mm.engine.safe_io, imported when the config is read.
+# - A NaN or infinite loss stops training, naming the loss terms
+#   (NaNGuardHook). A config with hooks of its own keeps it:
+#   custom_hooks = [*_base_.safety_hooks, dict(type=...)]
+custom_imports = dict(imports=['spikeformer_mm.engine.safe_io'],
+                      allow_failed_imports=False)
+safety_hooks = [dict(type='spikeformer_mm.NaNGuardHook')]
+custom_hooks = safety_hooks

@@ -1,0 +1,18 @@
+# A short, hot schedule (one-cycle-like) for the classification demo: AdamW
+# at 1e-2 after 20 warm-up iterations, cosine to zero over 12 epochs (540
+# iterations at batch 32).
+max_epochs = 12
+optim_wrapper = dict(
+    optimizer=dict(type='AdamW', lr=1e-2, weight_decay=0.01, fused=True),
+    paramwise_cfg=dict(norm_decay_mult=0., bias_decay_mult=0.),
+)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.04, by_epoch=False, begin=0,
+         end=20),
+    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=0.,
+         by_epoch=True, begin=0, end=max_epochs, convert_to_iter_based=True),
+]
+train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=6)
+val_cfg = dict()
+test_cfg = dict()
+auto_scale_lr = dict(base_batch_size=32)

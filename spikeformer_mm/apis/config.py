@@ -1,0 +1,177 @@
+"""Configs: reading them and applying the command-line choices of the mm
+tools (work dir, resume, amp, launcher...)."""
+import os
+import os.path as osp
+from typing import Optional, Union
+
+import torch
+from mmengine.config import Config
+
+from .. import compat
+from ..checkpoint import resume_checkpoint
+from ..checkpoint.safe_io import MissingFileError
+from ..zoo import resolve_checkpoint
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """Read a config file (mm ``_base_`` inheritance, ``--cfg-options``)."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config file not found: {path}')
+    try:
+        cfg = Config.fromfile(path)
+    except SyntaxError as e:
+        # mmengine parses the text without its file name (<unknown>): find
+        # the file of the config or its bases that does not parse
+        raise ValueError(_syntax_error_where(path, e)) from None
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def _syntax_error_where(path, error):
+    """``file, line N: ...`` for the first file of the config (or of its
+    local ``_base_`` files, recursively) that does not parse."""
+    import ast
+    import re
+    todo, seen = [osp.abspath(path)], set()
+    while todo:
+        p = todo.pop(0)
+        if p in seen or not osp.isfile(p):
+            continue
+        seen.add(p)
+        with open(p) as f:
+            text = f.read()
+        try:
+            ast.parse(text, filename=p)
+        except SyntaxError as e:
+            return f'{p}, line {e.lineno}: syntax error ({e.msg})'
+        todo += [osp.abspath(osp.join(osp.dirname(p), n)) for n in
+                 re.findall(r"['\"]([^'\"]+\.py)['\"]", text)
+                 if '::' not in n]
+    return f'{path} (or a base): syntax error ({error.msg})'
+
+
+def innermost_dataset(ds: dict) -> dict:
+    """The dataset config inside dataset wrappers (Repeat, Concat...)."""
+    while isinstance(ds.get('dataset'), dict) and 'pipeline' not in ds:
+        ds = ds['dataset']
+    return ds
+
+
+def configure(cfg: Config, work_dir: Optional[str] = None,
+              resume: Optional[str] = None, load_from: Optional[str] = None,
+              amp: bool = False, auto_scale_lr: bool = False,
+              launcher: str = 'none', config_path: Optional[str] = None,
+              channels_last: bool = False) -> Config:
+    """Apply the command-line choices of the mm tools to ``cfg``. What a
+    run guards against (NaN, torn checkpoints, unsafe pickles) is the
+    config's own (``configs/_base_/runtime/``), not added here."""
+    cfg.launcher = launcher
+    if channels_last:
+        hooks = list(cfg.get('custom_hooks') or [])
+        if not any(str(h.get('type', '')).endswith('ChannelsLastHook')
+                   for h in hooks):
+            hooks.append(dict(type='spikeformer_mm.ChannelsLastHook'))
+        cfg.custom_hooks = hooks
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        stem = osp.splitext(osp.basename(config_path or cfg.filename))[0]
+        cfg.work_dir = osp.join('./work_dirs', stem)
+    if amp:
+        if 'optim_wrapper' in cfg:
+            if torch.cuda.is_available():
+                cfg.optim_wrapper.type = 'AmpOptimWrapper'
+                cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+            else:  # mmengine's AmpOptimWrapper refuses the CPU
+                cfg.optim_wrapper.type = 'spikeformer_mm.AutocastOptimWrapper'
+        for key in ('val_cfg', 'test_cfg'):
+            if cfg.get(key) is not None:
+                cfg[key]['fp16'] = True
+    if resume == 'auto':
+        # mmengine would take the file last_checkpoint names even if a
+        # kill -9 tore it; take the newest complete one instead
+        ck = resume_checkpoint(cfg.work_dir, logger=_warn)
+        cfg.resume, cfg.load_from = ck is not None, ck
+    elif resume is not None:
+        try:  # a file, zoo://NAME or a URL
+            resume = resolve_checkpoint(resume)
+        except MissingFileError as e:
+            raise MissingFileError(e.path, what='--resume: checkpoint') \
+                from None
+        cfg.resume, cfg.load_from = True, resume
+    if load_from is not None:
+        cfg.load_from = load_from
+    if auto_scale_lr:
+        if 'auto_scale_lr' not in cfg or 'base_batch_size' not in \
+                cfg.auto_scale_lr:
+            raise ValueError('--auto-scale-lr needs auto_scale_lr.'
+                             'base_batch_size in the config')
+        cfg.auto_scale_lr.enable = True
+    check_annotation_files(cfg)
+    compat.setup_cpu_distributed(cfg, launcher)
+    return cfg
+
+
+def check_annotation_files(cfg: Config) -> None:
+    """Refuse, naming the file, a JSON annotation file a config points at
+    that is empty or truncated (it does not end its top-level object or
+    list): COCO's loader would fail deep inside the dataset with a JSON
+    error that names no file. Cheap: only the file's end is read."""
+    def paths():
+        for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            ds = innermost_dataset((cfg.get(key) or {}).get('dataset') or {})
+            ann = ds.get('ann_file')
+            if isinstance(ann, str) and ann:
+                root = ds.get('data_root') or ''
+                yield f'{key}.dataset.ann_file', ann if osp.isabs(ann) \
+                    else osp.join(root, ann)
+        for key in ('val_evaluator', 'test_evaluator'):
+            ev = cfg.get(key)
+            for e in ev if isinstance(ev, list) else [ev or {}]:
+                if isinstance(e, dict) and isinstance(e.get('ann_file'), str):
+                    yield f'{key}.ann_file', e['ann_file']
+
+    for where, path in paths():
+        if not path.endswith('.json') or not osp.isfile(path):
+            continue  # made on first use, or reported by its loader
+        with open(path, 'rb') as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 64))
+            tail = f.read().rstrip()
+        if not tail.endswith((b'}', b']')):
+            raise ValueError(f'{where}: {path} is empty or truncated (it '
+                             f'does not end a JSON object or list)')
+
+
+def _warn(msg):
+    from mmengine.logging import print_log
+    print_log(msg, logger='current', level=30)
+
+
+def build_runner(cfg: Config, dump: Optional[str] = None, **kwargs):
+    """Configure ``cfg`` and build its Runner."""
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+    cfg = configure(cfg, **kwargs)
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
+        RUNNERS.build(cfg)
+    if dump is not None:
+        from mmengine.evaluator import DumpResults
+        if not dump.endswith(('.pkl', '.pickle')):
+            raise ValueError('--out must end with .pkl or .pickle')
+        runner.test_evaluator.metrics.append(DumpResults(out_file_path=dump))
+    return runner
+
+
+def close_distributed() -> None:
+    """Tear the process group down before the interpreter exits. Left to
+    interpreter shutdown, a gloo process group can be destroyed while its
+    threads are still joinable, and the process aborts (``terminate called
+    without an active exception``, SIGABRT) after a successful run."""
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+

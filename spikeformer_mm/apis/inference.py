@@ -1,0 +1,73 @@
+"""Building a config's model with its weights, the one way every tool and
+analysis does it."""
+from typing import Optional, Union
+
+import torch
+from mmengine.config import Config
+
+from ..checkpoint import load_weights
+from ..deploy import switch_to_deploy
+from ..zoo import resolve_checkpoint
+from .config import innermost_dataset, load_config
+
+
+def _config_metainfo(cfg) -> Optional[dict]:
+    """``METAINFO`` (classes, palette) of the config's test dataset class,
+    without building the dataset; None if there is none."""
+    from mmengine.registry import DATASETS
+    dl = cfg.get('test_dataloader') or cfg.get('val_dataloader') or {}
+    ds = innermost_dataset(dl.get('dataset') or {})
+    try:
+        cls = DATASETS.get(ds.get('type')) if ds.get('type') else None
+    except Exception:  # a type this scope cannot import
+        cls = None
+    meta = getattr(cls, 'METAINFO', None)
+    return dict(meta) if meta else None
+
+
+def init_model(config: Union[str, Config],
+               checkpoint: Optional[str] = None,
+               deploy: Union[bool, str] = False,
+               device: str = 'cpu',
+               cfg_options: Optional[dict] = None,
+               strict: bool = True) -> torch.nn.Module:
+    """Build the model of ``config`` (a path or a Config) in eval mode, the
+    one way every tool does it: weights from ``checkpoint`` (safe loading;
+    strict unless told otherwise, see
+    :func:`spikeformer_mm.checkpoint.load_weights`), then re-parameterised
+    for inference if ``deploy`` (``True``/``'dense'`` or ``'factorised'``).
+
+    The config is kept as ``model.cfg`` and its ``dataset_meta`` (classes,
+    palette), when the checkpoint has one, as ``model.dataset_meta``, as the
+    toolboxes' own ``init_*`` functions do.
+    """
+    from mmengine.registry import MODELS, init_default_scope
+    cfg = load_config(config, cfg_options) if isinstance(config, str) \
+        else config
+    if checkpoint is not None:
+        checkpoint = resolve_checkpoint(checkpoint)  # zoo://, URL or file
+        # the checkpoint has the weights: no pretrained backbone is read
+        if cfg.model.get('backbone', {}).get('init_cfg'):
+            cfg.model.backbone.init_cfg = None
+    init_default_scope(cfg.get('default_scope', 'mmengine'))
+    model_cfg = cfg.model
+    if cfg.get('data_preprocessor') is not None and \
+            'data_preprocessor' not in model_cfg:
+        # as mmengine's Runner does with a top-level data_preprocessor
+        # (mmpretrain configs: normalisation, the event preprocessor)
+        model_cfg = dict(model_cfg, data_preprocessor=cfg.data_preprocessor)
+    model = MODELS.build(model_cfg)
+    meta = {}
+    if checkpoint is not None:
+        meta = load_weights(model, checkpoint, strict=strict)
+    # where mmdet/mmseg (cfg, dataset_meta) and mmpretrain (_config,
+    # _dataset_meta) inference functions look for them
+    model.cfg = model._config = cfg
+    model.dataset_meta = model._dataset_meta = \
+        meta.get('dataset_meta') or _config_metainfo(cfg)
+    model.to(device).eval()
+    if deploy:  # backbone, spiking neck and heads
+        switch_to_deploy(model, deploy)
+    return model
+
+

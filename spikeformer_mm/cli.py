@@ -1,0 +1,60 @@
+"""Command-line plumbing shared by ``tools/`` and ``demo/``: one-line
+errors (with a hint saying how to make a missing file the toolbox knows),
+``--cfg-options`` parsing, argument checks."""
+import os
+import os.path as osp
+from typing import Callable, Optional
+
+from mmengine.config import DictAction
+
+from .checkpoint.safe_io import MissingFileError
+
+
+def require_files(**paths: Optional[str]) -> None:
+    """Raise ``FileNotFoundError('<what> not found: <path>')`` for the first
+    missing file (arguments of the command-line tools)."""
+    for what, path in paths.items():
+        if path is not None and not osp.isfile(path):
+            raise MissingFileError(path, what)
+
+
+def run_cli(main: Callable, argv: Optional[list] = None):
+    """Run a command-line ``main``; bad input (a missing file, a bad
+    argument, key or checkpoint, a directory it must not overwrite:
+    ``FileNotFoundError``, ``ValueError``, ``FileExistsError``)
+    ends it with one ``error: ...`` line and exit status 1.
+    ``SPIKEFORMER_DEBUG=1`` shows the full traceback instead."""
+    import sys
+    try:
+        return main() if argv is None else main(argv)
+    except (FileNotFoundError, FileExistsError, ValueError) as e:
+        if os.environ.get('SPIKEFORMER_DEBUG'):
+            raise
+        sys.exit(f'error: {with_hint(e)}')
+
+
+def with_hint(error: Exception) -> str:
+    """The message of ``error``, and for a missing file the toolbox knows
+    how to make (``error.path`` of a
+    :class:`~spikeformer_mm.checkpoint.safe_io.MissingFileError`), how
+    (:func:`~.apis.hints.how_to_make`)."""
+    msg = str(error)
+    path = getattr(error, 'path', None)
+    if isinstance(error, FileNotFoundError) and path:
+        from .apis.hints import how_to_make
+        hint = how_to_make(path)
+        if hint and hint not in msg:
+            msg = f'{msg}; {hint}'
+    return msg
+
+
+class CfgOptions(DictAction):
+    """mmengine's ``--cfg-options`` action, with a one-line error for an
+    item without ``=`` (mmengine's raises a bare unpacking ValueError)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        for kv in values or ():
+            if '=' not in kv:
+                parser.error(f'{option_string}: {kv!r} needs the form '
+                             f'key=value')
+        super().__call__(parser, namespace, values, option_string)

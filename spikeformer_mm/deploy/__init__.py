@@ -1,0 +1,16 @@
+"""Deployment: re-parameterisation (:mod:`.reparameterize`), the fastest
+inference form per device and dtype (:mod:`.inference`), ONNX export and
+int8 quantization (:mod:`.onnx`), and the onnxruntime / OpenVINO engines
+(:mod:`.engines`). ``onnx`` and ``engines`` import their runtimes only
+when used."""
+from .engines import ENGINES, engine_step
+from .inference import (FASTEST_REP_CONV, INFERENCE_DTYPES, fastest_rep_conv,
+                        prepare_inference)
+from .onnx import (INT8_OPS, check_onnx, export_onnx, model_task,
+                   quantize_int8, require_deploy_packages)
+from .reparameterize import switch_to_deploy
+
+__all__ = ['ENGINES', 'engine_step', 'FASTEST_REP_CONV', 'INFERENCE_DTYPES',
+           'fastest_rep_conv', 'prepare_inference', 'INT8_OPS', 'check_onnx',
+           'export_onnx', 'model_task', 'quantize_int8',
+           'require_deploy_packages', 'switch_to_deploy']

@@ -1,0 +1,30 @@
+"""Neurons: every spiking layer builds its neurons with :func:`build_neuron`
+from a ``neuron_cfg`` whose ``type`` names one of the registered neurons.
+
+==========  ==========================================  ===============
+type        neuron                                      module
+==========  ==========================================  ===============
+``LIF``     the paper's multi-step LIF (default), with  :mod:`.lif`
+            a fused CPU backend
+``IF``      spikingjelly's integrate-and-fire           :mod:`.spikingjelly_nodes`
+``PLIF``    spikingjelly's parametric LIF               :mod:`.spikingjelly_nodes`
+==========  ==========================================  ===============
+
+The attention neuron fires at half the threshold
+(:data:`ATTENTION_THRESHOLD`), whatever the type.
+"""
+from .builder import (build_neuron, build_surrogate, is_neuron,
+                      merge_neuron_cfg, neuron_class)
+from .lif import LIF_DEFAULTS, MultiStepLIF, unrolled_lif
+from .spikingjelly_nodes import MultiStepIF, MultiStepParametricLIF
+
+# The paper's neuron settings (the default type's), for reading.
+NEURON_DEFAULTS = LIF_DEFAULTS
+
+# The neuron after the attention product fires at half the usual threshold.
+ATTENTION_THRESHOLD = 0.5
+
+__all__ = ['build_neuron', 'build_surrogate', 'is_neuron', 'merge_neuron_cfg',
+           'neuron_class', 'MultiStepLIF', 'MultiStepIF',
+           'MultiStepParametricLIF', 'unrolled_lif', 'NEURON_DEFAULTS',
+           'LIF_DEFAULTS', 'ATTENTION_THRESHOLD']

@@ -1,0 +1,106 @@
+"""tools/analysis_tools/benchmark.py: runs, reports, refuses bad input."""
+import json
+
+import pytest
+
+from helpers import run_py
+from spikeformer_mm.compat import cpu_bf16_supported
+
+
+@pytest.mark.parametrize('extra', [
+    ['--mode', 'infer'], ['--mode', 'infer', '--fast'],
+    ['--mode', 'train', '--fast', '--with-cp']])
+def test_benchmark_tool_reports_speed_and_memory(tmp_path, extra):
+    out = tmp_path / 'r.json'
+    run_py('tools/analysis_tools/benchmark.py', '--arch', '15M', '--T', '2',
+           '--batch', '1', '--img-size', '32', '--warmup', '0',
+           '--repeats', '1', '--out', str(out), *extra)
+    r = json.loads(out.read_text())
+    assert r['img_per_s'] > 0 and r['peak_mem_mb'] > 0
+    assert r['T'] == 2 and r['fast'] == ('--fast' in extra)
+    assert r['with_cp'] == ('--with-cp' in extra)
+    # the fast path runs NHWC on a CPU; inference deploys the form
+    # measured fastest for the dtype
+    assert r['channels_last'] == ('--fast' in extra)
+    if '--fast' in extra and 'infer' in extra:
+        assert r['rep_conv'] == 'factorised'
+
+
+@pytest.mark.needs_native_bf16
+def test_benchmark_fast_bf16_choices(tmp_path):
+    out = tmp_path / 'r.json'
+    run_py('tools/analysis_tools/benchmark.py', '--arch', '15M', '--T', '1',
+           '--batch', '1', '--img-size', '32', '--warmup', '0',
+           '--repeats', '1', '--out', str(out), '--fast', '--dtype', 'bf16',
+           '--rep-conv', 'dense', '--no-channels-last')
+    r = json.loads(out.read_text())
+    assert r['rep_conv'] == 'dense' and r['channels_last'] is False
+
+
+def test_benchmark_tool_errors():
+    r = run_py('tools/analysis_tools/benchmark.py', '--img-size', '32',
+               '--with-cp', check=False)
+    assert r.returncode != 0 and 'with_cp' in r.stderr
+    r = run_py('tools/analysis_tools/benchmark.py', '--img-size', '32',
+               '--rep-conv', 'dense', check=False)
+    assert r.returncode != 0 and 'use them with --fast' in r.stderr
+    if not cpu_bf16_supported():
+        r = run_py('tools/analysis_tools/benchmark.py', '--img-size', '32',
+                   '--dtype', 'bf16', '--fast', check=False)
+        assert r.returncode != 0 and 'no native bf16' in r.stderr
+
+
+def test_precision_agreement_tool(tmp_path):
+    """fp32 vs bf16 on the classification demo's val set (2 batches):
+    both metric sets and an agreement fraction come back."""
+    import torch
+    from mmengine.config import Config
+
+    from spikeformer_mm.apis import init_model
+    cfg_path = 'configs/classification/metaspikeformer-demo_1xb32_digits-t2.py'
+    torch.manual_seed(0)
+    model = init_model(Config.fromfile(cfg_path))
+    ckpt = tmp_path / 'c.pth'
+    torch.save(dict(state_dict=model.state_dict()), ckpt)
+    out = tmp_path / 'p.json'
+    run_py('tools/analysis_tools/precision_agreement.py', cfg_path,
+           str(ckpt), '--max-batches', '2', '--out', str(out),
+           '--cfg-options', 'test_dataloader.batch_size=8')
+    r = json.loads(out.read_text())
+    assert r['num_samples'] == 16 and r['compared'] == 16
+    assert 0.0 <= r['agreement'] <= 1.0
+    for key in ('metrics_fp32', 'metrics_low'):
+        assert 0 <= r[key]['accuracy/top1'] <= 100
+    # the fast bf16 inference model (deployed, NHWC, bf16 weights)
+    run_py('tools/analysis_tools/precision_agreement.py', cfg_path,
+           str(ckpt), '--max-batches', '1', '--out', str(out), '--fast',
+           '--cfg-options', 'test_dataloader.batch_size=8')
+    r = json.loads(out.read_text())
+    assert r['fast'] is True and r['compared'] == 8
+    r = run_py('tools/analysis_tools/precision_agreement.py', cfg_path,
+               str(tmp_path / 'missing.pth'), check=False)
+    assert r.returncode != 0 and 'checkpoint not found' in r.stderr
+
+
+def test_suite_rows_include_engines_and_bf16_only_where_native():
+    import importlib.util
+    import os.path as osp
+
+    from helpers import ROOT
+    spec = importlib.util.spec_from_file_location(
+        'suite', osp.join(ROOT, 'tools/analysis_tools/benchmark_suite.py'))
+    suite = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(suite)
+    engines = ['onnxruntime', 'openvino']
+    rows = suite.runs('cpu', '15M', False, False, engines)
+    eng = [r for r in rows if r.get('engine')]
+    # CPU inference at T=1 and T=4, fp32 and int8 only without native bf16
+    assert {(r['T'], r['mode'], r['engine'], r['dtype']) for r in eng} == {
+        (T, 'infer', e, d) for T in (1, 4) for e in engines
+        for d in ('fp32', 'int8')}
+    assert not any(r['dtype'] == 'bf16' for r in rows)
+    rows = suite.runs('cpu', '15M', False, True, engines)
+    assert {r['engine'] for r in rows if r.get('engine') and
+            r['dtype'] == 'bf16'} == {'openvino'}
+    assert not any(r.get('engine') for r in
+                   suite.runs('cuda', '15M', False, True, engines))

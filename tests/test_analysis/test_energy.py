@@ -1,0 +1,127 @@
+"""Energy accounting on cases whose answer follows by hand."""
+import json
+
+import pytest
+import torch
+import torch.nn as nn
+
+from helpers import run_py
+from spikeformer_mm.analysis.energy import E_AC_PJ, E_MAC_PJ, EnergyMeter
+
+
+def measure(model, x, T, n_images=1):
+    meter = EnergyMeter(model, T)
+    meter.run(lambda: model(x), n_images)
+    meter.remove()
+    return meter.report()
+
+
+def layer(report, name):
+    return next(r for r in report['layers'] if r['name'] == name)
+
+
+def test_all_ones_spikes_give_T_times_flops():
+    T = 2
+    model = nn.Sequential(nn.Conv2d(4, 6, 1))
+    rep = measure(model, torch.ones(T, 4, 5, 5), T)  # [T*B, C, H, W], B=1
+    row = layer(rep, '0')
+    dense_per_step = 25 * 6 * 4
+    assert row['spike_input'] and row['firing_rate'] == 1.0
+    assert row['sops'] == T * dense_per_step and row['macs'] == 0
+    assert rep['energy_mJ'] == pytest.approx(T * dense_per_step * E_AC_PJ
+                                             * 1e-9)
+
+
+def test_silent_input_costs_nothing():
+    model = nn.Sequential(nn.Conv2d(4, 6, 3, padding=1, bias=False),
+                          nn.Linear(5, 3))
+    rep = measure(model, torch.zeros(2, 4, 5, 5), 2)
+    assert all(r['sops'] == 0 and r['macs'] == 0 for r in rep['layers'])
+    assert rep['energy_mJ'] == 0
+    assert layer(rep, '0')['firing_rate'] == 0.0
+
+
+def test_known_small_layers():
+    lin = nn.Sequential(nn.Linear(3, 2))
+    spikes = torch.tensor([[1., 0., 1.]])
+    rep = measure(lin, spikes, 1)
+    assert layer(rep, '0')['sops'] == 4  # 2 spikes x 2 outputs
+    real = torch.tensor([[0.3, -1.2, 2.0]])
+    rep = measure(lin, real, 1)
+    row = layer(rep, '0')
+    assert row['macs'] == 6 and row['sops'] == 0 and not row['spike_input']
+    assert rep['energy_mJ'] == pytest.approx(6 * E_MAC_PJ * 1e-9)
+    # per image: two images, same spikes -> same per-image count
+    rep = measure(lin, spikes.repeat(2, 1), 1, n_images=2)
+    assert layer(rep, '0')['sops'] == 4
+
+
+def test_attention_products_by_hand():
+    from spikingjelly.activation_based import functional
+    from spikeformer_mm.models.layers import SpikingSelfAttention
+    torch.manual_seed(0)
+    attn = SpikingSelfAttention(16, 2, scale=1.0).eval()
+    for conv in (attn.q_conv, attn.k_conv, attn.v_conv):
+        conv[1].bias.data.uniform_(0, 3)
+    x = torch.rand(1, 1, 16, 4, 4) * 6
+    q, k, v = {}, {}, {}
+    for d, lif in ((q, attn.q_lif), (k, attn.k_lif), (v, attn.v_lif)):
+        lif.register_forward_hook(lambda m, i, o, d=d: d.setdefault('s', o))
+    functional.reset_net(attn)
+    rep = measure(attn, x, 1)
+    row = layer(rep, '')  # the attention module itself is the matmul row
+    qs, ks, vs = (d['s'].reshape(1, 2, 8, 16) for d in (q, k, v))
+    # K^T V: one AC per co-active (k, v) pair; Q (K^T V): nnz(Q) x d
+    kv = torch.einsum('bhcn,bhdn->bhcd', ks, vs)
+    expected = kv.sum().item() + qs.sum().item() * 8
+    assert row['type'] == 'matmul' and row['sops'] == expected
+    assert 0 < row['firing_rate'] < 1
+
+
+@pytest.mark.parametrize('cfg,size', [
+    ('configs/classification/metaspikeformer-demo_1xb32_digits-t2.py', 32),
+    ('configs/detection/mask-rcnn_metaspikeformer-demo_fpn_digits-t2.py', 96),
+    ('configs/detection/mask-rcnn_metaspikeformer-demo_spikefpn_digits-t2.py',
+     96),
+    ('configs/segmentation/fpn_metaspikeformer-demo_digits-64x64-t2.py', 64),
+])
+def test_energy_tool_on_demo_configs(tmp_path, cfg, size):
+    out = tmp_path / 'e.json'
+    r = run_py('tools/analysis_tools/energy.py', cfg, '--random',
+               '--img-size', str(size), str(size), '--num-images', '2',
+               '--out', str(out), '--cfg-options',
+               'model.backbone.init_cfg=None')
+    rep = json.loads(out.read_text())
+    assert (tmp_path / 'e.png').stat().st_size > 1000
+    assert rep['T'] == 2 and rep['num_images'] == 2 and rep['params'] > 0
+    total = sum(x['macs'] * E_MAC_PJ + x['sops'] * E_AC_PJ
+                for x in rep['layers']) * 1e-9
+    assert rep['energy_mJ'] == pytest.approx(total)
+    assert sum(x['energy_mJ'] for x in rep['layers']) == \
+        pytest.approx(rep['energy_mJ'])
+    assert all(0 <= x['firing_rate'] <= 1 for x in rep['layers'])
+    # the encoding conv sees pixels: MACs; the backbone's others: spikes
+    enc = [x for x in rep['layers'] if x['name'].endswith(
+        'downsample1_1.encode_conv')][0]
+    assert enc['macs'] > 0 and enc['sops'] == 0
+    assert sum(x['type'] == 'matmul' for x in rep['layers']) == 8
+    assert 'total' in r.stdout
+
+
+def test_event_count_sops_are_events_times_fanout():
+    """A layer fed event counts: each event costs one accumulate per weight
+    it reaches (checked against a brute-force count, grouped conv too)."""
+
+    from spikeformer_mm.analysis.energy import _count_sops
+    torch.manual_seed(0)
+    x = torch.randint(0, 3, (2, 4, 5, 5)).float()
+    for conv in (nn.Conv2d(4, 6, 3, stride=2, padding=1),
+                 nn.Conv2d(4, 6, 3, padding=1, groups=2)):
+        # brute force: every (output, weight) pair adds the input it reads
+        w = torch.ones_like(conv.weight)
+        ref = nn.functional.conv2d(x, w, stride=conv.stride,
+                                   padding=conv.padding, groups=conv.groups)
+        assert _count_sops(conv, x) == pytest.approx(float(ref.sum()))
+    lin = nn.Linear(7, 3)
+    v = torch.randint(0, 4, (5, 7)).float()
+    assert _count_sops(lin, v) == float(v.sum()) * 3

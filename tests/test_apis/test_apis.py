@@ -1,0 +1,111 @@
+"""The helpers every tool shares: model building with strict, safe loading,
+atomic writes, one-line errors, pictures scaled for reading."""
+import os
+import stat
+
+import numpy as np
+import pytest
+import torch
+
+from spikeformer_mm.apis import init_model
+from spikeformer_mm.checkpoint import CheckpointMismatchError, load_weights
+from spikeformer_mm.fileio import atomic_path, sha256_file, write_json
+
+from helpers import run_py
+
+CLS = 'configs/classification/metaspikeformer-demo_1xb32_digits-t2.py'
+SEG = 'configs/segmentation/fpn_metaspikeformer-demo_digits-64x64-t2.py'
+
+
+@pytest.fixture(scope='module')
+def classifier():
+    torch.manual_seed(0)
+    return init_model(CLS)
+
+
+def test_init_model_loads_strictly(classifier, tmp_path):
+    sd = classifier.state_dict()
+    good = tmp_path / 'good.pth'
+    torch.save(dict(state_dict=sd, meta=dict(
+        dataset_meta=dict(classes=list('abcdefghij')))), good)
+    m = init_model(CLS, str(good), deploy=True)
+    assert not m.training and m.backbone.deploy == 'dense'
+    assert m.dataset_meta['classes'][0] == 'a' and m.cfg.model.type
+    # another task's checkpoint: keys named, nothing evaluated
+    seg = init_model(SEG)
+    other = tmp_path / 'seg.pth'
+    torch.save(dict(state_dict=seg.state_dict()), other)
+    with pytest.raises(CheckpointMismatchError,
+                       match=r"60 of its tensors are not in the model "
+                             r"\(decode_head"):
+        init_model(CLS, str(other))
+    # another arch: the shapes named
+    wide = init_model(CLS, cfg_options={
+        'model.backbone.arch.embed_dims': [16, 32, 64, 96]})
+    torch.save(dict(state_dict=wide.state_dict()), other)
+    with pytest.raises(CheckpointMismatchError, match='other shapes'):
+        init_model(CLS, str(other))
+    # blocks missing: refused with the keys, loaded with strict=False
+    part = tmp_path / 'part.pth'
+    torch.save(dict(state_dict={k: v for k, v in sd.items()
+                                if not k.startswith('backbone.block4')}),
+               part)
+    with pytest.raises(CheckpointMismatchError,
+                       match=r'not in it \(backbone\.block4'):
+        load_weights(classifier, str(part))
+    load_weights(classifier, str(part), strict=False)
+    with pytest.raises(FileNotFoundError, match='checkpoint not found'):
+        init_model(CLS, str(tmp_path / 'absent.pth'))
+
+
+def test_test_tool_refuses_a_mismatched_checkpoint(tmp_path):
+    seg = init_model(SEG)
+    other = tmp_path / 'seg.pth'
+    torch.save(dict(state_dict=seg.state_dict()), other)
+    r = run_py('tools/test.py', CLS, str(other), '--work-dir',
+               str(tmp_path / 'wd'), check=False)
+    assert r.returncode == 1
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith(f'error: {other} does not fit the model'), last
+
+
+def test_atomic_path_keeps_the_old_file_on_failure(tmp_path):
+    target = tmp_path / 'sub' / 'report.json'
+    write_json(str(target), {'a': 1})
+    before = sha256_file(str(target))
+    with pytest.raises(RuntimeError):
+        with atomic_path(str(target)) as tmp:
+            with open(tmp, 'w') as f:
+                f.write('{"half": ')
+            raise RuntimeError('disk full')
+    assert sha256_file(str(target)) == before
+    assert os.listdir(target.parent) == ['report.json']  # no temp left
+    mode = stat.S_IMODE(os.stat(target).st_mode)
+    assert mode & 0o044, oct(mode)  # umask permissions, not mkstemp's 0600
+
+
+def test_pictures_of_small_images_are_scaled_up():
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData, PixelData
+    from mmseg.structures import SegDataSample
+
+    from spikeformer_mm.visualization import (display_scale, upscale,
+                                              upscale_det_sample,
+                                              upscale_seg_sample)
+    assert display_scale((96, 96)) == 6 and display_scale((64, 80)) == 8
+    assert display_scale((600, 800)) == 1
+    img = np.arange(12, dtype=np.uint8).reshape(2, 2, 3)
+    big = upscale(img, 3)
+    assert big.shape == (6, 6, 3) and (big[:3, :3] == img[0, 0]).all()
+    det = DetDataSample()
+    det.pred_instances = InstanceData(
+        bboxes=torch.tensor([[1., 2., 3., 4.]]), scores=torch.ones(1),
+        labels=torch.zeros(1, dtype=torch.long),
+        masks=torch.eye(4, dtype=torch.bool)[None])
+    up = upscale_det_sample(det, 2)
+    assert up.pred_instances.bboxes.tolist() == [[2., 4., 6., 8.]]
+    assert up.pred_instances.masks.shape == (1, 8, 8)
+    assert det.pred_instances.bboxes[0, 0] == 1  # the original is kept
+    seg = SegDataSample()
+    seg.pred_sem_seg = PixelData(data=torch.tensor([[[0, 1], [2, 3]]]))
+    assert upscale_seg_sample(seg, 4).pred_sem_seg.data.shape == (1, 8, 8)

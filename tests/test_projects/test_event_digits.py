@@ -1,0 +1,185 @@
+"""The event-camera project (projects/event_digits): the DVS emulator, the
+N-MNIST format, the dataset's errors, frames and the time axis."""
+import os
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+
+# tonic is installed by make setup (requirements/events.txt): a missing one
+# is a broken install, so these tests fail on it instead of skipping
+import tonic  # noqa: E402,F401
+
+from projects.event_digits.event_digits import (  # noqa: E402
+    EVENT_DTYPE, EventDataPreprocessor, EventsToFrames, emulate, read_events,
+    write_bin)
+from sklearn.datasets import load_digits  # noqa: E402
+
+
+@pytest.fixture(scope='module')
+def scan():
+    return load_digits().images[3]
+
+
+def test_emulator_events(scan):
+    ev = emulate(scan, seed=0)
+    assert ev.dtype == EVENT_DTYPE and len(ev) > 500
+    assert (np.diff(ev['t']) >= 0).all()  # sorted
+    assert ev['t'].min() >= 0 and ev['t'].max() < 300_000
+    assert ev['x'].max() < 34 and ev['y'].max() < 34
+    on = ev['p'].mean()
+    assert 0.3 < on < 0.7, on  # the saccades return: ON and OFF balance
+    # seeded and deterministic
+    assert np.array_equal(ev, emulate(scan, seed=0))
+    assert not np.array_equal(ev, emulate(scan, seed=1))
+    # a blank image makes only background noise: ~0.5 Hz x 34^2 x 0.3 s
+    blank = emulate(scan, seed=0, image=np.zeros((28, 28)))
+    assert 100 < len(blank) < 300
+    quiet = emulate(scan, seed=0, image=np.zeros((28, 28)), noise_hz=0)
+    assert len(quiet) == 0
+
+
+def test_nmnist_round_trip(tmp_path):
+    ev = np.zeros(4, EVENT_DTYPE)
+    ev['x'] = [0, 33, 5, 17]
+    ev['y'] = [1, 2, 33, 0]
+    ev['t'] = [0, 70_000, 131_071, 8_388_607]  # up to 2^23 - 1 us
+    ev['p'] = [True, False, True, False]
+    path = str(tmp_path / '00001.bin')
+    write_bin(path, ev)
+    assert osp.getsize(path) == 20  # 40 bits per event
+    back = read_events(path)
+    for f in 'xytp':
+        assert np.array_equal(back[f], ev[f]), f
+    # tonic's structured .npy reads the same
+    np.save(tmp_path / 'x.npy', ev)
+    assert np.array_equal(read_events(str(tmp_path / 'x.npy'))['t'], ev['t'])
+
+
+def test_bad_recordings_are_named(tmp_path):
+    ev = np.zeros(3, EVENT_DTYPE)
+    ev['x'], ev['y'], ev['t'] = [1, 2, 3], [1, 2, 3], [1, 2, 3]
+    good = str(tmp_path / 'good.bin')
+    write_bin(good, ev)
+    trunc = tmp_path / 'trunc.bin'
+    trunc.write_bytes(open(good, 'rb').read()[:-2])
+    with pytest.raises(ValueError, match='trunc.bin: truncated'):
+        read_events(str(trunc))
+    empty = tmp_path / 'empty.bin'
+    empty.write_bytes(b'')
+    with pytest.raises(ValueError, match='empty.bin: empty recording'):
+        read_events(str(empty))
+    with pytest.raises(ValueError, match='good.bin: events outside the 2x2'):
+        read_events(good, sensor_size=(2, 2))
+    junk = tmp_path / 'junk.npy'
+    np.save(junk, np.arange(3))
+    with pytest.raises(ValueError, match='junk.npy: not a structured'):
+        read_events(str(junk))
+
+
+def test_frames_and_time_axis(scan):
+    ev = emulate(scan, seed=0)
+    frames = EventsToFrames(n_time_bins=4).transform(
+        dict(events=ev))['img']
+    assert frames.shape == (4, 2, 34, 34)
+    # each event in at most one bin (tonic's binning may leave out a few
+    # at the very end of the recording)
+    assert 0.995 * len(ev) <= frames.sum() <= len(ev)
+    # each bin holds its own slice of time: the bins differ
+    assert not np.array_equal(frames[0], frames[1])
+    one = EventsToFrames(n_time_bins=1).transform(dict(events=ev))['img']
+    assert 0.995 * len(ev) <= one.sum() <= len(ev)
+    assert np.abs(one[0] - frames.sum(0)).sum() <= 0.005 * len(ev)
+    pre = EventDataPreprocessor(pad_size_divisor=16)
+    batch = [torch.from_numpy(frames), torch.from_numpy(frames * 2)]
+    out = pre(dict(inputs=batch, data_samples=None))['inputs']
+    assert out.shape == (4, 2, 2, 48, 48)  # [T, B, 2, H, W], padded
+    assert torch.equal(out[:, 1, :, :34, :34], 2 * torch.from_numpy(frames))
+    assert out[..., 34:, :].abs().sum() == 0
+
+
+def test_frames_downsampled_by_tonic(scan):
+    """``spatial_factor=0.5``: 17x17 frames whose 2x2 blocks hold the
+    events of the full-size frame's pixels (tonic ``Downsample``)."""
+    ev = emulate(scan, seed=0)
+    full = EventsToFrames(n_time_bins=2).transform(dict(events=ev))['img']
+    half = EventsToFrames(n_time_bins=2, spatial_factor=0.5).transform(
+        dict(events=ev))['img']
+    assert half.shape == (2, 2, 17, 17)
+    pooled = full.reshape(2, 2, 17, 2, 17, 2).sum((3, 5))
+    assert np.array_equal(half, pooled)
+    with pytest.raises(ValueError, match='spatial_factor'):
+        EventsToFrames(spatial_factor=2)
+
+
+def test_dataset_builds_reads_and_refuses(tmp_path):
+    from projects.event_digits.event_digits import NMNISTEvents
+    root = str(tmp_path / 'ev')
+    ds = NMNISTEvents(root, split='val', build=dict(num=15))
+    assert len(ds) == 3 and os.path.isfile(osp.join(root, 'MANIFEST.json'))
+    infos = [ds.get_data_info(i) for i in range(len(ds))]
+    assert {d['gt_label'] for d in infos} <= set(range(10))
+    assert osp.basename(infos[0]['img_path']) == '00000.bin'
+    # a damaged copy is rebuilt, not used
+    victim = infos[0]['img_path']
+    open(victim, 'ab').write(b'\x00')
+    ds = NMNISTEvents(root, split='val', build=dict(num=15))
+    assert osp.getsize(victim) % 5 == 0
+    with pytest.raises(FileNotFoundError, match='Train/<digit>'):
+        NMNISTEvents(str(tmp_path / 'nothing'), split='train')
+
+
+CONFIGS = [f'projects/event_digits/configs/'
+           f'metaspikeformer-demo_1xb32_event-digits-t{t}.py' for t in (1, 4, 8)]
+
+
+@pytest.mark.parametrize('path', CONFIGS)
+def test_configs_build_and_keep_time(path):
+    """The project's configs inherit the classification demo and change only
+    the data, channels, T and preprocessor; the model sees [T, B, 2, H, W]."""
+    from mmengine.config import Config
+    from mmengine.utils import import_modules_from_strings
+    cfg = Config.fromfile(path)
+    import_modules_from_strings(**cfg.custom_imports)
+    T = int(path[-4])
+    assert cfg.model.backbone.T == T and cfg.model.backbone.in_channels == 2
+    assert cfg.model.backbone.arch.embed_dims == [16, 32, 64, 128]
+    steps = [p for p in cfg.train_dataloader.dataset.pipeline
+             if p.type.endswith('EventsToFrames')]
+    assert steps[0].n_time_bins == T
+    from spikeformer_mm.apis import init_model
+    model = init_model(cfg)  # top-level data_preprocessor merged, as Runner
+    frames = torch.randint(0, 3, (2, T, 2, 34, 34)).float()
+    data = model.data_preprocessor(dict(inputs=list(frames)), False)
+    assert data['inputs'].shape == (T, 2, 2, 34, 34)
+    assert model(data['inputs'], mode='tensor').shape == (2, 10)
+
+
+@pytest.mark.e2e
+def test_demo_task_and_energy_through_the_tools(tmp_path):
+    """Bounded: ``tools/run_demos.py --tasks classification,event --smoke`` (64
+    images / recordings, one epoch each, tools/train.py then tools/test.py;
+    the event model starts from the classifier's backbone), then the energy
+    tool: the encoding conv, fed event counts, counts synaptic operations."""
+    import json
+
+    from helpers import run_py
+    wd = tmp_path / 'demo'
+    run_py('tools/run_demos.py', '--tasks', 'classification,event', '--smoke',
+           '--work-dir', str(wd), timeout=900)
+    summary = json.load(open(wd / 'summary.json'))
+    entry = summary['event']
+    assert entry['config'] == CONFIGS[1] and 0 <= entry['top1'] <= 100
+    logs = ''.join(p.read_text() for p in (wd / 'event').glob('*/*.log'))
+    cls_ckpt = summary['classification']['checkpoint']
+    assert f'PretrainedInit: load from {cls_ckpt}' in logs
+    report = tmp_path / 'energy.json'
+    run_py('tools/analysis_tools/energy.py', CONFIGS[1], entry['checkpoint'],
+           '--num-images', '2', '--out', str(report))
+    report = json.load(open(report))
+    assert report['num_images'] == 2  # [T, B, ...] inputs: B images
+    first = report['layers'][0]
+    assert first['name'] == 'backbone.downsample1_1.encode_conv'
+    assert first['input'] == 'events' and first['macs'] == 0
+    assert first['sops'] > 0
