@@ -10,7 +10,6 @@ in its config (``configs/_base_/runtime/``).
 from .version import __version__
 from .registry import DATASETS, HOOKS, MODELS, NEURONS
 from . import compat
-from . import fileio  # noqa: F401  (the 'atomic_local' file backend)
 
 compat.install()
 

@@ -3,7 +3,7 @@ errors (with a hint saying how to make a missing file the toolbox knows),
 ``--cfg-options`` parsing, argument checks."""
 import os
 import os.path as osp
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from mmengine.config import DictAction
 
@@ -18,7 +18,7 @@ def require_files(**paths: Optional[str]) -> None:
             raise MissingFileError(path, what)
 
 
-def run_cli(main: Callable, argv: Optional[list] = None):
+def run_cli(main: Callable, argv: Optional[list] = None) -> Any:
     """Run a command-line ``main``; bad input (a missing file, a bad
     argument, key or checkpoint, a directory it must not overwrite:
     ``FileNotFoundError``, ``ValueError``, ``FileExistsError``)

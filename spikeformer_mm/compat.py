@@ -33,7 +33,7 @@ def _distribution(package):
         return None
 
 
-def is_installed(package):
+def is_installed(package: str) -> bool:
     """``mmengine.utils.is_installed`` without pkg_resources."""
     if _distribution(package) is not None:
         return True
@@ -41,7 +41,7 @@ def is_installed(package):
     return spec is not None and spec.origin is not None
 
 
-def package2module(package):
+def package2module(package: str) -> str:
     dist = _distribution(package)
     if dist is None:
         raise ValueError(f'can not infer the module name of {package}')
@@ -55,7 +55,7 @@ def package2module(package):
     raise ValueError(f'can not infer the module name of {package}')
 
 
-def get_installed_path(package):
+def get_installed_path(package: str) -> str:
     """``mmengine.utils.get_installed_path`` without pkg_resources."""
     dist = _distribution(package)
     if dist is None:
@@ -90,7 +90,7 @@ def _patch_package_utils():
     return True
 
 
-def install():
+def install() -> None:
     """Apply the repairs; idempotent."""
     global _INSTALLED
     if _INSTALLED:
@@ -103,7 +103,7 @@ def install():
 CPU_DIST_TIMEOUT = 300
 
 
-def setup_cpu_distributed(cfg, launcher):
+def setup_cpu_distributed(cfg, launcher: str) -> bool:
     """Make ``cfg`` run distributed on gloo when CUDA is unavailable.
 
     mmengine's ``init_dist`` calls ``torch.cuda.set_device`` and its Runner

@@ -8,6 +8,8 @@ demand, with no ``custom_imports`` needed.
 Inside this package sub-modules are built in plain Python (or with the
 scoped name): a short name would be looked up in the caller's scope.
 """
+from typing import Optional
+
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
@@ -42,7 +44,7 @@ ON_DEMAND = {
 }
 
 
-def lazy_attribute(package: str, name: str):
+def lazy_attribute(package: str, name: str) -> object:
     """``getattr`` of a package of this project for a name of
     :data:`ON_DEMAND` defined in one of its sub-modules (for the package's
     ``__getattr__``); AttributeError otherwise."""
@@ -68,45 +70,27 @@ class ToolboxRegistry(Registry):
         return obj
 
 
-MODELS = ToolboxRegistry(
-    'model',
-    parent=MMENGINE_MODELS,
-    scope='spikeformer_mm',
-    locations=['spikeformer_mm.models.backbones',
-               'spikeformer_mm.models.necks'])
+def _scope(cls, name: str, parent=None, locations=()) -> Registry:
+    """A registry of the ``spikeformer_mm`` scope, child of mmengine's."""
+    return cls(name, parent=parent, scope='spikeformer_mm',
+               locations=list(locations))
 
+
+MODELS = _scope(ToolboxRegistry, 'model', MMENGINE_MODELS,
+                ['spikeformer_mm.models.backbones',
+                 'spikeformer_mm.models.necks'])
 # The neurons (``neuron_cfg=dict(type=...)``): a registry of their own, since
 # a neuron is built by the layers, never from a config's ``type`` alone.
-NEURONS = Registry(
-    'neuron',
-    scope='spikeformer_mm',
-    locations=['spikeformer_mm.models.neurons'])
-
-HOOKS = Registry(
-    'hook',
-    parent=MMENGINE_HOOKS,
-    scope='spikeformer_mm',
-    locations=['spikeformer_mm.engine'])
-
-DATASETS = ToolboxRegistry(
-    'dataset',
-    parent=MMENGINE_DATASETS,
-    scope='spikeformer_mm')
-
-OPTIM_WRAPPERS = Registry(
-    'optim_wrapper',
-    parent=MMENGINE_OPTIM_WRAPPERS,
-    scope='spikeformer_mm',
-    locations=['spikeformer_mm.engine'])
-
-TRANSFORMS = Registry(
-    'transform',
-    parent=MMENGINE_TRANSFORMS,
-    scope='spikeformer_mm',
-    locations=['spikeformer_mm.datasets.transforms'])
+NEURONS = _scope(Registry, 'neuron', None, ['spikeformer_mm.models.neurons'])
+HOOKS = _scope(Registry, 'hook', MMENGINE_HOOKS, ['spikeformer_mm.engine'])
+DATASETS = _scope(ToolboxRegistry, 'dataset', MMENGINE_DATASETS)
+OPTIM_WRAPPERS = _scope(Registry, 'optim_wrapper', MMENGINE_OPTIM_WRAPPERS,
+                        ['spikeformer_mm.engine'])
+TRANSFORMS = _scope(Registry, 'transform', MMENGINE_TRANSFORMS,
+                    ['spikeformer_mm.datasets.transforms'])
 
 
-def caller_scope():
+def caller_scope() -> Optional[str]:
     """The default scope of the code that is building a ``spikeformer_mm``
     module (``'mmdet'`` in a detection config...), or None.
 

@@ -4,7 +4,7 @@ that boxes, masks and class labels drawn by mm's visualizers are legible.
 """
 import copy
 import math
-from typing import Tuple
+from typing import Any, Tuple
 
 import numpy as np
 import torch
@@ -26,7 +26,7 @@ def upscale(img: np.ndarray, s: int) -> np.ndarray:
     return np.repeat(np.repeat(img, s, axis=0), s, axis=1)
 
 
-def upscale_det_sample(sample, s: int):
+def upscale_det_sample(sample: Any, s: int) -> Any:
     """An mmdet ``DetDataSample``'s predictions in an image ``s`` times
     larger: boxes scaled, masks repeated (nearest)."""
     if s == 1:
@@ -40,7 +40,7 @@ def upscale_det_sample(sample, s: int):
     return sample
 
 
-def upscale_seg_sample(sample, s: int):
+def upscale_seg_sample(sample: Any, s: int) -> Any:
     """An mmseg ``SegDataSample``'s predicted label map ``s`` times larger
     (nearest)."""
     if s == 1:

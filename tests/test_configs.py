@@ -14,7 +14,8 @@ from mmengine.registry import MODELS, init_default_scope
 from helpers import ROOT
 
 sys.path.insert(0, osp.join(ROOT, 'tests', 'data'))
-from make_model_snapshot import config_paths  # noqa: E402
+from make_model_snapshot import (SMALL_TEACHER,  # noqa: E402
+                                 config_paths, state_dict_shapes)
 
 ALL_CONFIGS = config_paths()  # configs/<task>/ and the projects'
 CONFIGS = [p for p in ALL_CONFIGS if p.startswith('configs')]
@@ -23,15 +24,6 @@ CONFIGS = [p for p in ALL_CONFIGS if p.startswith('configs')]
 with gzip.open(osp.join(ROOT, 'tests', 'data', 'model_snapshot.json.gz'),
                'rt') as _f:
     SNAPSHOT = json.load(_f)
-# A stand-in for the distillation teacher (CAFormer-B36, whose weights a
-# user fetches by hand): a small mmpretrain classifier with 1000 classes.
-SMALL_TEACHER = dict(
-    type='mmpretrain.ImageClassifier',
-    backbone=dict(type='ResNet', depth=18),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(type='LinearClsHead', num_classes=1000, in_channels=512))
-
-
 def test_every_config_is_listed():
     tasks = {p.split(osp.sep)[1] for p in CONFIGS}
     assert tasks == {'classification', 'detection', 'segmentation'}
@@ -45,9 +37,6 @@ def test_every_config_is_listed():
 def test_config_builds_the_reference_model(path):
     """The same state_dict keys and shapes as the model the config built
     before the layout change (the committed snapshot)."""
-    import spikeformer_mm  # noqa: F401
-    sys.path.insert(0, osp.join(ROOT, 'tests', 'data'))
-    from make_model_snapshot import state_dict_shapes
     got, want = state_dict_shapes(path), SNAPSHOT[path]
     missing, extra = sorted(set(want) - set(got)), sorted(set(got) - set(want))
     shapes = [k for k in want if k in got and got[k] != want[k]]

@@ -4,7 +4,6 @@ once ended in lost files, a silent wrong result or a hang, and checks that
 it now ends in a clear error (naming the file, key or argument) or is
 survived. Fast; no network beyond loopback."""
 import hashlib
-import http.server
 import json
 import os
 import os.path as osp
@@ -12,7 +11,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 
 import pytest

@@ -1,7 +1,7 @@
 import os.path as osp
 import textwrap
 
-from helpers import ROOT, TINY_ARCH, run_py
+from helpers import ROOT, run_py
 
 
 def test_import_does_not_pull_dense_toolboxes():

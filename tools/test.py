@@ -12,7 +12,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from spikeformer_mm.apis import (build_runner, close_distributed,  # noqa: E402
                                  load_config)
 from spikeformer_mm.cli import run_cli  # noqa: E402
-from spikeformer_mm.checkpoint import load_weights  # noqa: E402
+from spikeformer_mm.apis.inference import load_model_weights  # noqa: E402
 from spikeformer_mm.zoo import resolve_checkpoint  # noqa: E402
 from spikeformer_mm.fileio import write_json  # noqa: E402
 from spikeformer_mm.cli import CfgOptions  # noqa: E402
@@ -49,7 +49,7 @@ def main(argv=None):
                           launcher=args.launcher, dump=args.out)
     # strict by default: another task's or arch's file is refused, keys
     # named, instead of evaluating random weights (mmengine warns only)
-    load_weights(runner.model, checkpoint, strict=not args.non_strict)
+    load_model_weights(runner.model, checkpoint, strict=not args.non_strict)
     metrics = runner.test()
     if args.metrics_out and runner.rank == 0:
         write_json(args.metrics_out, metrics)

@@ -42,8 +42,9 @@ from ..compat import cpu_bf16_supported
 from ..deploy import ENGINES, engine_step, fastest_rep_conv, prepare_inference
 
 
-def build_classifier(arch, T, num_classes=1000, fast=False, mode='infer',
-                     with_cp=False):
+def build_classifier(arch: Union[str, dict], T: int, num_classes: int = 1000,
+                     fast: bool = False, mode: str = 'infer',
+                     with_cp: bool = False) -> torch.nn.Module:
     from mmengine.registry import MODELS
 
     from ..models import MetaSpikeFormer
@@ -77,7 +78,7 @@ def _cpu_peak_mb(step):
     return peak / 2**20
 
 
-def peak_rss_mb():
+def peak_rss_mb() -> float:
     """Peak resident memory of this process so far (MB)."""
     import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

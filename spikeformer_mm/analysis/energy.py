@@ -34,6 +34,7 @@ graph, where RepConv's inner convs see real values and count as MACs.
 """
 import math
 from collections import defaultdict
+from typing import Optional
 
 import torch
 import torch.nn as nn
@@ -263,7 +264,7 @@ def _weighted_rate(layers):
     return sum(layer['firing_rate'] * layer['flops'] for layer in spk) / w
 
 
-def format_table(report, max_rows=None):
+def format_table(report: dict, max_rows: Optional[int] = None) -> str:
     """The report as a fixed-width text table."""
     rows = report['layers']
     if max_rows is not None and len(rows) > max_rows:
@@ -284,7 +285,7 @@ def format_table(report, max_rows=None):
     return '\n'.join(lines)
 
 
-def plot_firing_rates(report, path):
+def plot_firing_rates(report: dict, path: str) -> str:
     """A PNG bar chart of the mean firing rate per layer."""
     import matplotlib
     matplotlib.use('Agg')

@@ -2,10 +2,12 @@
 tools (work dir, resume, amp, launcher...)."""
 import os
 import os.path as osp
-from typing import Optional, Union
+from typing import Optional
+
 
 import torch
 from mmengine.config import Config
+from mmengine.runner import Runner
 
 from .. import compat
 from ..checkpoint import resume_checkpoint
@@ -149,7 +151,7 @@ def _warn(msg):
     print_log(msg, logger='current', level=30)
 
 
-def build_runner(cfg: Config, dump: Optional[str] = None, **kwargs):
+def build_runner(cfg: Config, dump: Optional[str] = None, **kwargs) -> Runner:
     """Configure ``cfg`` and build its Runner."""
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner

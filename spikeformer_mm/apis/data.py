@@ -4,9 +4,11 @@ import os.path as osp
 import tempfile
 from typing import Iterator, Optional, Tuple
 
+
 import numpy as np
 import torch
 import torch.nn as nn
+from mmengine.config import Config
 
 from .config import innermost_dataset
 
@@ -20,7 +22,7 @@ def _test_pipeline(cfg):
             if 'Annotation' not in t['type'] and 'Check' not in t['type']]
 
 
-def random_batches(cfg, num_images: int, img_size: Tuple[int, int],
+def random_batches(cfg: Config, num_images: int, img_size: Tuple[int, int],
                    seed: int = 0) -> Iterator[dict]:
     """Random RGB images through the config's test pipeline (annotations
     dropped), one per batch."""
@@ -37,7 +39,7 @@ def random_batches(cfg, num_images: int, img_size: Tuple[int, int],
             yield pseudo_collate([pipeline(dict(img_path=path, img_id=i))])
 
 
-def dataset_batches(cfg, num_images: int) -> Iterator[dict]:
+def dataset_batches(cfg: Config, num_images: int) -> Iterator[dict]:
     from mmengine.runner import Runner
     dl_cfg = dict(cfg.get('test_dataloader') or cfg.val_dataloader)
     dl_cfg.update(num_workers=0, persistent_workers=False)
@@ -49,7 +51,7 @@ def dataset_batches(cfg, num_images: int) -> Iterator[dict]:
         yield batch
 
 
-def val_inputs(cfg, model, num_images: int,
+def val_inputs(cfg: Config, model: nn.Module, num_images: int,
                img_size: Optional[Tuple[int, int]] = None,
                batch: int = 8) -> list:
     """Preprocessed batches (of up to ``batch``) of the config's val images,

@@ -2,6 +2,8 @@
 ``energy.py`` tool)."""
 from typing import Optional, Tuple, Union
 
+import torch.nn as nn
+
 from ..analysis.energy import EnergyMeter, format_table
 from ..deploy import switch_to_deploy
 from ..models.backbones import MetaSpikeFormer
@@ -10,7 +12,7 @@ from .data import dataset_batches, random_batches
 from .inference import init_model
 
 
-def backbone_T(model) -> int:
+def backbone_T(model: nn.Module) -> int:
     """T of the model's Meta-SpikeFormer backbone."""
     for m in model.modules():
         if isinstance(m, MetaSpikeFormer):

@@ -5,7 +5,7 @@ from typing import Optional, Union
 import torch
 from mmengine.config import Config
 
-from ..checkpoint import load_weights
+from ..checkpoint import load_checkpoint_file, load_weights
 from ..deploy import switch_to_deploy
 from ..zoo import resolve_checkpoint
 from .config import innermost_dataset, load_config
@@ -59,7 +59,7 @@ def init_model(config: Union[str, Config],
     model = MODELS.build(model_cfg)
     meta = {}
     if checkpoint is not None:
-        meta = load_weights(model, checkpoint, strict=strict)
+        meta = load_model_weights(model, checkpoint, strict=strict)
     # where mmdet/mmseg (cfg, dataset_meta) and mmpretrain (_config,
     # _dataset_meta) inference functions look for them
     model.cfg = model._config = cfg
@@ -71,3 +71,17 @@ def init_model(config: Union[str, Config],
     return model
 
 
+
+
+def load_model_weights(model: torch.nn.Module, checkpoint: str,
+                       strict: bool = True) -> dict:
+    """:func:`~spikeformer_mm.checkpoint.load_weights` for a checkpoint of
+    any form: one written by ``reparameterize.py`` (``meta['deploy']``: its
+    backbone, spiking neck and heads folded) deploys ``model`` the same way
+    first, so the config that trained it loads it. Returns its ``meta``."""
+    ck = load_checkpoint_file(checkpoint)
+    form = (ck.get('meta') or {}).get('deploy') if isinstance(ck, dict) \
+        else None
+    if form:
+        switch_to_deploy(model, form)
+    return load_weights(model, checkpoint, strict=strict, checkpoint=ck)

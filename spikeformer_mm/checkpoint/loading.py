@@ -1,5 +1,4 @@
 """Strict loading of a checkpoint's weights into a model."""
-import os.path as osp
 from typing import Optional
 
 import torch
@@ -28,10 +27,12 @@ def _fits(saved, own) -> bool:
 
 
 def load_weights(model: nn.Module, filename: str, strict: bool = True,
-                 map_location='cpu') -> dict:
+                 map_location: str = 'cpu',
+                 checkpoint: Optional[dict] = None) -> dict:
     """Load the ``state_dict`` of a local checkpoint file into ``model``
-    (safely, see :func:`~.safe_io.load_checkpoint_file`); returns the
-    checkpoint's ``meta``.
+    (safely, see :func:`~.safe_io.load_checkpoint_file`; or of
+    ``checkpoint``, that file already loaded); returns the checkpoint's
+    ``meta``.
 
     With ``strict`` (the default of every tool that evaluates or analyses a
     model) a checkpoint with missing or unexpected keys is refused, the keys
@@ -39,7 +40,8 @@ def load_weights(model: nn.Module, filename: str, strict: bool = True,
     because a file belongs to another architecture or task would print
     plausible-looking metrics.
     """
-    ck = load_checkpoint_file(filename, map_location=map_location)
+    ck = checkpoint if checkpoint is not None else \
+        load_checkpoint_file(filename, map_location=map_location)
     sd = ck.get('state_dict', ck) if isinstance(ck, dict) else None
     if not isinstance(sd, dict) or not all(torch.is_tensor(v)
                                            for v in sd.values()):

@@ -8,7 +8,6 @@ architecture (built from :class:`~spikeformer_mm.models.MetaSpikeFormer`,
 imported when a conversion runs).
 """
 import argparse
-import os.path as osp
 import pickle
 from typing import Optional
 

@@ -93,7 +93,7 @@ def not_found(filename: str, what: str = 'checkpoint') -> MissingFileError:
     return MissingFileError(filename, what)
 
 
-def load_checkpoint_file(filename: str, map_location='cpu') -> dict:
+def load_checkpoint_file(filename: str, map_location: str = 'cpu') -> dict:
     """Load a local checkpoint with ``weights_only=True`` and the mmengine
     allow-list; refuse, with a message naming the file and what it holds,
     anything that would need arbitrary unpickling."""
@@ -157,7 +157,7 @@ def resume_checkpoint(work_dir: str, logger: Optional[Callable[[str], None]] = N
     return good
 
 
-def save_checkpoint_file(obj, filename: str) -> str:
+def save_checkpoint_file(obj: dict, filename: str) -> str:
     """``torch.save`` to a temporary file beside ``filename``, then rename: a
     failure never leaves a half-written file under the final name."""
     filename = osp.abspath(osp.expanduser(str(filename)))

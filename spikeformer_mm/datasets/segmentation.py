@@ -13,14 +13,17 @@ class DigitsSegmentation(BaseSegDataset):
     """Digit canvases with per-pixel labels (0 background, 1 + digit),
     generated and checked on first use (:mod:`spikeformer_mm.datasets.digits`).
 
+    The canvases are those of
+    :func:`spikeformer_mm.datasets.digits.write_segmentation`, made under
+    ``data_root`` if needed; their settings are recorded in the manifest,
+    so a copy made with other settings is rebuilt.
+
     Args:
-        data_root (str): where the data lives (built there if needed).
+        data_root (str): where the data lives.
         split (str): ``'train'`` or ``'val'``.
-        canvas (dict, optional): generator settings (``size``, ``digits``,
-            ``scale``, ``dilate``, ``num_train``, ``num_val``, ``seed``) of
-            :func:`spikeformer_mm.datasets.digits.write_segmentation`;
-            recorded in the manifest, so a copy made with other settings is
-            rebuilt. Defaults to the documented 64x64 canvases.
+        canvas (dict, optional): ``size``, ``digits``, ``scale``, ``dilate``,
+            ``num_train``, ``num_val``, ``seed``; by default the documented
+            64x64 canvases.
         **kwargs: passed to mmseg's ``BaseSegDataset``.
     """
     METAINFO = dict(

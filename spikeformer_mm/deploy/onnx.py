@@ -34,7 +34,7 @@ from ..fileio import atomic_path
 OPSET = 18
 
 
-def model_task(model) -> str:
+def model_task(model: nn.Module) -> str:
     """'classification', 'detection' or 'segmentation' for an mm model."""
     if hasattr(model, 'decode_head'):
         return 'segmentation'
@@ -61,7 +61,7 @@ class ExportedPart(nn.Module):
         return tuple(feats)
 
 
-def output_names(part, x) -> list:
+def output_names(part: 'ExportedPart', x: torch.Tensor) -> list:
     if part.task == 'classification':
         return ['logits']
     with torch.no_grad():
@@ -69,7 +69,7 @@ def output_names(part, x) -> list:
     return [f'feat{i}' for i in range(n)]
 
 
-def require_deploy_packages(*names):
+def require_deploy_packages(*names: str) -> None:
     """Raise an ``ImportError`` saying how to install what is missing."""
     import importlib.util
     missing = [n for n in names if importlib.util.find_spec(n) is None]
@@ -78,7 +78,7 @@ def require_deploy_packages(*names):
                           f'-r requirements/deploy.txt')
 
 
-def export_onnx(model, out: str, img_size: Tuple[int, int],
+def export_onnx(model: nn.Module, out: str, img_size: Tuple[int, int],
                 batch: int = 1, dynamic_batch: bool = False) -> str:
     """Export ``model`` (deployed, eval mode) to ``out``; returns ``out``.
     The file is written atomically: a failed export leaves no file."""
@@ -100,7 +100,8 @@ def export_onnx(model, out: str, img_size: Tuple[int, int],
     return out
 
 
-def check_onnx(path: str, model, inputs: Sequence[torch.Tensor]) -> dict:
+def check_onnx(path: str, model: nn.Module,
+               inputs: Sequence[torch.Tensor]) -> dict:
     """Run ``inputs`` (preprocessed batches) through onnxruntime and through
     ``model``; the largest absolute difference of the outputs and, for
     classifiers, the share of images whose top-1 class agrees."""

@@ -49,7 +49,7 @@ class AtomicLocalBackend(LocalBackend):
                 f.write(obj)
 
 
-def load_local(filename, map_location=None):
+def load_local(filename: str, map_location=None) -> dict:
     """mmengine CheckpointLoader scheme for local paths."""
     return load_checkpoint_file(filename, map_location=map_location or 'cpu')
 

@@ -15,7 +15,7 @@ Shortcuts (paper, Sec. 4 / Table 5). For a branch ``F``:
 In the two spike shortcuts the branch drops its leading neuron (its input
 is already spikes) and each block ends with a neuron.
 """
-from typing import Optional, Union
+from typing import Callable, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -30,14 +30,14 @@ SHORTCUTS = ('ms', 'sew', 'vanilla')
 ATTENTIONS = ('sdsa_v2', 'sdsa_v1')
 
 
-def is_channels_last(x):
+def is_channels_last(x: torch.Tensor) -> bool:
     """True for a ``[..., C, H, W]`` tensor laid out channels last (NHWC):
     what a ``channels_last`` model runs on (``[T, B, C, H, W]`` included)."""
     return x.dim() >= 4 and x.shape[-3] > 1 and x.stride(-3) == 1 and \
         x.stride(-1) == x.shape[-3]
 
 
-def fold_time(x):
+def fold_time(x: torch.Tensor) -> torch.Tensor:
     """``[T, B, ...] -> [T*B, ...]``, keeping a channels-last layout (an
     image expanded over T is copied once into NHWC, not into NCHW as
     ``flatten`` would)."""
@@ -51,12 +51,14 @@ def fold_time(x):
     return x.flatten(0, 1)
 
 
-def unfold_time(x, T):
+def unfold_time(x: torch.Tensor, T: int) -> torch.Tensor:
     """``[T*B, ...] -> [T, B, ...]``."""
     return x.reshape(T, -1, *x.shape[1:])
 
 
-def check_time_axis(x, who, what, layout='[T, B, C, H, W]', use=None):
+def check_time_axis(x: torch.Tensor, who: str, what: str,
+                    layout: str = '[T, B, C, H, W]',
+                    use: Optional[str] = None) -> None:
     """Raise a ``ValueError`` naming ``who`` and ``what`` unless ``x`` is a
     5-D tensor with time first (``layout``); ``use`` names what would give
     it one."""
@@ -73,7 +75,7 @@ def check_time_axis(x, who, what, layout='[T, B, C, H, W]', use=None):
 # :func:`spikeformer_mm.deploy.switch_to_deploy` may call every such layer
 # of a model in turn. ``form`` is the RepConv form (:data:`REP_CONV_FORMS`).
 
-def is_bn(m) -> bool:
+def is_bn(m: Optional[nn.Module]) -> bool:
     return isinstance(m, nn.modules.batchnorm._BatchNorm)
 
 
@@ -112,7 +114,8 @@ def parse_deploy_form(form: Union[bool, str]) -> str:
     return form
 
 
-def check_channels(x, in_channels, i, who):
+def check_channels(x: torch.Tensor, in_channels: Sequence[int], i: int,
+                   who: str) -> None:
     """Raise a ``ValueError`` unless level ``i`` (``[T, B, C, ...]``) has the
     ``in_channels[i]`` channels the module was built for."""
     if i >= len(in_channels) or x.shape[2] != in_channels[i]:
@@ -149,7 +152,8 @@ class TemporalDropPath(nn.Module):
         return f'drop_prob={self.drop_prob}'
 
 
-def residual(x, branch_out, shortcut, out_neuron, drop_path):
+def residual(x: torch.Tensor, branch_out: torch.Tensor, shortcut: str,
+             out_neuron: nn.Module, drop_path: nn.Module) -> torch.Tensor:
     """Add a branch to its input under one of the three shortcuts."""
     if shortcut == 'ms':
         return x + drop_path(branch_out)
@@ -158,7 +162,8 @@ def residual(x, branch_out, shortcut, out_neuron, drop_path):
     return out_neuron(drop_path(branch_out) + x)
 
 
-def run_branch(block, fn, x, *modules):
+def run_branch(block: nn.Module, fn: Callable, x: torch.Tensor,
+               *modules: nn.Module) -> torch.Tensor:
     """``fn(x)``, under gradient checkpointing when ``block.with_cp`` is set
     while training: only ``x`` is kept and ``fn`` runs again in backward,
     after the neurons of ``modules`` are reset to the state they started
@@ -324,7 +329,7 @@ def _bn_affine(bn):
 REP_CONV_FORMS = {'dense': 'fuse_dense', 'factorised': 'fuse_factorised'}
 
 
-def rep_conv_bn(dim):
+def rep_conv_bn(dim: int) -> nn.Sequential:
     """RepConv followed by one more BN: the paper's q/k/v/proj projection
     (two BNs in a row, both kept for checkpoint compatibility)."""
     return nn.Sequential(RepConv(dim, dim), nn.BatchNorm2d(dim))

@@ -12,6 +12,7 @@ the same address. Packing costs two cheap elementwise passes per saved
 spike tensor; nothing is recomputed.
 """
 import contextlib
+from typing import Iterator, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -19,13 +20,13 @@ import torch.nn.functional as F
 _MARK = '_spikeformer_spikes'
 
 
-def mark_spikes(t):
+def mark_spikes(t: torch.Tensor) -> torch.Tensor:
     """Mark ``t`` (a 0/1 tensor made by a neuron) as spikes; returns it."""
     setattr(t, _MARK, True)
     return t
 
 
-def is_spikes(t):
+def is_spikes(t: torch.Tensor) -> bool:
     """True for a tensor marked by :func:`mark_spikes` or a view of one."""
     return getattr(t, _MARK, False) or (
         t._base is not None and getattr(t._base, _MARK, False))
@@ -42,7 +43,7 @@ def _memory_order(t):
     return sorted(range(t.dim()), key=lambda d: -t.stride(d))
 
 
-def pack_bits(t):
+def pack_bits(t: torch.Tensor) -> Tuple[torch.Tensor, tuple]:
     """A 0/1 tensor -> uint8 tensor of ``ceil(numel / 8)`` bytes, in the
     tensor's memory order. On a CPU numpy's ``packbits`` (one vectorised
     pass) does the packing: several times faster than shifting and summing
@@ -58,7 +59,9 @@ def pack_bits(t):
     return (flat.view(-1, 8) << _shifts(t.device)).sum(1, dtype=torch.uint8)
 
 
-def unpack_bits(packed, shape, dtype, order=None):
+def unpack_bits(packed: torch.Tensor, shape: Sequence[int],
+                dtype: torch.dtype,
+                order: Optional[Sequence[int]] = None) -> torch.Tensor:
     """Inverse of :func:`pack_bits`: a tensor of ``shape`` and ``dtype``
     laid out in the memory ``order`` the packed tensor had (default:
     contiguous)."""
@@ -99,7 +102,7 @@ def _unpack(obj):
     return obj
 
 
-def compact_spikes(enabled=True):
+def compact_spikes(enabled: bool = True) -> Iterator[None]:
     """Context manager: autograd saves neuron outputs bit-packed."""
     if not enabled:
         return contextlib.nullcontext()

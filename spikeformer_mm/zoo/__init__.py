@@ -10,7 +10,7 @@ URLs are served through ``$SPIKEFORMER_ZOO_MIRROR`` when it is set.
 """
 import os
 import os.path as osp
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence, Union
 
 from ..checkpoint import load_checkpoint_file, require_local
 from .download import (DownloadError, cache_dir, check_sha256, download,
@@ -80,7 +80,7 @@ def _models_of(path, seen=None):
     return models
 
 
-def index_files(extra=None):
+def index_files(extra: Union[str, Sequence[str], None] = None) -> list:
     files = [PACKAGE_INDEX]
     env = os.environ.get(INDEX_ENV)
     if env:
@@ -148,14 +148,14 @@ def resolve_checkpoint(filename: str) -> str:
     return require_local(filename)
 
 
-def load_from_zoo(filename, map_location=None):
+def load_from_zoo(filename: str, map_location=None) -> dict:
     """mmengine CheckpointLoader scheme ``zoo://NAME``."""
     name = filename[len('zoo://'):]
     return load_checkpoint_file(download_model(name, progress=False),
                                 map_location=map_location or 'cpu')
 
 
-def load_from_http_verified(filename, map_location=None):
+def load_from_http_verified(filename: str, map_location=None) -> dict:
     """mmengine CheckpointLoader scheme for http(s) URLs: downloaded through
     :func:`download` (hash in the name checked when present) and opened with
     ``weights_only=True``. mmengine's own http loader unpickles anything."""
@@ -163,7 +163,7 @@ def load_from_http_verified(filename, map_location=None):
                                 map_location=map_location or 'cpu')
 
 
-def register_mmpretrain_models():
+def register_mmpretrain_models() -> None:
     """Make the zoo's classification models known to mmpretrain's ModelHub
     (``mmpretrain.get_model(NAME, pretrained=True)``)."""
     from mmpretrain.apis import ModelHub

@@ -2,11 +2,12 @@
 import argparse
 import os.path as osp
 import sys
+from typing import Optional
 
 from . import DownloadError, download_model, list_models
 
 
-def main(argv=None):
+def main(argv: Optional[list] = None) -> None:
     p = argparse.ArgumentParser(prog='python -m spikeformer_mm.zoo',
                                 description='The spikeformer_mm model zoo')
     sub = p.add_subparsers(dest='cmd', required=True)

@@ -47,18 +47,18 @@ class DeadlineError(DownloadError):
     """A download that did not finish within its overall deadline."""
 
 
-def cache_dir():
+def cache_dir() -> str:
     """``$TORCH_HOME/hub/checkpoints`` (torch.hub's cache)."""
     import torch
     return osp.join(torch.hub.get_dir(), 'checkpoints')
 
 
-def hash_prefix(filename):
+def hash_prefix(filename: str) -> Optional[str]:
     m = HASH_REGEX.search(osp.basename(filename))
     return m.group(1) if m and len(m.group(1)) >= 8 else None
 
 
-def apply_mirror(url):
+def apply_mirror(url: str) -> str:
     """Replace the base of ``url`` by ``$SPIKEFORMER_ZOO_MIRROR`` if set."""
     mirror = os.environ.get(MIRROR_ENV)
     if not mirror:
@@ -88,7 +88,7 @@ def _check_loadable(path, name):
         raise DownloadError(f'{name}: not a checkpoint: {e}') from None
 
 
-def check_sha256(value, where):
+def check_sha256(value: Optional[str], where: str) -> Optional[str]:
     """A full sha256 (64 hex digits) or a ValueError naming ``where``."""
     if value is None:
         return None

@@ -36,20 +36,15 @@ def config_paths():
 
 
 def state_dict_shapes(path):
+    """{key: shape} of the model of config ``path`` (a stand-in teacher),
+    built as every tool builds it (``init_model``, no weights)."""
     import spikeformer_mm  # noqa: F401
     from mmengine.config import Config
-    from mmengine.registry import MODELS, init_default_scope
+    from spikeformer_mm.apis import init_model
     cfg = Config.fromfile(osp.join(ROOT, path))
     if cfg.model.get('teacher') is not None:
         cfg.model.teacher = SMALL_TEACHER
-    if cfg.model.get('backbone', {}).get('init_cfg'):
-        cfg.model.backbone.init_cfg = None
-    init_default_scope(cfg.get('default_scope', 'mmengine'))
-    model_cfg = cfg.model
-    if cfg.get('data_preprocessor') is not None and \
-            'data_preprocessor' not in model_cfg:
-        model_cfg = dict(model_cfg, data_preprocessor=cfg.data_preprocessor)
-    model = MODELS.build(model_cfg)
+    model = init_model(cfg)
     return {k: list(v.shape) for k, v in model.state_dict().items()}
 
 

@@ -81,8 +81,9 @@ def test_unknown_rep_conv_form():
 @pytest.mark.parametrize('form,flag', [('dense', 'True'),
                                        ('factorised', 'factorised')])
 def test_reparameterize_tool_round_trip(tmp_path, form, flag):
-    """The tool's deploy checkpoint, loaded with ``deploy=...``, gives the
-    trained classifier's logits."""
+    """The tool's deploy checkpoint, loaded with the training config
+    (``init_model`` deploys the model as the checkpoint's meta says) or
+    with ``deploy=...``, gives the trained classifier's logits."""
     from mmengine.config import Config
 
     from spikeformer_mm.apis import init_model
@@ -95,16 +96,21 @@ def test_reparameterize_tool_round_trip(tmp_path, form, flag):
     torch.save(dict(state_dict=model.state_dict()), ckpt)
     r = run_py('tools/model_converters/reparameterize.py', cfg_path,
                str(ckpt), str(out), '--rep-conv', form)
-    assert f'model.backbone.deploy={flag}' in r.stdout
-    cfg.model.backbone.deploy = True if flag == 'True' else flag
-    deployed = init_model(cfg, str(out))
+    assert 'tools/test.py loads it with the same config' in r.stdout
     sd = torch.load(out, weights_only=True)['state_dict']
-    assert set(sd) == set(deployed.state_dict())  # nothing left unloaded
     x = torch.rand(3, 3, 32, 32) * 4 - 2
     with torch.no_grad():
         ref = model(x, mode='tensor')
-        got = deployed(x, mode='tensor')
-    assert (ref - got).abs().max() <= 1e-5 * max(1.0, ref.abs().max())
+    for deploy_flag in (None, True if flag == 'True' else flag):
+        c = cfg.copy()
+        if deploy_flag is not None:
+            c.model.backbone.deploy = deploy_flag
+        deployed = init_model(c, str(out))
+        assert deployed.backbone.deploy == form
+        assert set(sd) == set(deployed.state_dict())  # nothing unloaded
+        with torch.no_grad():
+            got = deployed(x, mode='tensor')
+        assert (ref - got).abs().max() <= 1e-5 * max(1.0, ref.abs().max())
 
 
 def _small(T, fused=True):

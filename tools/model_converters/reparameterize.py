@@ -3,12 +3,15 @@
     python tools/model_converters/reparameterize.py CONFIG CHECKPOINT OUT.pth \
         [--rep-conv {dense,factorised}]
 
-Load it with the same config and ``--cfg-options model.backbone.deploy=True``
-(``deploy=factorised`` for a ``--rep-conv factorised`` checkpoint; inference
-only). ``dense`` makes each RepConv one 3x3 conv (the paper's form, best on
-GPUs); ``factorised`` keeps it 1x1 / depthwise 3x3 / 1x1 (fastest on CPUs).
-The deployed backbone's outputs equal the trained one's to float rounding
-(see spikeformer_mm/models/deploy.py).
+The backbone, and a spiking detector's neck and heads, are folded (every
+layer's ``switch_to_deploy``). The checkpoint records its form
+(``meta['deploy']``): tools/test.py and ``init_model`` load it with the same
+config, deploying the model first (inference only); a backbone alone loads
+with ``model.backbone.deploy=True`` (``factorised`` for ``--rep-conv
+factorised``). ``dense`` makes each RepConv one 3x3 conv (the paper's form,
+best on GPUs); ``factorised`` keeps it 1x1 / depthwise 3x3 / 1x1 (fastest on
+CPUs). The deployed model's outputs equal the trained one's to float
+rounding (spikeformer_mm/deploy/reparameterize.py).
 """
 import argparse
 import os.path as osp
@@ -37,9 +40,8 @@ def main(argv=None):
              meta=dict(deploy=args.rep_conv,
                        source=osp.basename(args.checkpoint))),
         args.out)
-    value = 'True' if args.rep_conv == 'dense' else args.rep_conv
-    print(f'deploy checkpoint: {args.out} (load with --cfg-options '
-          f'model.backbone.deploy={value})')
+    print(f'deploy checkpoint: {args.out} (tools/test.py loads it with the '
+          f'same config)')
 
 
 if __name__ == '__main__':

@@ -11,7 +11,7 @@ from ..layers import check_channels, check_time_axis
 REDUCTIONS = ('mean', 'sum', 'last', 'max')
 
 
-def reduce_time(x, mode='mean'):
+def reduce_time(x: torch.Tensor, mode: str = 'mean') -> torch.Tensor:
     """Reduce ``[T, B, ...]`` over time.
 
     ``'mean'`` is rate decoding (the firing rate of spikes, the mean

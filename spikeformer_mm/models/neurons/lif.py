@@ -137,7 +137,7 @@ class _FusedLIF(torch.autograd.Function):
         return grad_h, None, None, None, None, None, None, None, None
 
 
-def unrolled_lif(x_seq, node):
+def unrolled_lif(x_seq: torch.Tensor, node: neuron.LIFNode) -> torch.Tensor:
     """The LIF recurrence of ``node`` from a reset state, unrolled over
     ``T = x_seq.shape[0]`` as plain tensor ops (multiply, add, compare,
     where): what ONNX export records, so that any runtime runs the neuron
