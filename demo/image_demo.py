@@ -12,6 +12,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import spikeformer_mm  # noqa: E402,F401  (compat fixes)
 from spikeformer_mm.apis import init_model  # noqa: E402
 from spikeformer_mm.cli import require_files, run_cli  # noqa: E402
+from spikeformer_mm.visualization import read_image  # noqa: E402
 
 
 def main(argv=None):
@@ -25,13 +26,11 @@ def main(argv=None):
     args = p.parse_args(argv)
     require_files(image=args.img, config=args.config)
     from mmpretrain.apis import ImageClassificationInferencer
+    read_image(args.img)  # an unreadable file: a ValueError naming it
     model = init_model(args.config, args.checkpoint,
                        device=args.device or 'cpu')
     inferencer = ImageClassificationInferencer(model=model, pretrained=False)
-    try:
-        result = inferencer(args.img, show_dir=args.out_dir)[0]
-    except Exception as e:  # unreadable image etc.
-        sys.exit(f'error: {args.img}: {e}')
+    result = inferencer(args.img, show_dir=args.out_dir)[0]
     scores = result['pred_scores']
     classes = inferencer.classes or [str(i) for i in range(len(scores))]
     order = scores.argsort()[::-1][:args.topk]

@@ -1,13 +1,20 @@
 """The main job: train and evaluate Meta-SpikeFormer on the embedded digits.
 
     python tools/run_demos.py [--tasks classification] [--work-dir work_dirs/demo]
-                         [--smoke]
+                              [--seeds N] [--smoke]
 
 For each task it builds the data if absent (scikit-learn's bundled digits,
 no download), trains with tools/train.py, evaluates the final checkpoint
 with tools/test.py, prints a results table with each task's time and adds
 its entry to ``<work-dir>/summary.json``.
+
+With ``--seeds N`` each task is trained N times, with training seeds 0..N-1
+(``randomness.seed``; the data stay the same), in ``<work-dir>/<task>/seed<k>``;
+a dense task of seed k starts from the classifier of seed k. The summary
+entry then holds every run (``runs``) and each metric's mean, std
+(sample, n-1), min and max (``spread``), and the table prints mean ± std.
 """
+import statistics
 import argparse
 import json
 import os
@@ -86,10 +93,13 @@ def run(cmd):
                  f'{r.returncode}')
 
 
-def run_task(name, work_root, smoke, extra_options):
+def run_task(name, work_root, smoke, extra_options, seed=None):
     spec = TASKS[name]
     wd = osp.join(work_root, name)
     opts = (spec['smoke'] if smoke else []) + extra_options.get(name, [])
+    if seed is not None:
+        wd = osp.join(wd, f'seed{seed}')
+        opts = opts + [f'randomness.seed={seed}']
     t0 = time.time()
     run(['tools/train.py', spec['config'], '--work-dir', wd] +
         (['--cfg-options'] + opts if opts else []))
@@ -106,7 +116,30 @@ def run_task(name, work_root, smoke, extra_options):
     for key, metric in spec['metrics'].items():
         entry[key] = round(float(metrics[metric]), 4)
     entry['seconds'] = round(time.time() - t0, 1)
+    if seed is not None:
+        entry['seed'] = seed
     return entry
+
+
+def spread(runs, keys):
+    """Mean, sample std, min and max of each metric over ``runs``."""
+    out = {}
+    for k in list(keys) + ['seconds']:
+        v = [r[k] for r in runs]
+        out[k] = dict(mean=round(statistics.mean(v), 4),
+                      std=round(statistics.stdev(v), 4) if len(v) > 1
+                      else 0.0, min=min(v), max=max(v), n=len(v))
+    return out
+
+
+def classifier_checkpoint(summary, seed):
+    """The classification task's checkpoint in ``summary`` (of ``seed`` in
+    a --seeds run), or None."""
+    entry = summary.get('classification', {})
+    if seed is not None:
+        runs = {r.get('seed'): r for r in entry.get('runs', [])}
+        return runs.get(seed, {}).get('checkpoint')
+    return entry.get('checkpoint')
 
 
 def main(argv=None):
@@ -118,9 +151,15 @@ def main(argv=None):
     p.add_argument('--cls-checkpoint',
                    help='initialise detection/segmentation from this '
                    'classifier (default: the classification task\'s)')
+    p.add_argument('--seeds', type=int,
+                   help='train each task with seeds 0..N-1 and report the '
+                   'spread (mean, std, min, max)')
     p.add_argument('--smoke', action='store_true',
                    help='a minimal run of each task (for tests)')
     args = p.parse_args(argv)
+    if args.seeds is not None and args.seeds < 1:
+        sys.exit(f'error: --seeds must be >= 1, got {args.seeds}')
+    seeds = [None] if args.seeds is None else list(range(args.seeds))
     tasks = [t for t in args.tasks.split(',') if t]
     bad = [t for t in tasks if t not in TASKS]
     if bad:
@@ -132,28 +171,45 @@ def main(argv=None):
     if osp.isfile(summary_path):
         with open(summary_path) as f:
             summary = json.load(f)
-    extra = {}
     for t in tasks:
-        if TASKS[t].get('from_classifier'):
-            ckpt = args.cls_checkpoint or summary.get(
-                'classification', {}).get('checkpoint')
-            if ckpt is None:
-                sys.exit(f'error: {t} starts from the classifier: run the '
-                         'classification task first (--tasks classification,'
-                         f'{t}) or give --cls-checkpoint')
-            if not osp.isfile(ckpt):
-                sys.exit(f'error: classifier checkpoint not found: {ckpt}')
-            extra[t] = ['model.backbone.init_cfg.checkpoint=' + ckpt]
-        print(f'\n===== {t} =====', flush=True)
-        summary[t] = run_task(t, work_root, args.smoke, extra)
+        runs = []
+        for seed in seeds:
+            extra = {}
+            if TASKS[t].get('from_classifier'):
+                ckpt = args.cls_checkpoint or classifier_checkpoint(
+                    summary, seed)
+                if ckpt is None:
+                    sys.exit(f'error: {t} starts from the classifier: run '
+                             'the classification task first (--tasks '
+                             f'classification,{t}, with the same --seeds) '
+                             'or give --cls-checkpoint')
+                if not osp.isfile(ckpt):
+                    sys.exit(f'error: classifier checkpoint not found: '
+                             f'{ckpt}')
+                extra[t] = ['model.backbone.init_cfg.checkpoint=' + ckpt]
+            label = t if seed is None else f'{t}, seed {seed}'
+            print(f'\n===== {label} =====', flush=True)
+            runs.append(run_task(t, work_root, args.smoke, extra, seed))
+        if seed is None:
+            summary[t] = runs[0]
+        else:
+            summary[t] = dict(config=TASKS[t]['config'], runs=runs,
+                              spread=spread(runs, TASKS[t]['metrics']))
         write_json(summary_path, summary)
     print('\n| task | metric | value | time (s) | checkpoint |')
     print('|---|---|---|---|---|')
     for t in tasks:
         e = summary[t]
         for k in list(TASKS[t]['metrics'])[:2]:
-            print(f'| {t} | {k} | {e[k]} | {e["seconds"]} | '
-                  f'{osp.relpath(e["checkpoint"], ROOT)} |')
+            if 'spread' in e:
+                m, sec = e['spread'][k], e['spread']['seconds']
+                where = osp.relpath(osp.join(work_root, t), ROOT)
+                print(f'| {t} | {k} | {m["mean"]} ± {m["std"]} (min '
+                      f'{m["min"]}, max {m["max"]}, {m["n"]} seeds) | '
+                      f'{sec["mean"]} | {where}/seed*/ |')
+            else:
+                print(f'| {t} | {k} | {e[k]} | {e["seconds"]} | '
+                      f'{osp.relpath(e["checkpoint"], ROOT)} |')
     print(f'\nsummary: {summary_path}')
 
 

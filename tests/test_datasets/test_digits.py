@@ -110,7 +110,7 @@ def test_canvas_settings_of_dataset_configs(tmp_path):
     ds = DigitsSegmentation(root, split='val', lazy_init=True,
                             canvas=dict(size=40, scale=(16, 20),
                                         num_train=2, num_val=3))
-    assert ds is not None
+    assert ds.data_root == root
     img = Image.open(os.path.join(root, 'img_dir', 'val', '00002.png'))
     assert img.size == (40, 40)
     params = json.load(open(os.path.join(root, 'MANIFEST.json')))['params']

@@ -28,16 +28,22 @@ def test_size_mismatch():
 
 
 def test_missing_label_file(tmp_path):
-    from spikeformer_mm.datasets.digits import build_dataset
+    from spikeformer_mm.datasets.digits import build_dataset, verify_dataset
     from spikeformer_mm.datasets.segmentation import DigitsSegmentation
     root = tmp_path / 'seg'
-    build_dataset(str(root), 'segmentation', num_train=2, num_val=2)
-    (root / 'ann_dir' / 'val' / '00001.png').unlink()
-    # the manifest check rebuilds a damaged embedded copy...
+    canvas = dict(num_train=2, num_val=2)
+    build_dataset(str(root), 'segmentation', **canvas)
+    label = root / 'ann_dir' / 'val' / '00001.png'
+    label.unlink()
+    # the manifest check rebuilds a damaged copy made with the same
+    # settings: the damage, not a change of settings, is the reason...
+    reason = verify_dataset(str(root), 'segmentation', **canvas)
+    assert '00001.png' in reason and 'other parameters' not in reason
     ds = DigitsSegmentation(str(root), split='val', pipeline=[],
-                            lazy_init=True)
-    assert ds is not None
+                            lazy_init=True, canvas=canvas)
+    assert label.exists() and verify_dataset(
+        str(root), 'segmentation', **canvas) is None
     # ...while a dataset whose label file is missing says which
-    (root / 'ann_dir' / 'val' / '00001.png').unlink()
+    label.unlink()
     with pytest.raises(FileNotFoundError, match='00001.png'):
         ds.full_init()
