@@ -7,14 +7,33 @@ from mmengine.hooks import Hook
 from ..registry import HOOKS
 
 
+def non_finite_tensors(state_dict: dict) -> list:
+    """Names of the floating-point tensors of ``state_dict`` holding NaN or
+    infinity."""
+    return [k for k, v in state_dict.items()
+            if torch.is_tensor(v) and v.is_floating_point()
+            and not bool(torch.isfinite(v).all())]
+
+
+def _listing(names, n=5):
+    return f'{len(names)} tensors, first: {names[:n]}'
+
+
 @HOOKS.register_module()
 class NaNGuardHook(Hook):
-    """Stop training when a loss becomes NaN or infinite, saying where.
+    """Stop training when the loss or the weights stop being finite, saying
+    where, and never save a checkpoint that holds NaN or infinity.
 
-    mmdet's ``CheckInvalidLossHook`` asserts on the total loss only; this
-    hook names the loss terms that went bad, the epoch and iteration, and
-    the parameters that are no longer finite, then raises so the run stops
-    instead of training on (checkpoints already written stay as they are).
+    After every ``interval`` iterations it checks the loss terms and every
+    parameter and buffer of the model (BatchNorm statistics included): a
+    spiking network can go NaN in its weights while its loss stays finite
+    (a neuron turns a NaN membrane into "no spike", so NaN never reaches
+    the loss). mmdet's ``CheckInvalidLossHook`` asserts on the total loss
+    only. Before any checkpoint is written it checks the checkpoint's
+    weights too, so ``last_checkpoint`` never names a non-finite file; the
+    run then stops with an error naming the loss terms, the tensors, the
+    epoch and iteration (checkpoints written before stay as they are: they
+    were finite).
 
     Spiking backbones are prone to this when a neuron stays silent: the
     BatchNorm after it sees all-zero inputs and its backward overflows
@@ -28,28 +47,45 @@ class NaNGuardHook(Hook):
     def __init__(self, interval=1):
         self.interval = interval
 
+    @staticmethod
+    def _model(runner):
+        return runner.model.module if hasattr(runner.model, 'module') \
+            else runner.model
+
+    def _where(self, runner):
+        return f'epoch {runner.epoch + 1}, iteration {runner.iter + 1}'
+
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None):
-        if not outputs or not self.every_n_train_iters(runner, self.interval):
+        if not self.every_n_train_iters(runner, self.interval):
             return
         bad = []
-        for name, value in outputs.items():
+        for name, value in (outputs or {}).items():
             v = float(value.detach().float().mean()) if torch.is_tensor(
                 value) else float(value)
             if not math.isfinite(v):
                 bad.append(f'{name}={v}')
-        if not bad:
+        tensors = non_finite_tensors(self._model(runner).state_dict())
+        if not bad and not tensors:
             return
-        model = runner.model.module if hasattr(runner.model, 'module') \
-            else runner.model
-        params = [n for n, p in model.named_parameters()
-                  if not torch.isfinite(p).all()]
-        where = (f'non-finite parameters in {len(params)} tensors, first: '
-                 f'{params[:5]}' if params else 'all parameters still finite')
+        what = (f'non-finite loss at {self._where(runner)} '
+                f'({", ".join(bad)})' if bad else
+                f'non-finite weights at {self._where(runner)}, with a '
+                f'finite loss')
+        where = (f'non-finite parameters/buffers in {_listing(tensors)}'
+                 if tensors else 'all parameters still finite')
         raise RuntimeError(
-            f'NaNGuardHook: non-finite loss at epoch {runner.epoch + 1}, '
-            f'iteration {runner.iter + 1} ({", ".join(bad)}); {where}. '
-            'Lower the learning rate, clip gradients, or check the inputs.')
+            f'NaNGuardHook: {what}; {where}. No checkpoint of these weights '
+            'was written. Lower the learning rate, clip gradients, or check '
+            'the inputs.')
+
+    def before_save_checkpoint(self, runner, checkpoint):
+        tensors = non_finite_tensors(checkpoint.get('state_dict') or {})
+        if tensors:
+            raise RuntimeError(
+                f'NaNGuardHook: refusing to save a checkpoint at '
+                f'{self._where(runner)}: non-finite weights in '
+                f'{_listing(tensors)}')
 
 
 @HOOKS.register_module()

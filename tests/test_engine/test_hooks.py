@@ -30,6 +30,88 @@ def test_nan_guard_names_the_loss_and_where():
     assert 'loss_cls' not in msg and "'weight'" in msg
 
 
+def test_nan_guard_checks_the_weights_when_the_loss_is_finite():
+    """A spiking network can go NaN in its weights (or BN statistics) while
+    its loss stays finite: the guard stops the run, naming the tensors."""
+    hook = NaNGuardHook()
+    runner = FakeRunner()
+    runner.model = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
+    ok = dict(loss=torch.tensor(1.0))
+    hook.after_train_iter(runner, 0, outputs=ok)
+    runner.model[1].running_var[0] = math.inf
+    with pytest.raises(RuntimeError) as e:
+        hook.after_train_iter(runner, 0, outputs=ok)
+    assert 'non-finite weights at epoch 3, iteration 42, with a finite ' \
+        'loss' in str(e.value) and "'1.running_var'" in str(e.value)
+
+
+def test_no_non_finite_checkpoint_is_written(tmp_path):
+    """A run whose weights go NaN with a finite loss (an unused parameter
+    set to NaN by another hook) stops at that iteration: no checkpoint of
+    those weights exists and last_checkpoint names none; a direct save of
+    non-finite weights is refused before anything is written."""
+    from mmengine.hooks import Hook
+    from mmengine.model import BaseModel
+    from mmengine.runner import Runner
+
+    class Toy(BaseModel):
+
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.ones(1))
+            self.unused = nn.Parameter(torch.zeros(3))
+
+        def forward(self, inputs, mode='loss'):
+            x = torch.stack(inputs) if isinstance(inputs, list) else inputs
+            return dict(loss=((self.w * x) ** 2).mean())
+
+    class Poison(Hook):
+        priority = 'LOWEST'
+
+        def after_train_iter(self, runner, batch_idx, data_batch=None,
+                             outputs=None):
+            if runner.iter == 4:  # the 5th iteration, in epoch 2
+                runner.model.unused.data[1] = math.nan
+
+    class Data(torch.utils.data.Dataset):
+
+        def __len__(self):
+            return 8
+
+        def __getitem__(self, i):
+            return dict(inputs=torch.ones(1))
+
+    def runner(wd, hooks):
+        return Runner(
+            model=Toy(), work_dir=str(wd),
+            train_dataloader=dict(dataset=Data(), batch_size=2,
+                                  sampler=dict(type='DefaultSampler'),
+                                  collate_fn=dict(type='default_collate')),
+            optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
+            train_cfg=dict(by_epoch=True, max_epochs=3),
+            default_hooks=dict(checkpoint=dict(type='CheckpointHook',
+                                               interval=1)),
+            custom_hooks=hooks, default_scope='mmengine')
+    r = runner(tmp_path / 'a', [dict(type='spikeformer_mm.NaNGuardHook'),
+                                Poison()])
+    with pytest.raises(RuntimeError, match="with a finite loss.*'unused'"):
+        r.train()
+    wd = tmp_path / 'a'
+    assert sorted(p.name for p in wd.glob('*.pth')) == ['epoch_1.pth']
+    assert (wd / 'last_checkpoint').read_text().strip().endswith(
+        'epoch_1.pth')
+    assert torch.isfinite(torch.load(wd / 'epoch_1.pth', weights_only=False)[
+        'state_dict']['unused']).all()
+    # the last line of defence: a save of non-finite weights
+    r = runner(tmp_path / 'b', [dict(type='spikeformer_mm.NaNGuardHook')])
+    r.model.unused.data[0] = math.nan
+    r.call_hook('before_run')
+    with pytest.raises(RuntimeError, match='refusing to save a checkpoint'):
+        r.save_checkpoint(str(tmp_path / 'b'), 'epoch_9.pth',
+                          save_optimizer=False, save_param_scheduler=False)
+    assert not list((tmp_path / 'b').glob('*.pth'))
+
+
 def test_nan_guard_in_a_real_run(tmp_path):
     """A run whose loss turns NaN stops with the message, not training on."""
     from mmengine.model import BaseModel
