@@ -14,7 +14,8 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import spikeformer_mm  # noqa: E402,F401  (compat fixes)
 from spikeformer_mm.apis import init_model  # noqa: E402
-from spikeformer_mm.cli import require_files, run_cli  # noqa: E402
+from spikeformer_mm.cli import (refuse_overwriting_inputs,  # noqa: E402
+                                require_files, run_cli)
 from spikeformer_mm.visualization import (display_scale, read_image,  # noqa: E402
                                           upscale, upscale_det_sample)
 
@@ -30,6 +31,7 @@ def main(argv=None):
     p.add_argument('--min-side', type=int, default=512,
                    help='draw images smaller than this scaled up')
     args = p.parse_args(argv)
+    refuse_overwriting_inputs(args, ('img', 'config', 'checkpoint'), ('out', ))
     require_files(image=args.img, config=args.config)
     from mmdet.apis import inference_detector
     from mmdet.registry import VISUALIZERS

@@ -3,7 +3,7 @@ errors (with a hint saying how to make a missing file the toolbox knows),
 ``--cfg-options`` parsing, argument checks."""
 import os
 import os.path as osp
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 from mmengine.config import DictAction
 
@@ -16,6 +16,38 @@ def require_files(**paths: Optional[str]) -> None:
     for what, path in paths.items():
         if path is not None and not osp.isfile(path):
             raise MissingFileError(path, what)
+
+
+def _same_file(a: str, b: str) -> bool:
+    a, b = osp.realpath(osp.expanduser(a)), osp.realpath(osp.expanduser(b))
+    if a == b:
+        return True
+    try:
+        return osp.samefile(a, b)  # hard links
+    except OSError:
+        return False
+
+
+def refuse_overwriting_inputs(args, inputs: Sequence[str],
+                              outputs: Sequence[str]) -> None:
+    """Raise ``ValueError`` naming both arguments when an output argument of
+    a tool names the same file as one of its inputs (or as another output):
+    no tool writes over its own input. ``inputs``/``outputs``: attribute
+    names of ``args``; unset ones (None, ``'none'``) are skipped."""
+    def given(names):
+        for n in names:
+            v = getattr(args, n, None)
+            if isinstance(v, str) and v and v.lower() != 'none' and \
+                    '://' not in v:
+                yield n, v
+    outs = list(given(outputs))
+    for i, (out_name, out) in enumerate(outs):
+        for in_name, path in list(given(inputs)) + outs[:i]:
+            if _same_file(out, path):
+                raise ValueError(
+                    f'{out_name.replace("_", "-")} {out}: the same file as '
+                    f'{in_name.replace("_", "-")}; a tool never writes over '
+                    f'its own input or another of its outputs')
 
 
 def run_cli(main: Callable, argv: Optional[list] = None) -> Any:

@@ -15,7 +15,7 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from spikeformer_mm.cli import CfgOptions  # noqa: E402
+from spikeformer_mm.cli import CfgOptions, refuse_overwriting_inputs  # noqa: E402
 from spikeformer_mm.apis.energy import measure_energy  # noqa: E402
 
 
@@ -46,6 +46,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    refuse_overwriting_inputs(args, ('config', 'checkpoint'),
+                              ('out', 'plot'))
     if args.num_images < 1:
         sys.exit('error: --num-images must be >= 1')
     report, table = measure_energy(

@@ -33,6 +33,8 @@ def main(argv=None):
     p.add_argument('--non-strict', action='store_true',
                    help='load a checkpoint whose keys do not all match')
     args = p.parse_args(argv)
+    from spikeformer_mm.cli import refuse_overwriting_inputs
+    refuse_overwriting_inputs(args, ('config', 'checkpoint'), ('out', ))
     from spikeformer_mm.apis import load_config
     from spikeformer_mm.cli import require_files
     from spikeformer_mm.fileio import write_json

@@ -21,7 +21,8 @@ import sys
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
-from spikeformer_mm.cli import CfgOptions, run_cli  # noqa: E402
+from spikeformer_mm.cli import (CfgOptions,  # noqa: E402
+                                refuse_overwriting_inputs, run_cli)
 
 
 def main(argv=None):
@@ -56,6 +57,7 @@ def main(argv=None):
                    'PyTorch fp32')
     p.add_argument('--cfg-options', nargs='+', action=CfgOptions, default={})
     args = p.parse_args(argv)
+    refuse_overwriting_inputs(args, ('config', 'checkpoint'), ('out', 'int8'))
     if args.num_images < 1:
         p.error('--num-images must be >= 1')
     from spikeformer_mm.apis.export import export_and_check

@@ -48,6 +48,8 @@ def main(argv=None):
     p.add_argument('in_file')
     p.add_argument('out_file', help='OUT.pth: its stem names the model')
     args = p.parse_args(argv)
+    from spikeformer_mm.cli import refuse_overwriting_inputs
+    refuse_overwriting_inputs(args, ('in_file', ), ('out_file', ))
     try:
         ck = load_checkpoint_file(args.in_file)
     except (FileNotFoundError, ValueError) as e:

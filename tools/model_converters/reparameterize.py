@@ -31,6 +31,8 @@ def main(argv=None):
     p.add_argument('--non-strict', action='store_true',
                    help='load a checkpoint whose keys do not all match')
     args = p.parse_args(argv)
+    from spikeformer_mm.cli import refuse_overwriting_inputs
+    refuse_overwriting_inputs(args, ('config', 'checkpoint'), ('out', ))
     from spikeformer_mm.apis import init_model
     from spikeformer_mm.checkpoint import save_checkpoint_file
     model = init_model(args.config, args.checkpoint, deploy=args.rep_conv,

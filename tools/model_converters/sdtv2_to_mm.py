@@ -27,6 +27,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    from spikeformer_mm.cli import refuse_overwriting_inputs
+    refuse_overwriting_inputs(args, ('src', ), ('dst', ))
     try:
         ckpt = load_official(args.src, trust=args.trust)
         out = convert_official(ckpt, source=args.src)
