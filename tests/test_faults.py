@@ -55,6 +55,58 @@ def test_one_data_root_two_settings_is_refused(tmp_path):
                            canvas=dict(small, size=48, scale=(16, 20)))
 
 
+def test_a_users_file_in_a_dataset_folder_is_kept(tmp_path):
+    """A rebuild of a folder the toolbox made, which now also holds a file
+    of the user's, is refused naming that file; nothing is changed."""
+    from spikeformer_mm.datasets.digits import (ForeignDirectoryError,
+                                                ensure_dataset)
+    root = tmp_path / 'cls'
+    ensure_dataset(str(root), 'classification', logger=lambda m: None,
+                   size=8)
+    (root / 'my_notes.txt').write_text('mine')
+    victim = root / 'images' / 'val' / '0001.png'
+    victim.write_bytes(b'damaged')  # a rebuild is due
+    with pytest.raises(ForeignDirectoryError, match='my_notes.txt'):
+        ensure_dataset(str(root), 'classification', logger=lambda m: None,
+                       size=8)
+    assert (root / 'my_notes.txt').read_text() == 'mine'
+    assert victim.read_bytes() == b'damaged'  # nothing replaced
+
+
+HOLDER = textwrap.dedent('''
+    import sys, time
+    from spikeformer_mm.datasets.digits import ensure_dataset
+    ensure_dataset(sys.argv[1], 'classification', logger=lambda m: None,
+                   size=8)
+    print('ready', flush=True)
+    time.sleep(120)
+''')
+
+
+def test_two_processes_with_other_settings_on_one_folder(tmp_path):
+    """A process that uses a data_root with other settings than a live one
+    is refused, naming the other process and its settings, and the folder
+    stays the other's; once that process is gone, the folder is rebuilt."""
+    from spikeformer_mm.datasets.digits import ensure_dataset, verify_dataset
+    root = tmp_path / 'cls'
+    p = subprocess.Popen([sys.executable, '-c', HOLDER, str(root)], cwd=ROOT,
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == 'ready'
+        with pytest.raises(ValueError, match=rf"in use by process {p.pid} "
+                           r"with other settings \(there: \{'size': 8\}"):
+            ensure_dataset(str(root), 'classification',
+                           logger=lambda m: None, size=12)
+        assert verify_dataset(str(root), 'classification', size=8) is None
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+    # the holder died without cleaning up: its claim is stale and dropped
+    ensure_dataset(str(root), 'classification', logger=lambda m: None,
+                   size=12)
+    assert verify_dataset(str(root), 'classification', size=12) is None
+
+
 # ------------------------------------------------------ torn checkpoints
 SAVER = textwrap.dedent('''
     import sys, torch

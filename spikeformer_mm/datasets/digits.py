@@ -33,6 +33,7 @@ working directory) is refused with an error, never deleted. Within one
 process, two datasets that use one ``data_root`` with different settings
 are refused too (each would rebuild the folder under the other).
 """
+import contextlib
 import inspect
 import json
 import os
@@ -291,6 +292,18 @@ def verify_dataset(root, task, **kwargs):
     return None
 
 
+def _files_not_ours(root):
+    """Files under the dataset folder ``root`` that its manifest does not
+    list (a user's notes...), relative to ``root``."""
+    manifest = _read_manifest(root) if osp.isdir(root) else None
+    if manifest is None:
+        return []
+    ours = set(manifest['files']) | {MANIFEST}
+    return sorted(osp.relpath(osp.join(d, n), root)
+                  for d, _, names in os.walk(root) for n in names
+                  if osp.relpath(osp.join(d, n), root) not in ours)
+
+
 def build_dataset(root, task, **kwargs):
     """Write the dataset ``task`` to ``root`` (atomically replacing it)."""
     if task not in WRITERS:
@@ -303,6 +316,13 @@ def build_dataset(root, task, **kwargs):
             f'spikeformer_mm (no {MANIFEST} of ours): refusing to replace '
             f'it. Point data_root at a new or empty directory, or remove '
             f'this one yourself.')
+    theirs = _files_not_ours(root)
+    if theirs:
+        raise ForeignDirectoryError(
+            f'{root} must be rebuilt, but it holds files this toolbox did '
+            f'not write ({", ".join(theirs[:5])}'
+            f'{" ..." if len(theirs) > 5 else ""}): refusing to replace it, '
+            f'nothing was changed. Move them elsewhere first.')
     parent = osp.dirname(root)
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=osp.basename(root) + '.tmp-', dir=parent)
@@ -336,24 +356,100 @@ def build_dataset(root, task, **kwargs):
 _IN_USE = {}
 
 
+def _differ(a, b):
+    return ', '.join(sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k)))
+
+
+def _claims_dir(root):
+    """Where the processes using ``root`` record their settings (hidden,
+    beside it)."""
+    return osp.join(osp.dirname(root), f'.{osp.basename(root)}.claims')
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _release_claim(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def _claim_across_processes(root, params):
+    """Record that this process uses ``root`` with ``params``; refuse, naming
+    the other process and the settings that differ, when a live process
+    uses it with other settings (each would rebuild the folder under the
+    other). Claims of processes that are gone are removed. Called under the
+    folder's lock."""
+    import atexit
+    from ..fileio import write_json
+    d = _claims_dir(root)
+    os.makedirs(d, exist_ok=True)
+    mine = osp.join(d, f'{os.getpid()}.json')
+    for name in os.listdir(d):
+        pid = name.split('.')[0]
+        path = osp.join(d, name)
+        if not (name.endswith('.json') and pid.isdigit()) or path == mine:
+            continue
+        if not _alive(int(pid)):
+            _release_claim(path)
+            continue
+        try:
+            with open(path) as f:
+                other = json.load(f)
+        except (OSError, ValueError):
+            continue  # being written or removed
+        if other != params:
+            theirs = {k: other.get(k) for k in sorted(set(other) | set(params))
+                      if other.get(k) != params.get(k)}
+            raise ValueError(
+                f'data_root {root} is in use by process {pid} with other '
+                f'settings (there: {theirs}): building it here would replace '
+                f'its data under it. Give each setting its own data_root, or '
+                f'wait for that process to end.')
+    if not osp.exists(mine):
+        write_json(mine, params)
+        atexit.register(_release_claim, mine)
+
+
 def _claim(root, task, kwargs):
     params = _params(task, **kwargs)
     key = osp.realpath(root)
     other = _IN_USE.setdefault(key, params)
     if other != params:
-        diff = sorted(k for k in set(params) | set(other)
-                      if params.get(k) != other.get(k))
         raise ValueError(
             f'data_root {root} is already used in this run by a {other["task"]}'
-            f' dataset with other settings ({", ".join(diff)} differ): each '
-            f'would rebuild the folder under the other. Give each setting '
-            f'its own data_root.')
+            f' dataset with other settings ({_differ(params, other)} differ): '
+            f'each would rebuild the folder under the other. Give each '
+            f'setting its own data_root.')
+
+
+@contextlib.contextmanager
+def _locked(root):
+    """The folder's lock file (beside it), held exclusively."""
+    import fcntl
+    os.makedirs(osp.dirname(osp.abspath(root)), exist_ok=True)
+    with open(osp.abspath(root) + '.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def ensure_dataset(root, task, logger=print, **kwargs):
     """Build ``root`` if it is absent, partial, corrupt or stale; refuse a
-    ``root`` that holds files this module did not write."""
+    ``root`` that holds files this module did not write, or that another
+    live process uses with other settings."""
     _claim(root, task, kwargs)
+    root = osp.abspath(root)
+    with _locked(root):
+        _claim_across_processes(root, _params(task, **kwargs))
     if verify_dataset(root, task, **kwargs) is None:
         return root
     if not is_ours(osp.abspath(root)):
@@ -364,11 +460,7 @@ def ensure_dataset(root, task, logger=print, **kwargs):
             f'directory.')
     # One builder at a time (distributed ranks, dataloader workers): the
     # others wait on the lock, then find the finished copy.
-    import fcntl
-    root = osp.abspath(root)
-    os.makedirs(osp.dirname(root), exist_ok=True)
-    with open(root + '.lock', 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with _locked(root):
         problem = verify_dataset(root, task, **kwargs)
         if problem is None:
             return root
