@@ -17,15 +17,6 @@ def _listing(keys, n=5):
     return ', '.join(keys[:n]) + more
 
 
-def _fits(saved, own) -> bool:
-    """Same shape, or the shape of a layer that adds trailing unit axes on
-    loading (the paper's ``[out, in, 1]`` Conv1d weights of the MLP, which
-    ``SpikingMLP`` loads as ``[out, in, 1, 1]``)."""
-    s, o = tuple(saved.shape), tuple(own.shape)
-    return s == o or (len(s) < len(o) and o[:len(s)] == s
-                      and all(d == 1 for d in o[len(s):]))
-
-
 def load_weights(model: nn.Module, filename: str, strict: bool = True,
                  map_location: str = 'cpu',
                  checkpoint: Optional[dict] = None) -> dict:
@@ -51,16 +42,20 @@ def load_weights(model: nn.Module, filename: str, strict: bool = True,
         model = model.module
     if all(k.startswith('module.') for k in sd):
         sd = {k[len('module.'):]: v for k, v in sd.items()}
+    from ..models.layers import fits_loaded_shape
     own = model.state_dict()
     bad_shape = [f'{k} {tuple(v.shape)} vs {tuple(own[k].shape)} in the '
                  f'model' for k, v in sd.items()
-                 if k in own and not _fits(v, own[k])]
+                 if k in own and not fits_loaded_shape(v, own[k])]
     if bad_shape:
         raise CheckpointMismatchError(
             f'{filename} does not fit the model: {len(bad_shape)} tensors '
             f'have other shapes ({"; ".join(bad_shape[:3])}): is it a '
             f'checkpoint of another arch or config?')
-    result = model.load_state_dict(sd, strict=False)
+    from ..models.layers import lenient_loading
+    # the modules' own checks are this function's below (strict) or off
+    with lenient_loading():
+        result = model.load_state_dict(sd, strict=False)
     missing, unexpected = result.missing_keys, result.unexpected_keys
     if strict and (missing or unexpected):
         parts = []

@@ -9,7 +9,8 @@ from spikingjelly.activation_based import functional
 from ...registry import MODELS
 from ..packed_spikes import compact_spikes
 from ..layers import (ATTENTIONS, SHORTCUTS, MSBlock, MSConvBlock,
-                      SpikingDownsample, is_channels_last, parse_deploy_form)
+                      SpikingDownsample, is_channels_last, parse_deploy_form,
+                      require_complete_weights)
 
 # The layout, written once: five stages, each a downsampling layer then
 # block groups. Stage ``s`` has width ``widths[s]`` (``embed_dims[0] // 2``
@@ -79,6 +80,13 @@ class MetaSpikeFormer(BaseModule):
             ``True`` or ``'dense'``: each RepConv one 3x3 conv (the paper's
             form, for GPUs); ``'factorised'``: RepConv kept as 1x1, depthwise
             3x3, 1x1 (fastest on CPUs). Defaults to False (trainable).
+        partial_load_keys (Sequence[str]): tensors (names relative to the
+            backbone) that loaded weights may lack or give another shape;
+            they keep their initialisation. Every other tensor must be in
+            the weights, in its shape, whichever loader loads them
+            (:func:`~spikeformer_mm.models.layers.require_complete_weights`).
+            E.g. ``['downsample1_1.encode_conv.weight']`` to start a
+            2-channel (event) model from an RGB classifier. Defaults to ().
         init_cfg (dict, optional): e.g. ``dict(type='Pretrained',
             checkpoint=..., prefix='backbone.')`` for a checkpoint of this
             project (see ``tools/model_converters/sdtv2_to_mm.py`` for the
@@ -115,6 +123,7 @@ class MetaSpikeFormer(BaseModule):
                  with_cp: bool = False,
                  compact_spikes: bool = False,
                  deploy: Union[bool, str] = False,
+                 partial_load_keys: Sequence[str] = (),
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         arch = self._parse_arch(arch)
@@ -179,6 +188,7 @@ class MetaSpikeFormer(BaseModule):
         if deploy:
             self.switch_to_deploy(deploy)
         self._freeze_stages()
+        require_complete_weights(self, 'MetaSpikeFormer', partial_load_keys)
 
     # ------------------------------------------------------- feature shapes
     @property

@@ -7,6 +7,7 @@ from mmpretrain.models.heads import ClsHead
 from spikingjelly.activation_based import functional
 
 from ...registry import MODELS
+from ..layers import require_complete_weights
 from ..neurons import build_neuron
 
 
@@ -57,6 +58,7 @@ class SpikingClsHead(ClsHead):
         self.head = nn.Linear(in_channels, num_classes)
         if with_kd:
             self.head_kd = nn.Linear(in_channels, num_classes)
+        require_complete_weights(self, 'SpikingClsHead')
 
     def pre_logits(self, feats):
         """Spikes ``[T, B, C]`` of the pooled last tap."""

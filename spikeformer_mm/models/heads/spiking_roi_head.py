@@ -3,7 +3,8 @@ import torch
 from mmdet.models.roi_heads import StandardRoIHead
 
 from ...registry import MODELS
-from ..layers import check_time_axis, fold_time, unfold_time
+from ..layers import (check_time_axis, fold_time, require_complete_weights,
+                      unfold_time)
 
 
 @MODELS.register_module()
@@ -24,6 +25,10 @@ class SpikingRoIHead(StandardRoIHead):
     image ``b`` at step ``t`` -> batch index ``t * B + b``) and restore the
     time axis. The paper pools step by step; the result is the same.
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        require_complete_weights(self, 'SpikingRoIHead')  # box, mask heads
 
     @staticmethod
     def _image_first(x):

@@ -6,7 +6,8 @@ from mmcv.cnn import build_norm_layer
 from mmdet.models.dense_heads import RPNHead
 
 from ...registry import MODELS
-from ..layers import SpikeDriven, check_time_axis, fold_time, unfold_time
+from ..layers import (SpikeDriven, check_time_axis, fold_time,
+                      require_complete_weights, unfold_time)
 from ..neurons import build_neuron
 
 
@@ -52,6 +53,7 @@ class SpikingRPNHead(RPNHead):
         self.rpn_conv = nn.Sequential(
             *[SpikeDriven(c, self.neuron_cfg, norm()) for c in convs])
         self.pred_lif = build_neuron(self.neuron_cfg)
+        require_complete_weights(self, 'SpikingRPNHead')
 
     def forward_single(self, x):
         check_time_axis(x, 'SpikingRPNHead', 'a level',

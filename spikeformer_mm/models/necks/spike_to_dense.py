@@ -6,7 +6,8 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from ...registry import MODELS, caller_scope
-from ..layers import check_channels, check_time_axis
+from ..layers import (check_channels, check_time_axis,
+                      require_complete_weights)
 
 REDUCTIONS = ('mean', 'sum', 'last', 'max')
 
@@ -99,6 +100,7 @@ class SpikeToDense(BaseModule):
                 neck['_scope_'] = caller_scope()  # e.g. mmdet's FPN
             self.neck = MODELS.build(neck)
         self._register_load_state_dict_pre_hook(self._upgrade_list_form)
+        require_complete_weights(self, 'SpikeToDense')  # after the upgrade
 
     def _upgrade_list_form(self, state_dict, prefix, *args):
         # ``neck=[SpikeToDense, X]`` was an nn.Sequential: this module's keys

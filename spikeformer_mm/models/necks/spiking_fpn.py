@@ -7,7 +7,7 @@ from mmdet.models.necks import FPN
 
 from ...registry import MODELS
 from ..layers import (SpikeDriven, check_channels, check_time_axis,
-                      fold_time, unfold_time)
+                      fold_time, require_complete_weights, unfold_time)
 
 
 @MODELS.register_module()
@@ -46,6 +46,7 @@ class SpikingFPN(FPN):
         for convs in (self.lateral_convs, self.fpn_convs):
             for i, conv in enumerate(convs):
                 convs[i] = SpikeDriven(conv, neuron_cfg)
+        require_complete_weights(self, 'SpikingFPN')
 
     def _per_step(self, fn, x, **kwargs):
         """``fn`` (a parameter-free 4-D op) on each step of ``[T, B, ...]``."""
