@@ -55,11 +55,13 @@ def run_cli(main: Callable, argv: Optional[list] = None) -> Any:
     argument, key or checkpoint, a directory it must not overwrite:
     ``FileNotFoundError``, ``ValueError``, ``FileExistsError``)
     ends it with one ``error: ...`` line and exit status 1.
-    ``SPIKEFORMER_DEBUG=1`` shows the full traceback instead."""
+    A file that could not be written (``OSError``: a full disk, no
+    permission) ends it the same way. ``SPIKEFORMER_DEBUG=1`` shows the
+    full traceback instead."""
     import sys
     try:
         return main() if argv is None else main(argv)
-    except (FileNotFoundError, FileExistsError, ValueError) as e:
+    except (OSError, ValueError) as e:
         if os.environ.get('SPIKEFORMER_DEBUG'):
             raise
         sys.exit(f'error: {with_hint(e)}')

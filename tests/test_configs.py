@@ -138,3 +138,16 @@ def test_config_builds_and_runs(path):
             logits = model(data['inputs'], mode='tensor')
             assert logits.shape[:2] == (1, cfg.model.decode_head.num_classes)
             assert torch.isfinite(logits).all()
+
+
+@pytest.mark.parametrize('path', [p for p in CONFIGS
+                                  if p.split(osp.sep)[1] == 'segmentation'])
+def test_segmentation_configs_check_their_labels(path):
+    """Labels outside the classes are refused, not scored silently (mmseg's
+    IoUMetric drops them from its histograms)."""
+    cfg = Config.fromfile(osp.join(ROOT, path), import_custom_modules=False)
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        steps = [t['type'] for t in cfg[key].dataset.pipeline]
+        assert 'spikeformer_mm.CheckSegSample' in steps, (key, steps)
+        assert steps.index('spikeformer_mm.CheckSegSample') == \
+            steps.index('LoadAnnotations') + 1

@@ -180,6 +180,87 @@ def test_converter_refuses_a_checkpoint_with_a_block_missing(reference_dir):
         convert_official({'model': sd})
 
 
+def test_converter_refuses_a_non_paper_size_with_its_last_block_missing(
+        reference_dir, tmp_path):
+    """The tiny official checkpoint (not one of the paper's sizes) without
+    block3.5: the paper's code always builds 6 + 2 blocks, so it is a file
+    with a block missing, not a 5-block architecture."""
+    from spikeformer_mm.checkpoint import convert_official, load_official
+    ck = load_official(osp.join(reference_dir,
+                                'sdtv2_tiny_seed0_official.pth'))
+    sd = {k: v for k, v in ck['model'].items()
+          if not k.startswith('block3.5.')}
+    with pytest.raises(ValueError, match=r'incomplete checkpoint.*\[6, 2\]'
+                       r'.*holds \[5, 2\]'):
+        convert_official({'model': sd})
+    assert convert_official(ck)['meta']['arch']['depths'] == [6, 2]
+
+
+def test_a_full_disk_is_one_clear_line(tmp_path, monkeypatch):
+    """torch's own message for a full disk is "enforce fail at
+    inline_container.cc": the writer names the file and the free space,
+    and leaves neither the file nor its temporary."""
+    from spikeformer_mm.checkpoint import save_checkpoint_file
+    from spikeformer_mm.checkpoint.safe_io import CheckpointWriteError
+
+    def full(obj, f):
+        with open(f, 'wb') as fh:
+            fh.write(b'PK partial')
+        raise RuntimeError('[enforce fail at inline_container.cc:672] . '
+                           'unexpected pos 64 vs 0')
+    monkeypatch.setattr(torch, 'save', full)
+    out = tmp_path / 'out.pth'
+    with pytest.raises(CheckpointWriteError, match=rf'could not write {out} '
+                       r'\(.* MB free there; is the disk full\?\): '
+                       r'\[enforce fail'):
+        save_checkpoint_file({'state_dict': {}}, out)
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_killed_saves_temporary_file_is_removed_by_the_next_run(tmp_path):
+    from spikeformer_mm.apis import configure, load_config
+    wd = tmp_path / 'wd'
+    wd.mkdir()
+    old, fresh = wd / '.tmp-epoch_3.pthab12cd', wd / '.tmp-epoch_4.pthxy'
+    old.write_bytes(b'torn')
+    fresh.write_bytes(b'being written')
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    cfg = load_config(CLS)
+    configure(cfg, work_dir=str(wd))
+    assert not old.exists() and fresh.exists()  # a save in progress stays
+
+
+def test_malformed_zoo_index_names_the_file_and_key(tmp_path):
+    from spikeformer_mm.zoo import list_models
+    idx = tmp_path / 'index.yml'
+    idx.write_text('Models: 5\n')
+    with pytest.raises(ValueError, match=rf'{idx}: Models must be a list'):
+        list_models(str(idx))
+    idx.write_text('Models:\n  - 3\n')
+    with pytest.raises(ValueError, match=r'Models\[0\] is not a model'):
+        list_models(str(idx))
+    idx.write_text('Import: other.yml\n')
+    with pytest.raises(ValueError, match='Import must be a list'):
+        list_models(str(idx))
+
+
+def test_misspelled_cfg_options_key_is_warned_with_the_close_one(
+        monkeypatch):
+    from spikeformer_mm.apis import config
+    said = []
+    monkeypatch.setattr(config, '_warn', said.append)
+    cfg = config.load_config(CLS, {'train_cfg.max_epoch': 1,
+                                   'train_cfg.max_epochs': 2,
+                                   'model.backbone.with_cp': True})
+    assert cfg.train_cfg.max_epochs == 2
+    assert said == [
+        "--cfg-options train_cfg.max_epoch: train_cfg has no key "
+        "'max_epoch', so it is added as a new key; did you mean "
+        "train_cfg.max_epochs?",
+        "--cfg-options model.backbone.with_cp: model.backbone has no key "
+        "'with_cp', so it is added as a new key"]
+
+
 class Evil:
     def __reduce__(self):
         return (os.system, ('touch /tmp/spikeformer_pwned',))

@@ -33,6 +33,16 @@ model = dict(
         neck=dict(type='FPN', out_channels=256, num_outs=4)),
     decode_head=dict(feature_strides=[2, 4, 8, 16], norm_cfg=norm_cfg),
 )
+# Labels outside the 150 classes (and not 255, ignored) are refused, naming
+# the file: mmseg's IoUMetric would drop them from the scores silently.
+check = dict(type='spikeformer_mm.CheckSegSample', num_classes=150)
+train_pipeline = [t for step in _base_.train_pipeline for t in (
+    [step, check] if step['type'] == 'LoadAnnotations' else [step])]
+test_pipeline = [t for step in _base_.test_pipeline for t in (
+    [step, check] if step['type'] == 'LoadAnnotations' else [step])]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
 optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',

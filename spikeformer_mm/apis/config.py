@@ -11,6 +11,7 @@ from mmengine.runner import Runner
 
 from .. import compat
 from ..checkpoint import resume_checkpoint
+from ..checkpoint.safe_io import remove_stale_temporaries
 from ..checkpoint.safe_io import MissingFileError
 from ..zoo import resolve_checkpoint
 
@@ -26,8 +27,40 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
         # the file of the config or its bases that does not parse
         raise ValueError(_syntax_error_where(path, e)) from None
     if cfg_options:
+        for key in new_keys(cfg, cfg_options):
+            _warn(key)
         cfg.merge_from_dict(cfg_options)
     return cfg
+
+
+def new_keys(cfg, options: dict) -> list:
+    """A sentence for each ``--cfg-options`` key that is not in ``cfg``
+    (mmengine adds it silently: a misspelled key changes nothing), with the
+    closest existing key. A new key can be meant (a module argument the
+    config leaves at its default), so these are warnings."""
+    import difflib
+    out = []
+    root = cfg._cfg_dict if isinstance(cfg, Config) else cfg
+    for key in options:
+        node, path = root, []
+        for part in key.split('.'):
+            if isinstance(node, (list, tuple)) and part.isdigit() and \
+                    int(part) < len(node):
+                node, path = node[int(part)], path + [part]
+                continue
+            if not isinstance(node, dict):
+                break
+            if part not in node:
+                close = difflib.get_close_matches(part, [str(k) for k in node],
+                                                  n=1, cutoff=0.7)
+                where = '.'.join(path) or 'the top level'
+                hint = f'; did you mean {".".join(path + close)}?' \
+                    if close else ''
+                out.append(f'--cfg-options {key}: {where} has no key '
+                           f'{part!r}, so it is added as a new key{hint}')
+                break
+            node, path = node[part], path + [part]
+    return out
 
 
 def _syntax_error_where(path, error):
@@ -80,6 +113,8 @@ def configure(cfg: Config, work_dir: Optional[str] = None,
     elif cfg.get('work_dir') is None:
         stem = osp.splitext(osp.basename(config_path or cfg.filename))[0]
         cfg.work_dir = osp.join('./work_dirs', stem)
+    if osp.isdir(cfg.work_dir):  # what a kill -9 during a save left
+        remove_stale_temporaries(cfg.work_dir, logger=_warn)
     if amp:
         if 'optim_wrapper' in cfg:
             if torch.cuda.is_available():

@@ -79,16 +79,18 @@ def official_arch(state_dict: dict) -> tuple:
     from ..models.backbones import MetaSpikeFormer
     embed_dims = [e0, e1, e2, e3]
     depths = [depth('block3'), depth('block4')]
-    # the paper's sizes have fixed depths: fewer blocks than its size has
-    # is a checkpoint with blocks missing, not another architecture
-    for name, known in MetaSpikeFormer.arch_settings.items():
-        if list(known['embed_dims']) == embed_dims and \
-                list(known['depths']) != depths:
-            raise ValueError(
-                f'incomplete checkpoint: embed dims {embed_dims} are the '
-                f'{name.upper()} model\'s, which has {list(known["depths"])} '
-                f'transformer blocks in block3/block4, but the file holds '
-                f'{depths}')
+    # the paper's code hard-codes 6 + 2 transformer blocks for every size
+    # (docs/model.md, "Quirks"): a file with fewer is one with blocks
+    # missing, whatever its embed dims, not another architecture
+    paper = list(MetaSpikeFormer.ARCH_DEFAULTS['depths'])
+    if depths != paper:
+        sizes = [n.upper() for n, k in MetaSpikeFormer.arch_settings.items()
+                 if list(k['embed_dims']) == embed_dims]
+        size = f' (the {sizes[0]} model\'s embed dims)' if sizes else ''
+        raise ValueError(
+            f'incomplete checkpoint: the paper\'s code always builds '
+            f'{paper} transformer blocks in block3/block4, but the file '
+            f'holds {depths}, embed dims {embed_dims}{size}')
     arch = dict(embed_dims=embed_dims, depths=depths)
     num_classes = state_dict['head.weight'].shape[0]
     return arch, num_classes, 'head_kd.weight' in state_dict

@@ -11,6 +11,7 @@ This module reads local files only; ``zoo://`` names and URLs are resolved
 to local files by :func:`spikeformer_mm.zoo.resolve_checkpoint`.
 """
 import glob
+import os
 import os.path as osp
 import pickle
 import zipfile
@@ -157,12 +158,53 @@ def resume_checkpoint(work_dir: str, logger: Optional[Callable[[str], None]] = N
     return good
 
 
+def remove_stale_temporaries(work_dir: str, min_age_s: float = 60.0,
+                             logger: Optional[Callable[[str], None]] = None
+                             ) -> list:
+    """Remove the temporary files an interrupted atomic save left in
+    ``work_dir`` (``.tmp-<name>...``, see
+    :func:`spikeformer_mm.fileio.atomic_path`), those not written to for
+    ``min_age_s`` seconds (a save in progress keeps writing); returns
+    their paths."""
+    import time
+    removed = []
+    for p in glob.glob(osp.join(work_dir, '.tmp-*')):
+        try:
+            if osp.isfile(p) and time.time() - osp.getmtime(p) > min_age_s:
+                os.remove(p)
+                removed.append(p)
+        except OSError:
+            pass
+    if removed and logger is not None:
+        logger(f'removed {len(removed)} temporary file(s) of an interrupted '
+               f'save: {", ".join(osp.basename(p) for p in removed)}')
+    return removed
+
+
+class CheckpointWriteError(OSError):
+    """A checkpoint that could not be written (a full disk...)."""
+
+
 def save_checkpoint_file(obj: dict, filename: str) -> str:
     """``torch.save`` to a temporary file beside ``filename``, then rename: a
-    failure never leaves a half-written file under the final name."""
+    failure never leaves a half-written file under the final name, and is
+    reported as a :class:`CheckpointWriteError` naming the file and the
+    space left (torch says ``enforce fail at inline_container.cc``)."""
+    import shutil
     filename = osp.abspath(osp.expanduser(str(filename)))
-    with atomic_path(filename, suffix='.pth') as tmp:
-        torch.save(obj, tmp)
+    try:
+        with atomic_path(filename, suffix='.pth') as tmp:
+            torch.save(obj, tmp)
+    except (OSError, RuntimeError) as e:
+        try:
+            free = shutil.disk_usage(osp.dirname(filename)).free
+            left = f'{free / 2**20:.1f} MB free there'
+        except OSError:
+            left = 'free space unknown'
+        raise CheckpointWriteError(
+            f'could not write {filename} ({left}; is the disk full?): '
+            f'{str(e).splitlines()[0] if str(e) else type(e).__name__}'
+        ) from None
     return filename
 
 

@@ -70,12 +70,21 @@ def _models_of(path, seen=None):
         return []
     seen.add(path)
     data = _load_yaml(path)
+    imports, entries = data.get('Import') or [], data.get('Models') or []
+    if not (isinstance(imports, list) and
+            all(isinstance(s, str) for s in imports)):
+        raise ValueError(f'{path}: Import must be a list of metafile paths, '
+                         f'got {imports!r}')
+    if not isinstance(entries, list):
+        raise ValueError(f'{path}: Models must be a list of models, got '
+                         f'{entries!r}')
     models = []
-    for sub in data.get('Import', []) or []:
+    for sub in imports:
         models += _models_of(osp.join(osp.dirname(path), sub), seen)
-    for m in data.get('Models', []) or []:
-        if 'Name' not in m:
-            raise ValueError(f'{path}: a model without Name')
+    for i, m in enumerate(entries):
+        if not isinstance(m, dict) or 'Name' not in m:
+            raise ValueError(f'{path}: Models[{i}] is not a model with a '
+                             f'Name ({m!r})')
         models.append(ZooModel(m, index=path))
     return models
 

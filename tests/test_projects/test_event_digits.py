@@ -183,3 +183,31 @@ def test_demo_task_and_energy_through_the_tools(tmp_path):
     assert first['name'] == 'backbone.downsample1_1.encode_conv'
     assert first['input'] == 'events' and first['macs'] == 0
     assert first['sops'] > 0
+
+
+def test_a_cut_recording_and_a_users_own_folder_are_explained(tmp_path):
+    """A .bin cut at an event boundary parses, but spans far less than an
+    N-MNIST recording: a warning says so. A folder of the user's own
+    recordings is not rebuilt, and the error says how to read it."""
+    from projects.event_digits.event_digits import NMNISTEvents
+    from spikeformer_mm.datasets.digits import ForeignDirectoryError
+    ev = np.zeros(3, EVENT_DTYPE)
+    ev['x'], ev['y'], ev['t'] = [1, 2, 3], [1, 2, 3], [0, 10_000, 31_000]
+    cut = str(tmp_path / 'cut.bin')
+    write_bin(cut, ev)
+    with pytest.warns(UserWarning, match=r'cut.bin: the recording spans 31 '
+                      r'ms; N-MNIST recordings span about 300 ms'):
+        read_events(cut)
+    ev['t'][-1] = 300_000
+    write_bin(cut, ev)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        read_events(cut)  # a whole recording: no warning
+    mine = tmp_path / 'my_nmnist'
+    (mine / 'Train' / '3').mkdir(parents=True)
+    write_bin(str(mine / 'Train' / '3' / '00001.bin'), ev)
+    with pytest.raises(ForeignDirectoryError,
+                       match=r'read it as it is with build=None'):
+        NMNISTEvents(str(mine), split='train', build=dict())
+    assert len(NMNISTEvents(str(mine), split='train', build=None)) == 1

@@ -21,12 +21,16 @@ copy rebuilt, a foreign folder never touched. Split: as the static digits
 """
 import os
 import os.path as osp
+import warnings
 
 import numpy as np
 
 from .emulator import EVENT_DTYPE, emulate
 
 SPLITS = {'train': 'Train', 'val': 'Test', 'test': 'Test'}
+# A real N-MNIST recording spans about 300 ms (three saccades of 100 ms):
+# a .bin read as much shorter was most likely cut (it still parses).
+MIN_NMNIST_SPAN_US = 200_000
 MAX_T = (1 << 23) - 1  # microseconds a 23-bit timestamp holds
 
 
@@ -86,6 +90,12 @@ def read_events(path: str, sensor_size=(34, 34)) -> np.ndarray:
             f'{ev["y"].max()})')
     if np.any(np.diff(ev['t']) < 0):
         ev = ev[np.argsort(ev['t'], kind='stable')]
+    span = int(ev['t'][-1]) - int(ev['t'][0])
+    if path.endswith('.bin') and span < MIN_NMNIST_SPAN_US:
+        # a file cut at an event boundary reads without error
+        warnings.warn(f'{path}: the recording spans {span / 1000:.0f} ms; '
+                      f'N-MNIST recordings span about 300 ms (three '
+                      f'saccades): is the file truncated?')
     return ev
 
 
@@ -128,6 +138,17 @@ def write_event_digits(root, sensor_size=34, digit_size=28,
 def ensure_event_digits(root, logger=print, **settings):
     """Build the embedded event digits at ``root`` unless an intact copy
     made with these settings is there (see the module docstring)."""
-    from spikeformer_mm.datasets.digits import ensure_dataset, register_writer
+    from spikeformer_mm.datasets.digits import (ForeignDirectoryError,
+                                                ensure_dataset,
+                                                register_writer)
     register_writer('event_digits', write_event_digits)
-    return ensure_dataset(root, 'event_digits', logger=logger, **settings)
+    try:
+        return ensure_dataset(root, 'event_digits', logger=logger,
+                              **settings)
+    except ForeignDirectoryError as e:
+        raise ForeignDirectoryError(
+            f'{e} If {root} is an N-MNIST dataset of your own (Train/, '
+            f'Test/), read it as it is with build=None (--cfg-options '
+            f'train_dataloader.dataset.build=None '
+            f'val_dataloader.dataset.build=None '
+            f'test_dataloader.dataset.build=None).') from None
