@@ -303,6 +303,41 @@ def test_unhashed_urls_are_cached_per_url_and_revalidated(tmp_path,
     assert torch.load(a2, weights_only=True)['state_dict']['w'][0] == 2
 
 
+@pytest.mark.parametrize('server_kind', ['refuses HEAD', 'no validators'])
+def test_unhashed_url_is_revalidated_by_its_content(tmp_path, server,
+                                                    server_kind):
+    """A URL without a hash, whose file changes to another of the same size:
+    a server that refuses HEAD (presigned links) or sends no ETag is still
+    asked with a GET, and the new content is served, not the stale copy."""
+    from spikeformer_mm.zoo.download import download
+    base, srv = server
+    if server_kind == 'refuses HEAD':
+        srv.head_status = 501
+    else:
+        srv.etag = False
+    srv.files['model.pth'] = ckpt_bytes(tmp_path, 1)
+    a = download(f'{base}/model.pth', progress=False)
+    new = ckpt_bytes(tmp_path, 2)
+    assert len(new) == len(srv.files['model.pth'])  # same size
+    srv.files['model.pth'] = new
+    a2 = download(f'{base}/model.pth', progress=False)
+    assert a2 == a
+    assert torch.load(a2, weights_only=True)['state_dict']['w'][0] == 2
+
+
+def test_unchanged_unhashed_url_is_one_conditional_get(tmp_path, server):
+    """With an ETag, the check of a cached copy is a conditional GET
+    answered 304: the file is not transferred again."""
+    from spikeformer_mm.zoo.download import download
+    base, srv = server
+    srv.head_status = 403  # HEAD is never needed
+    srv.files['model.pth'] = ckpt_bytes(tmp_path, 1)
+    a = download(f'{base}/model.pth', progress=False)
+    n = len(srv.hits)
+    assert download(f'{base}/model.pth', progress=False) == a
+    assert srv.conditional == ['model.pth'] and len(srv.hits) == n + 1
+
+
 def test_concurrent_downloads_of_one_file(tmp_path, server):
     base, srv = server
     data = ckpt_bytes(tmp_path, 3)

@@ -112,20 +112,12 @@ def _file_lock(path):
         yield
 
 
-def _source_info(url, timeout):
-    """What the server says identifies the file now (HEAD), or None."""
-    req = urllib.request.Request(url, method='HEAD',
-                                 headers={'User-Agent': 'spikeformer_mm'})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return {k: r.headers.get(k) for k in
-                    ('ETag', 'Last-Modified', 'Content-Length')}
-    except (urllib.error.URLError, OSError, ValueError):
-        return None
+VALIDATORS = ('ETag', 'Last-Modified')
 
 
 def _fetch(url, part, progress, timeout, deadline=None):
-    """One attempt: append to ``part`` from where it stops (HTTP Range)."""
+    """One attempt: append to ``part`` from where it stops (HTTP Range).
+    Returns the response's validators (``ETag``, ``Last-Modified``)."""
     have = osp.getsize(part) if osp.exists(part) else 0
     req = urllib.request.Request(url, headers={'User-Agent': 'spikeformer_mm'})
     if have:
@@ -133,6 +125,8 @@ def _fetch(url, part, progress, timeout, deadline=None):
     with urllib.request.urlopen(req, timeout=timeout) as r:
         if have and r.status != 206:  # server ignored the range: restart
             have = 0
+        validators = {k: r.headers.get(k) for k in VALIDATORS
+                      if r.headers.get(k)}
         total = r.headers.get('Content-Length')
         total = int(total) + have if total is not None else None
         bar = None
@@ -160,6 +154,7 @@ def _fetch(url, part, progress, timeout, deadline=None):
     if total is not None and osp.getsize(part) != total:
         raise DownloadError(f'transfer ended early ({osp.getsize(part)} of '
                             f'{total} bytes)')
+    return validators
 
 
 def download(url: str, dest_dir: Optional[str] = None,
@@ -201,35 +196,62 @@ def download(url: str, dest_dir: Optional[str] = None,
             except DownloadError:
                 pass  # corrupt or tampered: fetched again below
             os.remove(path)  # a bad or outdated copy: fetch it again
-        _download_to(url, path, filename, sha256, retries, progress,
-                     timeout, time.monotonic() + deadline)
+        validators = _download_to(url, path, filename, sha256, retries,
+                                  progress, timeout,
+                                  time.monotonic() + deadline)
         if not verifiable:
-            info = _source_info(url, timeout) or {}
-            write_json(path + '.source.json', dict(url=url, **info))
+            write_json(path + '.source.json',
+                       dict(url=url, sha256=sha256_file(path), **validators))
     return path
 
 
-def _unchanged(url, path, timeout):
-    """For a file without a hash: does the server still describe it as
-    when it was downloaded? Unreachable: assume so (offline use)."""
+def _unchanged(url, path, timeout, deadline=60.0):
+    """For a file without a hash: is the server's file still the cached
+    one? A conditional GET (``If-None-Match`` / ``If-Modified-Since`` with
+    the validators of the download): 304 says so; a body (the server sent
+    the file: no validators, or it changed, or it ignores them) is hashed
+    and compared with the cached copy's sha256. A HEAD is not asked: some
+    servers refuse it (presigned links answer 403/501) and its
+    Content-Length cannot tell two files of one size apart. Only a server
+    that cannot be reached at all lets the cached copy stand (offline)."""
     try:
         with open(path + '.source.json') as f:
             saved = json.load(f)
     except (OSError, ValueError):
         return False
-    now = _source_info(url, timeout=min(timeout, 10))
-    if now is None:
+    if not saved.get('sha256'):
+        return False  # written by an older release: fetch it again
+    headers = {'User-Agent': 'spikeformer_mm'}
+    if saved.get('ETag'):
+        headers['If-None-Match'] = saved['ETag']
+    if saved.get('Last-Modified'):
+        headers['If-Modified-Since'] = saved['Last-Modified']
+    req = urllib.request.Request(url, headers=headers)
+    end = time.monotonic() + deadline
+    try:
+        with urllib.request.urlopen(req, timeout=min(timeout, 10)) as r:
+            h = hashlib.sha256()
+            while True:
+                if time.monotonic() > end:
+                    return False  # could not compare in time: refetch
+                chunk = r.read1(1 << 16)
+                if not chunk:
+                    break
+                h.update(chunk)
+            return h.hexdigest() == saved['sha256']
+    except urllib.error.HTTPError as e:
+        return e.code == 304
+    except (urllib.error.URLError, OSError, ValueError):
         return True
-    return all(now.get(k) == saved.get(k) for k in now if now.get(k))
 
 
 def _download_to(url, path, filename, sha256, retries, progress, timeout,
                  deadline):
     part = path + '.part'
-    last = None
+    last, validators = None, {}
     for attempt in range(retries):
         try:
-            _fetch(url, part, progress, timeout, deadline)
+            validators = _fetch(url, part, progress, timeout, deadline)
             last = None
             break
         except DeadlineError:
@@ -262,6 +284,7 @@ def _download_to(url, path, filename, sha256, retries, progress, timeout,
         _discard(part)
         raise
     os.replace(part, path)
+    return validators
 
 
 def _discard(path):

@@ -33,12 +33,16 @@ class FakeServer:
     GET with Range. ``mode[name]``: ``500`` (an error), ``'truncate'`` (half
     the body, then the connection closes), ``'trickle'`` (40 bytes, one per
     0.2 s), ``'slow'`` (1 s before the body). ``hits`` records every GET as
-    ``(path, Range header)``."""
+    ``(path, Range header)``, ``conditional`` the GETs that carried
+    ``If-None-Match`` (answered 304 when it matches). ``head_status``: answer
+    every HEAD with this error (presigned links refuse HEAD);
+    ``etag=False``: send no ETag (a server with only Content-Length)."""
 
     def __init__(self, root):
         import http.server
         import threading
         self.root, self.files, self.mode, self.hits = root, {}, {}, []
+        self.conditional, self.head_status, self.etag = [], None, True
         srv = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -60,10 +64,13 @@ class FakeServer:
                 import hashlib
                 self.send_response(status)
                 self.send_header('Content-Length', str(len(data)))
-                self.send_header('ETag', hashlib.md5(data).hexdigest())
+                if srv.etag:
+                    self.send_header('ETag', hashlib.md5(data).hexdigest())
                 self.end_headers()
 
             def do_HEAD(self):
+                if srv.head_status:
+                    return self.send_error(srv.head_status)
                 _, data = self._find()
                 if data is None:
                     return self.send_error(404)
@@ -79,6 +86,14 @@ class FakeServer:
                     return self.send_error(500, 'boom')
                 if data is None:
                     return self.send_error(404, 'not found')
+                tag = self.headers.get('If-None-Match')
+                if tag is not None:
+                    import hashlib
+                    srv.conditional.append(name)
+                    if srv.etag and tag == hashlib.md5(data).hexdigest():
+                        self.send_response(304)
+                        self.end_headers()
+                        return
                 start = int(rng.split('=')[1].split('-')[0]) if rng else 0
                 body = data[start:]
                 self._head(body, 206 if rng else 200)
