@@ -18,6 +18,28 @@ def require_files(**paths: Optional[str]) -> None:
             raise MissingFileError(path, what)
 
 
+def end_with_launcher(launcher: str) -> None:
+    """In a process started by a launcher (torchrun's workers run in
+    sessions of their own, so killing the launcher's process group does not
+    reach them), ask Linux to end this process when its parent dies
+    (``PR_SET_PDEATHSIG``): a killed ``dist_train.sh`` leaves no worker
+    training on as an orphan. Elsewhere, or with ``launcher='none'``, it
+    does nothing."""
+    import signal
+    import sys
+    if launcher == 'none' or not sys.platform.startswith('linux'):
+        return
+    import ctypes
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before the request was made
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def _same_file(a: str, b: str) -> bool:
     a, b = osp.realpath(osp.expanduser(a)), osp.realpath(osp.expanduser(b))
     if a == b:

@@ -168,6 +168,52 @@ def test_distributed_training_on_cpu(tmp_path):
     assert (wd / 'epoch_1.pth').exists()
 
 
+def _processes_with(text):
+    """PIDs whose command line contains ``text``."""
+    pids = []
+    for d in os.listdir('/proc'):
+        if d.isdigit():
+            try:
+                with open(f'/proc/{d}/cmdline', 'rb') as f:
+                    if text.encode() in f.read():
+                        pids.append(int(d))
+            except OSError:
+                pass
+    return pids
+
+
+def test_killing_the_launcher_ends_its_workers(tmp_path):
+    """kill -9 of dist_train.sh's process group (torchrun's workers run in
+    sessions of their own, out of its reach): the workers end too, none
+    trains on as an orphan."""
+    wd = tmp_path / 'dist-kill'
+    env = dict(os.environ, PORT=str(30500 + os.getpid() % 1000))
+    p = subprocess.Popen(
+        ['bash', 'tools/dist_train.sh', CLS_CFG, '2', '--work-dir', str(wd),
+         '--cfg-options'] + SMALL + ['train_cfg.max_epochs=50'],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.time() + 300
+        while time.time() < deadline:  # until both workers train
+            logs = list(wd.glob('*/*.log'))
+            if logs and 'Epoch(train)' in logs[0].read_text():
+                break
+            time.sleep(1)
+        workers = [q for q in _processes_with(str(wd)) if q != p.pid]
+        assert len(workers) >= 2, workers
+    finally:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+    deadline = time.time() + 30
+    while time.time() < deadline and _processes_with(str(wd)):
+        time.sleep(0.5)
+    left = _processes_with(str(wd))
+    for q in left:  # do not leave them to the rest of the suite
+        os.kill(q, signal.SIGKILL)
+    assert not left, f'orphaned workers: {left}'
+
+
 def test_resume_after_kill_9(tmp_path):
     """kill -9 inside epoch 2 (3 iterations per epoch), at an iteration the
     test chooses (PauseAtIterHook), then --resume continues from epoch 1."""

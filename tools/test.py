@@ -11,7 +11,8 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from spikeformer_mm.apis import (build_runner, close_distributed,  # noqa: E402
                                  load_config)
-from spikeformer_mm.cli import refuse_overwriting_inputs, run_cli  # noqa: E402
+from spikeformer_mm.cli import (end_with_launcher,  # noqa: E402
+                                refuse_overwriting_inputs, run_cli)
 from spikeformer_mm.apis.inference import load_model_weights  # noqa: E402
 from spikeformer_mm.zoo import resolve_checkpoint  # noqa: E402
 from spikeformer_mm.fileio import write_json  # noqa: E402
@@ -40,6 +41,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    end_with_launcher(args.launcher)
     refuse_overwriting_inputs(args, ('config', 'checkpoint'),
                               ('out', 'metrics_out'))
     checkpoint = resolve_checkpoint(args.checkpoint)  # zoo://, URL or file
