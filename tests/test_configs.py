@@ -33,16 +33,23 @@ def test_every_config_is_listed():
     assert set(SNAPSHOT) == set(ALL_CONFIGS)
 
 
-@pytest.mark.parametrize('path', ALL_CONFIGS)
-def test_config_builds_the_reference_model(path):
+def check_reference_model(path, got):
     """The same state_dict keys and shapes as the model the config built
     before the layout change (the committed snapshot)."""
-    got, want = state_dict_shapes(path), SNAPSHOT[path]
+    want = SNAPSHOT[path]
     missing, extra = sorted(set(want) - set(got)), sorted(set(got) - set(want))
     shapes = [k for k in want if k in got and got[k] != want[k]]
     assert not (missing or extra or shapes), (
         f'{path}: missing {missing[:5]}, extra {extra[:5]}, other shapes '
         f'{shapes[:5]}')
+
+
+@pytest.mark.parametrize('path', [p for p in ALL_CONFIGS
+                                  if p not in CONFIGS])
+def test_project_config_builds_the_reference_model(path):
+    """The projects' configs (those of configs/ are checked by
+    test_config_builds_and_runs)."""
+    check_reference_model(path, state_dict_shapes(path))
 
 
 @pytest.mark.parametrize('path', ALL_CONFIGS)
@@ -104,6 +111,8 @@ def test_config_builds_and_runs(path):
         assert 'huggingface-cli download' in str(e.value)
         cfg.model.teacher = SMALL_TEACHER
     model = build(cfg)
+    check_reference_model(path, {k: list(v.shape)
+                                 for k, v in model.state_dict().items()})
     # the model is built from the config as written: its neuron count and
     # T are those of the recipe
     assert model.backbone.T == T

@@ -50,6 +50,7 @@ def test_benchmark_tool_errors():
         assert r.returncode != 0 and 'no native bf16' in r.stderr
 
 
+@pytest.mark.e2e
 def test_precision_agreement_tool(tmp_path):
     """fp32 vs bf16 on the classification demo's val set (2 batches):
     both metric sets and an agreement fraction come back."""

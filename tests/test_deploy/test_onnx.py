@@ -7,6 +7,9 @@ import torch
 
 from helpers import ROOT, run_py
 
+# every test here exports a model and runs it in an engine
+pytestmark = pytest.mark.e2e
+
 CLS_CFG = osp.join(ROOT,
                    'configs/classification/metaspikeformer-demo_1xb32_digits-t2.py')
 DET_CFG = 'configs/detection/mask-rcnn_metaspikeformer-demo_spikefpn_digits-t2.py'
