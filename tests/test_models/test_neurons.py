@@ -212,7 +212,7 @@ def test_neuron_type_is_honoured_and_unknown_types_refused():
     # the attention's threshold override reaches any type
     assert build_neuron(dict(type='IF'), v_threshold=0.5).v_threshold == 0.5
     with pytest.raises(ValueError, match=r"unknown neuron 'IFNode'; choose "
-                       r"one of \['IF', 'LIF', 'PLIF'\]"):
+                       r"one of \['IF', 'ILIF', 'LIF', 'PLIF'\]"):
         build_neuron(dict(type='IFNode'))
     with pytest.raises(ValueError, match=r"unknown keys \['tau'\] for the IF"):
         build_neuron(dict(type='IF', tau=2.0))
@@ -231,3 +231,46 @@ def test_neuron_type_reaches_every_layer_of_the_backbone():
     assert neurons and all(isinstance(n, MultiStepIF) for n in neurons)
     assert m.block3[0].attn.attn_lif.v_threshold == 0.5
     assert m(torch.rand(1, 3, 32, 32))[0].shape[0] == 1
+
+
+@pytest.mark.parametrize('D', [2, 4])
+def test_ilif_is_spikingjellys_and_counts(D):
+    """``type='ILIF'``: spikingjelly's ILIFNode (counts and gradients), with
+    counts 0..D per step; the attention's threshold reaches it; its counts
+    are never marked as 0/1 spikes (not bit-packed)."""
+    from spikingjelly.activation_based import neuron, surrogate
+
+    from spikeformer_mm.models.neurons import MultiStepILIF
+    from spikeformer_mm.models.packed_spikes import is_spikes
+    torch.manual_seed(0)
+    x = (torch.randn(3, 2, 7) * 3).requires_grad_()
+    n = build_neuron(dict(type='ILIF', max_spike_count=D))
+    assert isinstance(n, MultiStepILIF) and n.max_spike_count == D
+    ref = neuron.ILIFNode(surrogate_function=surrogate.MultiLevelSpikeCount(D),
+                          step_mode='m')
+    x2 = x.detach().clone().requires_grad_()
+    out, want = n(x), ref(x2)
+    assert torch.equal(out, want)
+    assert set(out.unique().tolist()) <= set(range(D + 1))
+    assert out.max() == D  # large inputs saturate at D
+    g = torch.randn_like(out)
+    out.backward(g)
+    want.backward(g)
+    assert torch.equal(x.grad, x2.grad)
+    assert not is_spikes(out)
+    assert build_neuron(dict(type='ILIF'), v_threshold=0.5).v_threshold == 0.5
+    with pytest.raises(ValueError, match='max_spike_count of ILIF'):
+        build_neuron(dict(type='ILIF', max_spike_count=0))
+
+
+def test_ilif_backbone_trains_with_counts():
+    from helpers import TINY_ARCH
+    from spikeformer_mm.models import MetaSpikeFormer
+    from spikeformer_mm.models.neurons import MultiStepILIF, is_neuron
+    m = MetaSpikeFormer(arch=TINY_ARCH, T=1, compact_spikes=True,
+                        neuron_cfg=dict(type='ILIF', max_spike_count=4))
+    assert all(isinstance(n, MultiStepILIF) for n in m.modules()
+               if is_neuron(n))
+    out = m(torch.rand(2, 3, 32, 32))[-1]
+    out.sum().backward()
+    assert all(p.grad is not None for p in m.parameters() if p.requires_grad)

@@ -8,6 +8,8 @@ type        neuron                                      module
             a fused CPU backend
 ``IF``      spikingjelly's integrate-and-fire           :mod:`.spikingjelly_nodes`
 ``PLIF``    spikingjelly's parametric LIF               :mod:`.spikingjelly_nodes`
+``ILIF``    integer-valued LIF (counts 0..D per step,   :mod:`.ilif`
+            SpikeYOLO / E-SpikeFormer)
 ==========  ==========================================  ===============
 
 The attention neuron fires at half the threshold
@@ -16,6 +18,7 @@ The attention neuron fires at half the threshold
 from .builder import (build_neuron, build_surrogate, is_neuron,
                       merge_neuron_cfg, neuron_class)
 from .lif import LIF_DEFAULTS, MultiStepLIF, unrolled_lif
+from .ilif import MultiStepILIF
 from .spikingjelly_nodes import MultiStepIF, MultiStepParametricLIF
 
 # The paper's neuron settings (the default type's), for reading.
@@ -24,7 +27,7 @@ NEURON_DEFAULTS = LIF_DEFAULTS
 # The neuron after the attention product fires at half the usual threshold.
 ATTENTION_THRESHOLD = 0.5
 
-__all__ = ['build_neuron', 'build_surrogate', 'is_neuron', 'merge_neuron_cfg',
+__all__ = ['MultiStepILIF', 'build_neuron', 'build_surrogate', 'is_neuron', 'merge_neuron_cfg',
            'neuron_class', 'MultiStepLIF', 'MultiStepIF',
            'MultiStepParametricLIF', 'unrolled_lif', 'NEURON_DEFAULTS',
            'LIF_DEFAULTS', 'ATTENTION_THRESHOLD']
