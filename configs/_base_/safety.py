@@ -1,7 +1,7 @@
 # What every run of this toolbox's configs does to keep files and results
 # safe, whichever tool reads the config (tools/train.py, tools/test.py,
 # mmdet's init_detector, mmpretrain's get_model, mmseg's init_model...);
-# README "Reliability". Every config here inherits it.
+# docs/reliability.md. Every config here inherits it.
 # - Checkpoints are read without unpickling code (weights_only=True with
 #   the types mmengine's own checkpoints hold; zoo:// names and verified
 #   http downloads), and every file mmengine writes locally (checkpoints,

@@ -15,7 +15,7 @@ from .reparameterize import switch_to_deploy
 
 # The fastest RepConv form per (device type, dtype), measured with
 # ``tools/analysis_tools/benchmark.py --rep-conv dense|factorised`` (15M,
-# 224 px, batch 4, channels_last; README "Speed"). On a 2-core Xeon with
+# 224 px, batch 4, channels_last; docs/speed.md). On a 2-core Xeon with
 # AVX512-BF16/AMX, 2026-11-29, T=1: fp32 factorised 12.3 vs dense 8.9
 # img/s, bf16 41.9 vs 26.7; T=4 bf16 5.8 vs 4.5; exported to OpenVINO,
 # bf16, T=1: 37-55 vs 28-30 img/s. The CUDA rows are NOT measured (no GPU
@@ -63,7 +63,7 @@ def prepare_inference(model: nn.Module, device: str = 'cpu',
        autocast for those.
 
     fp32 stays exact (1e-5 against the trained model, tested); bf16
-    agreement is measured on the demo sets (README).
+    agreement is measured on the demo sets (docs/speed.md).
     """
     if dtype not in INFERENCE_DTYPES:
         raise ValueError(f'dtype must be one of {sorted(INFERENCE_DTYPES)}, '

@@ -97,7 +97,7 @@ class ChannelsLastHook(Hook):
     state is created in the same layout). The backbone converts its input
     once (``MetaSpikeFormer._match_weights``), and its neurons, convs, MLPs
     and attention keep NHWC from layer to layer, which is the fast layout of
-    oneDNN's convolutions on CPUs, in bf16 above all (README "Speed"). Saved
+    oneDNN's convolutions on CPUs, in bf16 above all (docs/speed.md). Saved
     checkpoints load into NCHW models as usual. ``tools/train.py
     --channels-last`` adds this hook.
     """

@@ -236,7 +236,7 @@ def test_fast_inference_converts_nothing_between_layers(T, dtype):
 
 def test_auto_rep_conv_form_and_its_errors():
     """``rep_conv='auto'`` deploys the form recorded for the device (the
-    CPU rows were measured with benchmark.py --rep-conv; the README gives
+    CPU rows were measured with benchmark.py --rep-conv; docs/speed.md gives
     the figures), device indices included; unknown pairs are refused."""
     from spikeformer_mm.deploy import fastest_rep_conv, prepare_inference
     m = prepare_inference(_small(1), 'cpu', 'fp32')

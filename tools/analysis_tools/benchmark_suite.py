@@ -1,4 +1,4 @@
-"""Run the README's benchmark table: plain vs fast paths and (CPU
+"""Run the benchmark table of docs/speed.md: plain vs fast paths and (CPU
 inference) the onnxruntime / OpenVINO engines, one process per row.
 
     python tools/analysis_tools/benchmark_suite.py [--device cpu] [--arch 15M]
@@ -53,7 +53,7 @@ def runs(device, arch, quick, bf16, engines=()):
                         out.append(dict(row, dtype='bf16', fast=True,
                                         engine=engine))
                     # int8: speed here; top-1 agreement on the demo set
-                    # from export_onnx.py --int8 (README)
+                    # from export_onnx.py --int8 (docs/deployment.md)
                     out.append(dict(row, dtype='int8', fast=True,
                                     engine=engine))
     if quick:
