@@ -4,7 +4,7 @@ that boxes, masks and class labels drawn by mm's visualizers are legible.
 """
 import copy
 import math
-from typing import Any, Tuple
+from typing import Any, Optional, Tuple
 
 import numpy as np
 import torch
@@ -65,3 +65,118 @@ def read_image(path: str) -> np.ndarray:
         raise ValueError(f'{path}: not a readable image (at least 2x2 '
                          f'pixels)')
     return img
+
+
+# ------------------------------------------------------------ spike maps
+def _heat(featmap: torch.Tensor, base: Optional[np.ndarray],
+          size: Tuple[int, int]) -> np.ndarray:
+    from mmengine.visualization import Visualizer
+    return Visualizer.draw_featmap(featmap, base,
+                                   channel_reduction='squeeze_mean',
+                                   resize_shape=size)
+
+
+def raster(spikes: torch.Tensor, neurons: int = 64, seed: int = 0,
+           row: int = 6, width: int = 256) -> np.ndarray:
+    """A raster of ``neurons`` sampled neurons (rows, ``row`` pixels each)
+    over the time steps (columns, ``width`` pixels in all) of ``spikes``
+    ``[T, ...]``: white where a neuron fired, grey lines between steps; RGB.
+    """
+    T = spikes.shape[0]
+    flat = spikes.reshape(T, -1)
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.randperm(flat.shape[1], generator=g)[:neurons]
+    grid = (flat[:, idx].t() > 0).numpy().astype(np.uint8) * 255  # [N, T]
+    col = max(8, width // T)
+    img = np.repeat(np.repeat(grid, row, axis=0), col, axis=1)
+    img[:, ::col] = 96  # step boundaries
+    return np.stack([img] * 3, -1)
+
+
+def spike_pictures(spikes: dict, image: Optional[np.ndarray] = None,
+                   channels: int = 4, sample: int = 0,
+                   raster_neurons: int = 64) -> dict:
+    """Pictures of recorded spikes (:class:`~spikeformer_mm.analysis.
+    spike_maps.SpikeRecorder`), as RGB arrays by name:
+
+    * ``stage<s>_t<t>_mean``: the spike map of stage ``s`` at step ``t``
+      (mean over channels: the fraction of channels firing at each
+      position), over ``image`` when given;
+    * ``stage<s>_t<t>_channels``: the ``channels`` most active channels;
+    * ``stage<s>_rate``: the firing rate per position over all steps and
+      channels, over ``image``;
+    * ``raster``: sampled neurons of the first recorded stage over T;
+    * ``overview`` (with ``image``): the input, then every stage's spike
+      map at every step, side by side.
+
+    Small maps are drawn scaled up (short side >= 256 px)."""
+    from mmengine.visualization import Visualizer
+    base = None
+    if image is not None:
+        base = upscale(image, display_scale(image.shape, 256))
+    pics = {}
+    for s, x in sorted(spikes.items()):
+        x = x[:, sample]  # [T, C, H, W]
+        size = base.shape[:2] if base is not None else tuple(
+            d * display_scale(x.shape[-2:], 256) for d in x.shape[-2:])
+        for t in range(x.shape[0]):
+            pics[f'stage{s}_t{t}_mean'] = _heat(x[t], base, size)
+            k = min(channels, x.shape[1])
+            if k > 0:
+                pics[f'stage{s}_t{t}_channels'] = Visualizer.draw_featmap(
+                    x[t], None, channel_reduction=None, topk=k,
+                    arrangement=(1, k), resize_shape=size)
+        pics[f'stage{s}_rate'] = _heat(x.mean(0), base, size)
+    if spikes:
+        first = spikes[min(spikes)][:, sample]
+        pics['raster'] = raster(first, raster_neurons)
+    if base is not None and spikes:
+        panels = [base] + [pics[f'stage{s}_t{t}_mean']
+                           for s in sorted(spikes)
+                           for t in range(spikes[s].shape[0])]
+        gap = np.full((base.shape[0], 8, 3), 255, np.uint8)
+        pics['overview'] = np.concatenate(
+            [p for panel in panels for p in (panel, gap)][:-1], axis=1)
+    return pics
+
+
+def event_frames_beside_spikes(frames: torch.Tensor,
+                               spikes: torch.Tensor) -> list:
+    """One RGB picture per time step: the event frame (ON counts red, OFF
+    green) beside the spike map of a stage at that step; ``frames``
+    ``[T, 2, H, W]``, ``spikes`` ``[T, C, h, w]``."""
+    out = []
+    T, _, H, W = frames.shape
+    s = display_scale((H, W), 256)
+    for t in range(T):
+        f = frames[t].float()
+        f = (f / f.max().clamp(min=1) * 255).byte().numpy()
+        ev = np.zeros((H, W, 3), np.uint8)
+        ev[..., 0], ev[..., 1] = f[0], f[1]
+        ev = upscale(ev, s)
+        out.append(np.concatenate(
+            [ev, _heat(spikes[t], None, ev.shape[:2])], axis=1))
+    return out
+
+
+def save_picture(img: np.ndarray, path: str) -> str:
+    """Write an RGB array as a PNG, atomically."""
+    from PIL import Image
+
+    from .fileio import atomic_path
+    with atomic_path(path, suffix='.png') as tmp:
+        Image.fromarray(img).save(tmp, format='PNG')
+    return path
+
+
+def save_gif(frames: list, path: str, ms_per_frame: int = 400) -> str:
+    """Write RGB arrays as an animated GIF (looping), atomically."""
+    from PIL import Image
+
+    from .fileio import atomic_path
+    images = [Image.fromarray(f) for f in frames]
+    with atomic_path(path, suffix='.gif') as tmp:
+        images[0].save(tmp, format='GIF', save_all=True,
+                       append_images=images[1:], duration=ms_per_frame,
+                       loop=0)
+    return path

@@ -79,8 +79,8 @@ LAYERS = [
     ('deploy', ),
     ('datasets', ),
     ('zoo', ),
-    ('engine', ),
     ('analysis', 'visualization'),
+    ('engine', ),
     ('apis', ),
     ('cli', ),
 ]

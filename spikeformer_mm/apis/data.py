@@ -73,3 +73,15 @@ def val_inputs(cfg: Config, model: nn.Module, num_images: int,
     return list(x.split(batch))
 
 
+
+
+def file_batch(cfg: Config, path: str) -> dict:
+    """One input file (an image, or an event recording for an event config)
+    through the config's test pipeline, annotations dropped, as a batch."""
+    from mmcv.transforms import Compose
+    from mmengine.dataset import pseudo_collate
+    if not osp.isfile(path):
+        from ..checkpoint.safe_io import MissingFileError
+        raise MissingFileError(path, 'input')
+    pipeline = Compose(_test_pipeline(cfg))
+    return pseudo_collate([pipeline(dict(img_path=path, img_id=0))])

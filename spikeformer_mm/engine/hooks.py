@@ -107,3 +107,62 @@ class ChannelsLastHook(Hook):
         model = runner.model.module if hasattr(runner.model, 'module') \
             else runner.model
         model.to(memory_format=torch.channels_last)
+
+
+@HOOKS.register_module()
+class SpikeVisHook(Hook):
+    """Pictures of the spikes at validation time: on the first validation
+    batch of every ``interval``-th validation, the spike maps, firing rates
+    and raster of the first sample (:func:`spikeformer_mm.visualization.
+    spike_pictures`) go to every backend of the runner's visualizer
+    (``vis_backends``: the work dir's ``vis_data/`` with mmengine's
+    ``LocalVisBackend``; TensorBoard with ``TensorboardVisBackend``) as
+    ``spikes_<name>``, and are written to ``<work_dir>/spike_maps/<step>/``.
+
+    Args:
+        interval (int): every ``interval`` validations. Defaults to 1.
+        stages (Sequence[int], optional): stages to draw (default: all).
+        channels (int): single channels drawn per stage and step.
+    """
+    priority = 'LOW'
+
+    def __init__(self, interval=1, stages=None, channels=4):
+        self.interval, self.stages, self.channels = interval, stages, channels
+        self._recorder = None
+        self._count = 0
+
+    def before_val_epoch(self, runner):
+        from ..analysis.spike_maps import SpikeRecorder
+        self._count += 1
+        if (self._count - 1) % self.interval == 0:
+            model = runner.model.module if hasattr(runner.model, 'module') \
+                else runner.model
+            self._recorder = SpikeRecorder(model, self.stages).__enter__()
+
+    def after_val_iter(self, runner, batch_idx, data_batch=None,
+                       outputs=None):
+        if self._recorder is None:
+            return
+        import os.path as osp
+
+        from ..visualization import save_picture, spike_pictures
+        rec, self._recorder = self._recorder, None
+        rec.__exit__(None, None, None)
+        image = None
+        inputs = (data_batch or {}).get('inputs')
+        if isinstance(inputs, (list, tuple)) and inputs and \
+                torch.is_tensor(inputs[0]) and inputs[0].dim() == 3:
+            image = inputs[0].permute(1, 2, 0).cpu().numpy()  # an image
+            image = image[..., :3] if image.shape[-1] >= 3 else \
+                image[..., [0] * 3]
+        step = runner.epoch or runner.iter  # epoch- or iteration-based
+        out = osp.join(runner.work_dir, 'spike_maps', str(step))
+        for name, img in spike_pictures(rec.spikes, image,
+                                        self.channels).items():
+            runner.visualizer.add_image(f'spikes_{name}', img, step=step)
+            save_picture(img, osp.join(out, f'{name}.png'))
+
+    def after_val_epoch(self, runner, metrics=None):
+        if self._recorder is not None:  # no batch came
+            self._recorder.__exit__(None, None, None)
+            self._recorder = None

@@ -78,11 +78,14 @@ class EventsToFrames(BaseTransform):
 @TRANSFORMS.register_module()
 class PackEventInputs(BaseTransform):
     """``results['img']`` (``[T, 2, H, W]`` frames) -> ``inputs`` tensor and
-    an mmpretrain ``DataSample`` with the label."""
+    an mmpretrain ``DataSample`` with the label (none for a recording
+    without one, e.g. at inference)."""
 
     def transform(self, results):
         from mmpretrain.structures import DataSample
-        sample = DataSample().set_gt_label(results['gt_label'])
+        sample = DataSample()
+        if 'gt_label' in results:
+            sample.set_gt_label(results['gt_label'])
         sample.set_metainfo(dict(img_path=results.get('img_path'),
                                  img_shape=results.get('img_shape')))
         return dict(inputs=torch.from_numpy(results['img']),
