@@ -135,10 +135,11 @@ def main(argv=None):
         rows.append(f'This CPU ({cap}) has no native bf16: the bf16 rows '
                     'are left for a machine that has it.')
     table = '\n'.join(rows)
-    with open(osp.join(args.out_dir, 'table.md'), 'w') as f:
-        f.write(table + '\n')
-    with open(osp.join(args.out_dir, 'results.json'), 'w') as f:
-        json.dump(results, f, indent=2)
+    from spikeformer_mm.fileio import atomic_path, write_json
+    with atomic_path(osp.join(args.out_dir, 'table.md'), suffix='.md') as t:
+        with open(t, 'w') as f:
+            f.write(table + '\n')
+    write_json(osp.join(args.out_dir, 'results.json'), results)
     print(table)
 
 
