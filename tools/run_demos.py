@@ -204,9 +204,9 @@ def main(argv=None):
             if 'spread' in e:
                 m, sec = e['spread'][k], e['spread']['seconds']
                 where = osp.relpath(osp.join(work_root, t), ROOT)
-                print(f'| {t} | {k} | {m["mean"]} ± {m["std"]} (min '
-                      f'{m["min"]}, max {m["max"]}, {m["n"]} seeds) | '
-                      f'{sec["mean"]} | {where}/seed*/ |')
+                print(f'| {t} | {k} | {m["mean"]:.4g} ± {m["std"]:.2g} (min '
+                      f'{m["min"]:.4g}, max {m["max"]:.4g}, {m["n"]} seeds) | '
+                      f'{sec["mean"]:.0f} | {where}/seed*/ |')
             else:
                 print(f'| {t} | {k} | {e[k]} | {e["seconds"]} | '
                       f'{osp.relpath(e["checkpoint"], ROOT)} |')
