@@ -41,7 +41,11 @@ def test_demo_writes_summary(demo):
     wd, summary, out = demo
     assert set(summary) == {'classification', 'detection', 'segmentation'}
     c = summary['classification']
-    assert osp.isfile(c['checkpoint']) and 0 <= c['top1'] <= 100
+    # the bounded classifier learns: 42.7 / 41.7 / 40.6% top-1 for training
+    # seeds 0-2 (2026-12-01, AVX512 CPU); chance is 10%. The floor is 10
+    # points under the lowest. (The bounded detector and segmenter train
+    # too little to learn: their runs check the wiring, not a result.)
+    assert osp.isfile(c['checkpoint']) and c['top1'] >= 30.0, c['top1']
     d = summary['detection']
     assert osp.isfile(d['checkpoint'])
     assert 0 <= d['bbox_mAP_50'] <= 1 and 0 <= d['segm_mAP_50'] <= 1

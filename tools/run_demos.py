@@ -48,8 +48,11 @@ TASKS = {
     'classification': dict(
         config='configs/classification/metaspikeformer-demo_1xb32_digits-t2.py',
         metrics={'top1': 'accuracy/top1'},
-        smoke=['train_cfg.max_epochs=1', 'train_cfg.val_interval=1'] +
-        subset(64, 32),
+        # bounded, but long enough to learn (100 iterations, ~30 s; a
+        # faster weight average, else it still holds the first weights):
+        # 42.7 / 41.7 / 40.6% top-1 for seeds 0-2, chance is 10%
+        smoke=['train_cfg.max_epochs=10', 'train_cfg.val_interval=10',
+               'custom_hooks.1.momentum=0.5'] + subset(320, 96),
     ),
     'detection': dict(
         config='configs/detection/mask-rcnn_metaspikeformer-demo_fpn_digits-t2.py',
