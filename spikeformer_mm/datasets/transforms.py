@@ -10,10 +10,12 @@ class CheckSegSample(BaseTransform):
     """Check a loaded segmentation sample; raise naming its files if bad.
 
     Put it right after ``LoadAnnotations`` (without labels, at inference,
-    it does nothing). It refuses label maps whose size
-    differs from the image's and labels outside ``[0, num_classes)`` other
-    than ``ignore_index`` (mmseg would otherwise train on them silently or
-    fail deep inside the loss).
+    it does nothing). It refuses label maps whose size differs from the
+    image's (its loaded size, or its size before a ``Resize`` that came
+    first: mmseg's test pipelines resize the image only) and labels outside
+    ``[0, num_classes)`` other than ``ignore_index`` (mmseg would otherwise
+    train on them silently, score them silently, or fail deep inside the
+    loss).
 
     Args:
         num_classes (int, optional): number of classes; without it only the
@@ -30,7 +32,10 @@ class CheckSegSample(BaseTransform):
         name = results.get('seg_map_path', '<label map>')
         if seg is None:  # inference: no labels to check
             return results
-        if img is not None and img.shape[:2] != seg.shape[:2]:
+        sizes = {tuple(img.shape[:2])} if img is not None else set()
+        if results.get('ori_shape') is not None:
+            sizes.add(tuple(results['ori_shape'][:2]))
+        if sizes and tuple(seg.shape[:2]) not in sizes:
             raise ValueError(
                 f'{name}: label map is {seg.shape[1]}x{seg.shape[0]} but its '
                 f'image {results.get("img_path")} is '

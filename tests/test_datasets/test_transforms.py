@@ -25,6 +25,14 @@ def test_labels_outside_classes():
 def test_size_mismatch():
     with pytest.raises(ValueError, match='labels/a.png: label map is 8x6'):
         CheckSegSample(num_classes=11)(sample(np.zeros((6, 8), np.uint8)))
+    # a test pipeline resizes the image before loading the labels: they
+    # match the image as loaded (ori_shape)
+    resized = dict(sample(np.zeros((8, 8), np.uint8), img_shape=(16, 16)),
+                   ori_shape=(8, 8))
+    assert CheckSegSample(num_classes=11)(resized) is resized
+    resized['gt_seg_map'] = np.zeros((6, 8), np.uint8)
+    with pytest.raises(ValueError, match='label map is 8x6'):
+        CheckSegSample(num_classes=11)(resized)
 
 
 def test_missing_label_file(tmp_path):
