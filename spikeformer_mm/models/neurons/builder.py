@@ -75,6 +75,15 @@ def build_neuron(neuron_cfg: Optional[dict] = None, **overrides) -> nn.Module:
     return cls.from_cfg(cfg)
 
 
+def require_above(cfg: dict, low: float, *names: str, why: str = '') -> None:
+    """Raise ``ValueError`` naming the setting unless each ``cfg[name]`` is
+    above ``low`` (spikingjelly only asserts such settings)."""
+    for name in names:
+        if not float(cfg[name]) > low:
+            raise ValueError(f'neuron_cfg: {name} must be > {low:g}{why}, '
+                             f'got {cfg[name]}')
+
+
 def is_neuron(module: nn.Module) -> bool:
     """True for the neurons this project builds (any spikingjelly node)."""
     from spikingjelly.activation_based.base import MemoryModule

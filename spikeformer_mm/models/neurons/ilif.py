@@ -13,6 +13,7 @@ tensors only).
 from spikingjelly.activation_based import neuron, surrogate
 
 from ...registry import NEURONS
+from .builder import require_above
 
 
 @NEURONS.register_module(name='ILIF')
@@ -33,12 +34,8 @@ class MultiStepILIF(neuron.ILIFNode):
         if not isinstance(D, int) or isinstance(D, bool) or D < 1:
             raise ValueError(f'neuron_cfg: max_spike_count of ILIF must be '
                              f'an integer >= 1, got {D!r}')
-        if not float(cfg['tau']) > 1:
-            raise ValueError(f'neuron_cfg: tau must be > 1, got '
-                             f'{cfg["tau"]}')
-        if not float(cfg['v_threshold']) > 0:
-            raise ValueError(f'neuron_cfg: v_threshold must be > 0, got '
-                             f'{cfg["v_threshold"]}')
+        require_above(cfg, 1, 'tau')
+        require_above(cfg, 0, 'v_threshold')
         return cls(tau=float(cfg['tau']),
                    v_threshold=float(cfg['v_threshold']),
                    surrogate_function=surrogate.MultiLevelSpikeCount(D),

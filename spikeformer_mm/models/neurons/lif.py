@@ -17,7 +17,7 @@ from spikingjelly.activation_based import neuron, surrogate
 
 from ...registry import NEURONS
 from ..packed_spikes import mark_spikes
-from .builder import build_surrogate
+from .builder import build_surrogate, require_above
 
 # The paper's neuron (docs/model.md, "The neuron"). Change these only
 # through ``neuron_cfg`` arguments, never by editing a layer.
@@ -192,13 +192,9 @@ class MultiStepLIF(neuron.LIFNode):
     @classmethod
     def from_cfg(cls, cfg: dict) -> 'MultiStepLIF':
         """Build from a complete ``neuron_cfg`` (the defaults merged in)."""
-        # spikingjelly only asserts these; say which setting is wrong
-        if not float(cfg['tau']) > 1:
-            raise ValueError(f'neuron_cfg: tau must be > 1 (the membrane '
-                             f'decays by 1/tau per step), got {cfg["tau"]}')
-        if not float(cfg['v_threshold']) > 0:
-            raise ValueError(f'neuron_cfg: v_threshold must be > 0, got '
-                             f'{cfg["v_threshold"]}')
+        require_above(cfg, 1, 'tau',
+                      why=' (the membrane decays by 1/tau per step)')
+        require_above(cfg, 0, 'v_threshold')
         if cfg['backend'] not in LIF_BACKENDS:
             raise ValueError(f'neuron_cfg: backend of LIF must be one of '
                              f'{LIF_BACKENDS}, got {cfg["backend"]!r}')

@@ -10,16 +10,14 @@ from spikingjelly.activation_based import neuron
 
 from ...registry import NEURONS
 from ..packed_spikes import mark_spikes
-from .builder import build_surrogate
+from .builder import build_surrogate, require_above
 
 _COMMON = dict(v_threshold=1.0, v_reset=0.0, detach_reset=True,
                surrogate=dict(type='Sigmoid', alpha=4.0))
 
 
 def _common_kwargs(cfg):
-    if not float(cfg['v_threshold']) > 0:
-        raise ValueError(f'neuron_cfg: v_threshold must be > 0, got '
-                         f'{cfg["v_threshold"]}')
+    require_above(cfg, 0, 'v_threshold')
     return dict(
         v_threshold=float(cfg['v_threshold']),
         v_reset=None if cfg['v_reset'] is None else float(cfg['v_reset']),
@@ -47,9 +45,7 @@ class MultiStepParametricLIF(neuron.ParametricLIFNode):
 
     @classmethod
     def from_cfg(cls, cfg: dict) -> 'MultiStepParametricLIF':
-        if not float(cfg['init_tau']) > 1:
-            raise ValueError(f'neuron_cfg: init_tau must be > 1, got '
-                             f'{cfg["init_tau"]}')
+        require_above(cfg, 1, 'init_tau')
         return cls(init_tau=float(cfg['init_tau']),
                    decay_input=cfg['decay_input'], **_common_kwargs(cfg))
 
