@@ -155,6 +155,7 @@ def test_resume_skips_a_torn_checkpoint(tmp_path):
 
 
 # ------------------------------------------------ wrong results, silently
+@pytest.mark.e2e  # trains through the tools
 def test_nan_loss_stops_every_training_config(tmp_path):
     r = run_py('tools/train.py', CLS, '--work-dir', str(tmp_path / 'wd'),
                '--cfg-options', 'optim_wrapper.optimizer.lr=1e30',
@@ -405,6 +406,7 @@ RANK = textwrap.dedent('''
 @pytest.mark.skipif(torch.cuda.is_available(),
                     reason='the CPU (gloo) process group is set up only '
                     'without CUDA')
+@pytest.mark.e2e  # trains through the tools
 def test_a_stopped_rank_does_not_hang_the_others(tmp_path):
     """gloo's default wait is 30 minutes; the config's timeout (4 s here)
     is honoured."""

@@ -75,6 +75,7 @@ def test_vis_spikes_tool_on_an_image_and_on_events(tmp_path):
     assert r.returncode == 1 and 'input not found' in r.stderr
 
 
+@pytest.mark.e2e  # trains through the tools
 def test_spike_vis_hook_writes_to_the_work_dir_and_vis_backends(tmp_path):
     """tools/train.py with SpikeVisHook: the pictures of the first val batch
     land in <work_dir>/spike_maps/<epoch>/ and in the visualizer's

@@ -64,6 +64,7 @@ def test_mmdet_init_detector_and_mmseg_init_model(checkpoints):
         init_detector(DET, checkpoints['cls'], device='cpu')
 
 
+@pytest.mark.e2e  # trains through the tools
 def test_load_from_another_arch_is_refused(tmp_path):
     from spikeformer_mm.apis import init_model
     other = init_model(CLS, cfg_options={

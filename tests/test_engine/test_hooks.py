@@ -149,6 +149,7 @@ def test_nan_guard_in_a_real_run(tmp_path):
         runner.train()
 
 
+@pytest.mark.e2e  # trains through the tools
 def test_channels_last_training_run(tmp_path):
     """tools/train.py --channels-last --amp: the hook converts the model
     before the run (the checkpoint's conv weights are NHWC), training runs
