@@ -4,9 +4,8 @@
 # code (strides 2, 4, 8, 16), each averaged over T before mmseg's FPN.
 #
 # Why this data and recipe (measured on the 2-core CPU, 10-minute budget):
-# - canvases of 2-5 small digits labelled on the thin strokes only: spiking
-#   and ReLU networks alike found digits at once but not which digit
-#   within minutes (about 9.5 mIoU);
+# - 2-5 small digits labelled on their strokes only: found at once, but
+#   not which digit, within minutes (about 9.5 mIoU);
 # - 96x96 canvases of 1-3 digits of 32-48 px, batch 4, 800 iterations:
 #   43.6 mIoU (0.64 s per step);
 # - 64x64 canvases at batch 8 see 2.3x the digits per second (steps of tiny
