@@ -76,7 +76,7 @@ def require_local(filename: str) -> str:
     ``FileNotFoundError('checkpoint not found: ...')``."""
     filename = osp.expanduser(str(filename))
     if not osp.isfile(filename):
-        raise not_found(filename)
+        raise MissingFileError(filename)
     return filename
 
 
@@ -89,9 +89,6 @@ class MissingFileError(FileNotFoundError):
         super().__init__(f'{what} not found: {path}')
         self.path = str(path)
 
-
-def not_found(filename: str, what: str = 'checkpoint') -> MissingFileError:
-    return MissingFileError(filename, what)
 
 
 def load_checkpoint_file(filename: str, map_location: str = 'cpu') -> dict:

@@ -113,7 +113,9 @@ def require_complete_weights(module: nn.Module, who: str,
     initialisation; :func:`lenient_loading` turns the check off."""
     tolerate = set(tolerate)
 
-    def check(state_dict, prefix, *args):
+    def check(module, state_dict, prefix, *args):
+        # the module is passed in (with_module): a deep copy (an EMA model,
+        # a deployed copy) checks itself, not the module it was copied from
         if _LENIENT:
             return
         own = module.state_dict()
@@ -142,7 +144,7 @@ def require_complete_weights(module: nn.Module, who: str,
                 f'layers random (--non-strict, or '
                 f'spikeformer_mm.models.layers.lenient_loading(), loads it '
                 f'anyway).')
-    module._register_load_state_dict_pre_hook(check)
+    module._register_load_state_dict_pre_hook(check, with_module=True)
 
 
 # ------------------------------------------------------------- deployment

@@ -84,3 +84,19 @@ def test_load_from_another_arch_is_refused(tmp_path):
     assert 'MetaSpikeFormer (backbone.)' in r.stderr and 'other shapes' in \
         r.stderr
     assert not list((tmp_path / 'wd').glob('*.pth'))
+
+
+def test_a_copy_checks_its_own_tensors():
+    """A deep copy (an EMA model, a deployed copy) checks the weights
+    against itself, not against the module it was copied from."""
+    import copy
+
+    from helpers import TINY_ARCH
+    from spikeformer_mm.deploy import switch_to_deploy
+    from spikeformer_mm.models import MetaSpikeFormer
+    from spikeformer_mm.models.layers import IncompleteWeightsError
+    m = MetaSpikeFormer(arch=TINY_ARCH)
+    deployed = switch_to_deploy(copy.deepcopy(m))
+    deployed.load_state_dict(copy.deepcopy(deployed.state_dict()))
+    with pytest.raises(IncompleteWeightsError, match='missing'):
+        deployed.load_state_dict(m.state_dict(), strict=False)
