@@ -23,6 +23,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torch.utils.checkpoint as cp
 from spikingjelly.activation_based import functional
+from spikingjelly.activation_based.layer import SpikeCountToBinary
 from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
 
 from .neurons import ATTENTION_THRESHOLD, build_neuron
@@ -545,6 +546,9 @@ class SpikingSelfAttention(nn.Module):
         self.v_lif = build_neuron(neuron_cfg)
         self.attn_lif = build_neuron(neuron_cfg, v_threshold=ATTENTION_THRESHOLD)
         self.proj_conv = rep_conv_bn(dim)
+        # D of integer (I-LIF) Q, K, V run as binary slots (set by
+        # spikeformer_mm.deploy.expand_to_binary), or None
+        self.binary_slots = None
 
     def switch_to_deploy(self, form='dense'):
         """Each projection (RepConv + the BN after it) in the RepConv form
@@ -561,6 +565,21 @@ class SpikingSelfAttention(nn.Module):
         return x.flatten(3).transpose(-1, -2).reshape(
             T, B, -1, self.num_heads, C // self.num_heads).permute(0, 1, 3, 2, 4)
 
+    def binary_products(self, q, k, v):
+        """``Q (K^T V)``. With integer counts and ``binary_slots = D``, the
+        same products over unit events: each count ``C = sum_d S_d`` (the
+        thermometer slots ``S_d = [C > d]``), so ``K^T V = sum_{d,e}
+        K_d^T V_e`` (one accumulate per pair of co-active unit events) and
+        ``Q M = sum_d Q_d M`` (one accumulate of a row of ``M`` per unit
+        event of ``Q``): exactly the integer products, computed with binary
+        operands only."""
+        if not self.binary_slots:
+            return q @ (k.transpose(-2, -1) @ v)
+        to_slots = SpikeCountToBinary(self.binary_slots, always_convert=True)
+        qs, ks, vs = (to_slots(t.unsqueeze(0)) for t in (q, k, v))
+        kv = (ks.transpose(-2, -1).unsqueeze(1) @ vs.unsqueeze(0)).sum((0, 1))
+        return (qs @ kv).sum(0)
+
     def forward(self, x):
         T, B, C, H, W = x.shape
         x = fold_time(self.head_lif(x))
@@ -569,7 +588,7 @@ class SpikingSelfAttention(nn.Module):
         v = self.v_lif(unfold_time(self.v_conv(x), T))
         if self.attention == 'sdsa_v2':
             q, k, v = self._heads(q), self._heads(k), self._heads(v)
-            y = (q @ (k.transpose(-2, -1) @ v)) * self.scale
+            y = self.binary_products(q, k, v) * self.scale
             if is_channels_last(x):  # tokens back to NHWC, no transpose
                 y = y.transpose(2, 3).reshape(T, B, H, W, C).permute(
                     0, 1, 4, 2, 3)
