@@ -63,12 +63,15 @@ class BinarySlotLayer(nn.Module):
         D = self.num_slots
         slots = self.to_slots(x.unsqueeze(0))  # [D, *x.shape], 0/1
         y = self.layer(slots.flatten(0, 1))  # the slots in the batch axis
-        y = self.sum_slots(y.reshape(D, -1, *y.shape[1:]))[0]
-        if self.bias is not None:
-            shape = [1] * y.dim()
-            shape[-1 if isinstance(self.layer, nn.Linear) else 1] = -1
-            y = y + self.bias.view(shape)
-        return y
+        return self.add_bias(self.sum_slots(y.reshape(D, -1, *y.shape[1:]))[0])
+
+    def add_bias(self, y: torch.Tensor) -> torch.Tensor:
+        """``y`` plus the layer's bias (once)."""
+        if self.bias is None:
+            return y
+        shape = [1] * y.dim()
+        shape[-1 if isinstance(self.layer, nn.Linear) else 1] = -1
+        return y + self.bias.view(shape)
 
     def extra_repr(self):
         return f'num_slots={self.num_slots}, bias_once={self.bias is not None}'

@@ -223,3 +223,59 @@ def test_spiking_detector_equal_in_binary_form(T, D):
                  'roi_head.mask_head.convs', 'roi_head.mask_head.upsample',
                  'roi_head.mask_head.conv_logits'):
         assert any(k.startswith(part) for k in names), part
+
+
+DEMO_ILIF = 'configs/classification/metaspikeformer-demo-ilif-d4_1xb32_digits-t1.py'
+
+
+def _tool(argv):
+    import importlib.util
+    import os.path as osp
+    from helpers import ROOT
+    path = osp.join(ROOT, 'tools/analysis_tools/binary_equivalence.py')
+    spec = importlib.util.spec_from_file_location('binary_equivalence', path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.main(argv)
+
+
+def test_tool_proves_the_demo_config_equal(tmp_path, monkeypatch, capsys):
+    """The tool on real val images (random weights, BN statistics of the
+    images, so counts above 1 occur): equal, the JSON has every layer; with
+    the bias added per slot it exits 1."""
+    import json
+    from helpers import ROOT
+    from spikeformer_mm.deploy.binary_expansion import BinarySlotLayer
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / 'r.json'
+    assert _tool([DEMO_ILIF, '--T', '2', '--num-images', '2',
+                  '--out', str(out)]) == 0
+    rep = json.loads(out.read_text())
+    assert rep['equal'] and rep['max_abs_diff'] <= TOL and rep['T'] == 2
+    assert rep['num_slots'] == [4] and rep['num_images'] == 2
+    assert rep['neurons_counting_above_one'] > rep['neurons'] // 2
+    names = [layer['name'] for layer in rep['layers']]
+    assert 'head.head' in names and 'outputs' in names
+    assert any(n.startswith('backbone.tap') for n in names)
+    assert 'max |integer - binary|' in capsys.readouterr().out
+
+    forward = BinarySlotLayer.forward
+
+    def bias_per_slot(self, x):
+        y = forward(self, x)
+        for _ in range(self.num_slots - 1):  # D times in all: once per slot
+            y = self.add_bias(y)
+        return y
+    monkeypatch.setattr(BinarySlotLayer, 'forward', bias_per_slot)
+    assert _tool([DEMO_ILIF, '--num-images', '1',
+                  '--out', str(tmp_path / 'bad.json')]) == 1
+    bad = json.loads((tmp_path / 'bad.json').read_text())
+    assert not bad['equal'] and bad['max_abs_diff'] > 1e-3
+
+
+def test_tool_refuses_a_binary_model(monkeypatch):
+    from helpers import ROOT
+    monkeypatch.chdir(ROOT)
+    with pytest.raises(ValueError, match='no I-LIF neuron'):
+        _tool(['configs/classification/metaspikeformer-demo_1xb32_digits-t2.py',
+               '--num-images', '1'])
