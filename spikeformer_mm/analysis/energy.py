@@ -31,6 +31,14 @@ attention module. By default the model is first re-parameterised for
 deployment (``switch_to_deploy``: RepConv and BNs folded into single convs,
 the form the paper's design targets); ``deploy=False`` counts the training
 graph, where RepConv's inner convs see real values and count as MACs.
+
+Integer spikes (I-LIF) are counted in their binary form
+(:func:`spikeformer_mm.deploy.expand_to_binary`): each count of k is k unit
+events, each reaching each weight is one AC, so an integer input is never
+billed as a MAC (the meter refuses an I-LIF model that was not expanded).
+Two rates are reported per layer: ``firing_rate``, the non-zero fraction of
+the input (the paper's), and ``events_per_neuron_step``, unit events per
+neuron and step (SpikeYOLO's, which includes D; the same for 0/1 spikes).
 """
 import math
 from collections import defaultdict
@@ -77,23 +85,39 @@ class FiringRateRecorder:
     (and of the spike tensors that enter each attention product)."""
 
     def __init__(self, model, T):
+        from ..deploy.binary_expansion import BinarySlotLayer
         from ..models.layers import SpikingSelfAttention
         self.T = T
         self.sums = defaultdict(lambda: torch.zeros(T, dtype=torch.float64))
+        self.events = defaultdict(float)  # sum of the input (= non-zeros
+        # for spikes; the unit events of integer counts)
         self.counts = defaultdict(int)
         self.binary = defaultdict(lambda: True)
         self.count = defaultdict(lambda: True)  # event-count input
         self.count_sops = defaultdict(float)
         self.kind = {}
+        self.slots = {}  # name -> D: integer counts run as D binary slots
         self.handles = []
+        inner = set()
         for name, m in model.named_modules():
-            if isinstance(m, SYNAPTIC):
+            if isinstance(m, BinarySlotLayer):
+                # the layer that sees the slots belongs to its wrapper: the
+                # wrapper is the synaptic layer, its input the counts
+                inner.add(id(m.layer))
+                self.kind[name] = 'linear' if isinstance(m.layer, nn.Linear) \
+                    else 'conv'
+                self.slots[name] = m.num_slots
+                self.handles.append(m.register_forward_pre_hook(
+                    self._pre_hook(name)))
+            elif isinstance(m, SYNAPTIC) and id(m) not in inner:
                 self.kind[name] = 'linear' if isinstance(m, nn.Linear) \
                     else 'conv'
                 self.handles.append(m.register_forward_pre_hook(
                     self._pre_hook(name)))
             elif isinstance(m, SpikingSelfAttention):
                 self.kind[name] = 'matmul'
+                if m.binary_slots:
+                    self.slots[name] = m.binary_slots
                 for lif in ('q_lif', 'k_lif', 'v_lif'):
                     self.handles.append(getattr(m, lif).register_forward_hook(
                         self._post_hook(name)))
@@ -115,13 +139,14 @@ class FiringRateRecorder:
             n = x.numel() / T
         self.sums[name] += nz
         self.counts[name] += n
+        self.events[name] += float(x.double().sum())
 
     def _pre_hook(self, name):
         def hook(m, args):
             x = args[0]
             self._add(name, x)
             if torch.is_tensor(x) and not self.binary[name] and \
-                    self.count[name]:
+                    self.count[name] and name not in self.slots:
                 # event counts feed an encoding conv, never a transposed one
                 self.count[name] &= _is_count(x.detach()) and not \
                     isinstance(m, nn.ConvTranspose2d)
@@ -136,6 +161,12 @@ class FiringRateRecorder:
         if not self.counts[name]:
             return None
         return (self.sums[name] / self.counts[name]).tolist()
+
+    def events_per_neuron_step(self, name):
+        """Mean input per element and time step: the unit events of
+        integer counts (SpikeYOLO's firing rate, which includes D), equal
+        to the firing rate for 0/1 spikes."""
+        return self.events[name] / (self.counts[name] * self.T)
 
     def remove(self):
         for h in self.handles:
@@ -167,6 +198,13 @@ class EnergyMeter:
     """
 
     def __init__(self, model, T):
+        from ..deploy.binary_expansion import integer_neurons, is_binary_form
+        if integer_neurons(model) and not is_binary_form(model):
+            raise ValueError(
+                'EnergyMeter: the model has integer-spike (I-LIF) neurons; '
+                'measure its binary form (spikeformer_mm.deploy.'
+                'expand_to_binary, as measure_energy does): an integer '
+                'count is D unit events, never a multiply')
         self.model, self.T = model, T
         self.recorder = FiringRateRecorder(model, T)
         self.sop, self.mac, self.flop = _counters()
@@ -220,9 +258,20 @@ class EnergyMeter:
                 continue  # not run (e.g. a branch the model skips)
             s, m = sops.get(name, 0) / n, macs.get(name, 0) / n
             binary = self.recorder.binary[name]
+            D = self.recorder.slots.get(name)
             events = not binary and self.recorder.count[name] and \
-                kind != 'matmul'
-            if binary:
+                kind != 'matmul' and D is None
+            f = flops.get(name, 0) / n
+            if D is not None:
+                # integer counts run as D binary slots: spikingjelly's
+                # counters saw the slots (one AC per unit event and weight
+                # reached; pairs of unit events in K^T V); the FLOPs are
+                # the integer layer's (a conv/linear ran D times, each of
+                # the attention's two products, of equal cost N c^2, D^2
+                # and D times)
+                binary, m = True, 0.
+                f = f / D if kind != 'matmul' else f * 2 / (D * D + D)
+            elif binary:
                 m = 0.  # spike input: accumulates only (SOPs)
             elif events:
                 # event counts (an event camera): n events at a pixel are
@@ -234,9 +283,13 @@ class EnergyMeter:
                 name=name, type=kind,
                 firing_rate=sum(rates) / len(rates),
                 firing_rate_per_t=rates,
+                events_per_neuron_step=self.recorder.events_per_neuron_step(
+                    name) if binary or events else None,
+                num_slots=D,
                 spike_input=binary or events,
-                input='spikes' if binary else 'events' if events else 'real',
-                flops=flops.get(name, 0) / n,
+                input=(f'binary slots (D={D})' if D else 'spikes') if binary
+                else 'events' if events else 'real',
+                flops=f,
                 macs=m, sops=s,
                 energy_mJ=(m * E_MAC_PJ + s * E_AC_PJ) * 1e-9))
         total = sum(layer['energy_mJ'] for layer in layers)
@@ -250,38 +303,60 @@ class EnergyMeter:
             macs=sum(layer['macs'] for layer in layers),
             sops=sum(layer['sops'] for layer in layers),
             mean_firing_rate=_weighted_rate(layers),
+            mean_events_per_neuron_step=_weighted_rate(
+                layers, 'events_per_neuron_step'),
+            rates=dict(
+                firing_rate='the non-zero fraction of a synaptic layer\'s '
+                'input per time step (the paper\'s rate)',
+                events_per_neuron_step='unit events per input neuron and '
+                'time step: an integer count of k is k events (SpikeYOLO\'s '
+                'rate, which includes D); equal to firing_rate for 0/1 '
+                'spikes'),
             layers=layers)
 
     def remove(self):
         self.recorder.remove()
 
 
-def _weighted_rate(layers):
+def _weighted_rate(layers, key='firing_rate'):
+    """``key`` of the spike-fed layers, weighted by their FLOPs."""
     spk = [layer for layer in layers if layer['spike_input']]
     w = sum(layer['flops'] for layer in spk)
     if not w:
         return 0.
-    return sum(layer['firing_rate'] * layer['flops'] for layer in spk) / w
+    return sum(layer[key] * layer['flops'] for layer in spk) / w
 
 
 def format_table(report: dict, max_rows: Optional[int] = None) -> str:
-    """The report as a fixed-width text table."""
+    """The report as a fixed-width text table (with an ``events`` column,
+    unit events per neuron and step, for a model of integer spikes)."""
     rows = report['layers']
     if max_rows is not None and len(rows) > max_rows:
         rows = sorted(rows, key=lambda r: -r['energy_mJ'])[:max_rows]
+    counts = any(r.get('num_slots') for r in report['layers'])
     w = max([len(r['name']) for r in rows] + [5])
-    lines = [f'{"layer":<{w}}  {"type":<6} {"rate":>6} {"MACs":>12} '
+    ev = f' {"events":>6}' if counts else ''
+    lines = [f'{"layer":<{w}}  {"type":<6} {"rate":>6}{ev} {"MACs":>12} '
              f'{"SOPs":>12} {"energy mJ":>11}']
     for r in rows:
+        e = '' if not counts else '      -' if \
+            r['events_per_neuron_step'] is None else \
+            f' {r["events_per_neuron_step"]:>6.3f}'
         lines.append(f'{r["name"]:<{w}}  {r["type"]:<6} '
-                     f'{r["firing_rate"]:>6.3f} {r["macs"]:>12.4g} '
+                     f'{r["firing_rate"]:>6.3f}{e} {r["macs"]:>12.4g} '
                      f'{r["sops"]:>12.4g} {r["energy_mJ"]:>11.4g}')
+    e = f' {report["mean_events_per_neuron_step"]:>6.3f}' if counts else ''
     lines.append(f'{"total":<{w}}  {"":<6} {report["mean_firing_rate"]:>6.3f}'
-                 f' {report["macs"]:>12.4g} {report["sops"]:>12.4g} '
+                 f'{e} {report["macs"]:>12.4g} {report["sops"]:>12.4g} '
                  f'{report["energy_mJ"]:>11.4g}')
     lines.append(f'params {report["params"] / 1e6:.3f} M, FLOPs '
                  f'{report["flops"] / 1e9:.3f} G, T={report["T"]}, '
                  f'{report["num_images"]} images')
+    if counts:
+        lines.append('rate: non-zero fraction of the input; events: unit '
+                     'events per neuron and step (a count of k is k; '
+                     'SpikeYOLO\'s rate). Counted in the binary form: one AC '
+                     'per unit event and weight it reaches.')
     return '\n'.join(lines)
 
 

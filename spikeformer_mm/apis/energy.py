@@ -5,7 +5,8 @@ from typing import Optional, Tuple, Union
 import torch.nn as nn
 
 from ..analysis.energy import EnergyMeter, format_table
-from ..deploy import switch_to_deploy
+from ..deploy import expand_to_binary, switch_to_deploy
+from ..deploy.binary_expansion import integer_neurons
 from ..models.backbones import MetaSpikeFormer
 from .config import load_config
 from .data import dataset_batches, random_batches
@@ -36,13 +37,18 @@ def measure_energy(config: str, checkpoint: Optional[str] = None,
     params = sum(p.numel() for p in model.parameters())  # as trained
     if deploy:
         switch_to_deploy(model)
-    meter = EnergyMeter(model, backbone_T(model))
     batches = random_batches(cfg, num_images, img_size) if random_images \
         else dataset_batches(cfg, num_images)
-    bar = ProgressBar(num_images)
-    seen = 0
+    meter, bar, seen = None, ProgressBar(num_images), 0
     for batch in batches:
         data = model.data_preprocessor(batch, False)
+        if meter is None:
+            if integer_neurons(model):
+                # integer spikes are counted as the unit events of the
+                # binary form (found by running the first batch)
+                expand_to_binary(model,
+                                 lambda: model(**data, mode='predict'))
+            meter = EnergyMeter(model, backbone_T(model))
         # images in the batch (inputs of a sequence model are [T, B, ...])
         n = len(data.get('data_samples') or data['inputs'])
         meter.run(lambda: model(**data, mode='predict'), n)
@@ -50,9 +56,9 @@ def measure_energy(config: str, checkpoint: Optional[str] = None,
         for _ in range(n):
             bar.update()
     print()
-    meter.remove()
     if seen == 0:
         raise ValueError('no images: the test set is empty')
+    meter.remove()
     report = meter.report()
     report.update(config=config, checkpoint=checkpoint, deploy=deploy,
                   params=params,

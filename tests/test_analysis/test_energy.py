@@ -125,3 +125,65 @@ def test_event_count_sops_are_events_times_fanout():
     lin = nn.Linear(7, 3)
     v = torch.randint(0, 4, (5, 7)).float()
     assert _count_sops(lin, v) == float(v.sum()) * 3
+
+
+def test_integer_spikes_are_counted_as_unit_events():
+    """I-LIF: the meter counts the binary form. By hand from the counts: a
+    1x1 conv or linear fed counts does sum(counts) x out ACs, the
+    attention's K^T V the sum of the count products, Q (K^T V) sum(Q) x d;
+    in the deployed model no MAC but the encoder's (pixels) and SepConv's
+    second 1x1 conv (it reads the real-valued depthwise output, as in the
+    paper); both rates reported."""
+    from spikingjelly.activation_based import functional
+    from spikeformer_mm.deploy import expand_to_binary, switch_to_deploy
+    from spikeformer_mm.deploy.binary_expansion import BinarySlotLayer
+    from spikeformer_mm.models.layers import SpikingSelfAttention
+    from test_deploy.test_binary_expansion import Classifier, firing
+    torch.manual_seed(0)
+    D = 4
+    model = switch_to_deploy(firing(Classifier(1, D)))
+    x = torch.rand(2, 3, 32, 32)
+    with pytest.raises(ValueError, match='binary form'):
+        EnergyMeter(model, 1)
+    expand_to_binary(model, lambda: model(x))
+    ins, qkv = {}, {}
+    for n, m in model.named_modules():
+        if isinstance(m, BinarySlotLayer):
+            m.register_forward_pre_hook(
+                lambda m, a, n=n: ins.__setitem__(n, a[0].detach()))
+        if isinstance(m, SpikingSelfAttention):
+            for lif in ('q_lif', 'k_lif', 'v_lif'):
+                getattr(m, lif).register_forward_hook(
+                    lambda m, a, o, n=n, lif=lif:
+                    qkv.setdefault(n, {}).__setitem__(lif, o.detach()))
+    functional.reset_net(model)
+    rep = measure(model, x, 1, n_images=2)
+    rows = {r['name']: r for r in rep['layers']}
+    checked = 0
+    for n, c in ins.items():
+        m = model.get_submodule(n).layer
+        if isinstance(m, nn.Linear) or m.kernel_size == (1, 1):
+            out = m.out_features if isinstance(m, nn.Linear) \
+                else m.out_channels
+            assert rows[n]['sops'] == pytest.approx(c.sum().item() * out / 2)
+            checked += 1
+        assert rows[n]['macs'] == 0 and rows[n]['input'] == 'binary slots (D=4)'
+        assert rows[n]['events_per_neuron_step'] == pytest.approx(
+            c.mean().item())
+        assert rows[n]['firing_rate'] == pytest.approx((c > 0).double().mean()
+                                                       .item())
+    assert checked >= 10
+    for n, d in qkv.items():
+        heads = model.get_submodule(n).num_heads
+        q, k, v = (d[s].reshape(2, heads, -1, d[s].shape[-1] * d[s].shape[-2])
+                   for s in ('q_lif', 'k_lif', 'v_lif'))
+        kv = torch.einsum('bhcn,bhdn->bhcd', k.double(), v.double())
+        expected = kv.sum().item() + q.sum().item() * q.shape[2]
+        assert rows[n]['sops'] == pytest.approx(expected / 2)
+        assert rows[n]['macs'] == 0
+    real = [r['name'] for r in rep['layers'] if r['macs'] > 0]
+    assert real[0] == 'backbone.downsample1_1.encode_conv'
+    assert len(real) == 5 and all(n.endswith('.Conv.pwconv2')
+                                  for n in real[1:])
+    assert rep['mean_events_per_neuron_step'] > rep['mean_firing_rate']
+    assert 'events_per_neuron_step' in rep['rates']
