@@ -160,3 +160,37 @@ def test_segmentation_configs_check_their_labels(path):
         assert 'spikeformer_mm.CheckSegSample' in steps, (key, steps)
         assert steps.index('spikeformer_mm.CheckSegSample') == \
             steps.index('LoadAnnotations') + 1
+
+
+ILIF_CONFIGS = [p for p in ALL_CONFIGS if '-ilif-' in p]
+
+
+@pytest.mark.parametrize('path', ILIF_CONFIGS)
+def test_ilif_config_changes_only_the_neuron(path):
+    """An I-LIF config builds its binary twin's model (the config it
+    inherits) with every neuron an I-LIF of D=4, and keeps the rest of the
+    twin's recipe (data, schedule, hooks)."""
+    from spikeformer_mm.models.neurons import MultiStepILIF, is_neuron
+    import ast
+    cfg = Config.fromfile(osp.join(ROOT, path))
+    with open(osp.join(ROOT, path)) as f:
+        bases = next(ast.literal_eval(n.value) for n in ast.parse(f.read()).body
+                     if isinstance(n, ast.Assign) and
+                     n.targets[0].id == '_base_')
+    twin = Config.fromfile(osp.join(ROOT, osp.dirname(path), bases[0]))
+    assert len(ILIF_CONFIGS) == 4
+    for key in ('train_dataloader', 'optim_wrapper', 'param_scheduler',
+                'train_cfg', 'custom_hooks'):
+        assert cfg.get(key) == twin.get(key), key
+    a, b = cfg.model.to_dict(), twin.model.to_dict()
+    for m in (a, b):
+        for part in ('backbone', 'head'):
+            m[part].pop('neuron_cfg', None)
+        m['backbone'].pop('T')
+    assert a == b
+    assert cfg.model.backbone.T == 1
+    model = build(cfg) if path in CONFIGS else None
+    if model is not None:
+        neurons = [n for n in model.modules() if is_neuron(n)]
+        assert neurons and all(isinstance(n, MultiStepILIF) and
+                               n.max_spike_count == 4 for n in neurons)

@@ -6,7 +6,10 @@ the code whose models are the reference:
     python tests/data/make_model_snapshot.py [OUT]
 
 It was made on the code before the layout change of issue 23 (bb549c1) and
-is to be remade only when a config's model is meant to change.
+is to be remade only when a config's model is meant to change. The I-LIF
+configs (``*-ilif-*``) were added later with their binary twins' entries:
+an I-LIF neuron has no tensors, so the twin's model is theirs
+(tests/test_configs.py checks that the neuron is all they change).
 """
 import glob
 import gzip
