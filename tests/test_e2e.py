@@ -84,6 +84,32 @@ def test_spiking_detector_trains_and_tests_through_the_tools(demo, tmp_path):
     assert heads and all(x['input'] == 'spikes' for x in heads)
 
 
+def test_ilif_classifier_trains_and_runs_binary(tmp_path):
+    """Bounded: ``tools/run_demos.py --tasks classification-ilif --smoke``
+    trains the I-LIF classifier (T=1, D=4) through the tools and writes its
+    summary entry; its trained weights run equal in binary form
+    (binary_equivalence.py) and the energy tool counts unit events."""
+    wd = tmp_path / 'demo'
+    run_py('tools/run_demos.py', '--tasks', 'classification-ilif', '--smoke',
+           '--work-dir', str(wd), timeout=900)
+    entry = json.load(open(wd / 'summary.json'))['classification-ilif']
+    assert entry['config'].endswith('-ilif-d4_1xb32_digits-t1.py')
+    # the same bounded schedule as the binary classifier's smoke run (whose
+    # floor is 30%); chance is 10%
+    assert osp.isfile(entry['checkpoint']) and entry['top1'] >= 30.0
+    out = tmp_path / 'b.json'
+    run_py('tools/analysis_tools/binary_equivalence.py', entry['config'],
+           entry['checkpoint'], '--num-images', '4', '--out', str(out))
+    rep = json.loads(out.read_text())
+    assert rep['equal'] and rep['neurons_counting_above_one'] > 0
+    run_py('tools/analysis_tools/energy.py', entry['config'],
+           entry['checkpoint'], '--num-images', '2', '--out',
+           str(tmp_path / 'e.json'))
+    e = json.loads((tmp_path / 'e.json').read_text())
+    slots = [x for x in e['layers'] if x['input'] == 'binary slots (D=4)']
+    assert slots and e['mean_events_per_neuron_step'] >= e['mean_firing_rate']
+
+
 def test_image_demo_and_inferencer(demo, tmp_path):
     _, summary, _ = demo
     img = tmp_path / 'seven.png'

@@ -44,15 +44,16 @@ DETECTION = dict(  # both detectors
     smoke=['train_cfg.max_epochs=1', 'train_cfg.val_interval=1'] +
     subset(8, 4),
     from_classifier=True)
+# bounded, but long enough to learn (100 iterations, ~30 s; a faster weight
+# average, else it still holds the first weights): 42.7 / 41.7 / 40.6% top-1
+# for seeds 0-2 of the binary classifier, chance is 10%
+CLASSIFICATION_SMOKE = ['train_cfg.max_epochs=10', 'train_cfg.val_interval=10',
+                        'custom_hooks.1.momentum=0.5'] + subset(320, 96)
 TASKS = {
     'classification': dict(
         config='configs/classification/metaspikeformer-demo_1xb32_digits-t2.py',
         metrics={'top1': 'accuracy/top1'},
-        # bounded, but long enough to learn (100 iterations, ~30 s; a
-        # faster weight average, else it still holds the first weights):
-        # 42.7 / 41.7 / 40.6% top-1 for seeds 0-2, chance is 10%
-        smoke=['train_cfg.max_epochs=10', 'train_cfg.val_interval=10',
-               'custom_hooks.1.momentum=0.5'] + subset(320, 96),
+        smoke=CLASSIFICATION_SMOKE,
     ),
     'detection': dict(
         config='configs/detection/mask-rcnn_metaspikeformer-demo_fpn_digits-t2.py',
@@ -71,6 +72,15 @@ TASKS = {
         config='configs/detection/'
                'mask-rcnn_metaspikeformer-demo_spikefpn_digits-t2.py',
         **DETECTION,
+        on_request=True,
+    ),
+    # the classifier with integer-valued spikes (I-LIF, T=1, D=4; run on
+    # request: --tasks classification-ilif), the same schedule
+    'classification-ilif': dict(
+        config='configs/classification/'
+               'metaspikeformer-demo-ilif-d4_1xb32_digits-t1.py',
+        metrics={'top1': 'accuracy/top1'},
+        smoke=CLASSIFICATION_SMOKE,
         on_request=True,
     ),
     # projects/event_digits: event-camera input (run on request:
