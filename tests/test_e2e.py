@@ -108,6 +108,15 @@ def test_ilif_classifier_trains_and_runs_binary(tmp_path):
     e = json.loads((tmp_path / 'e.json').read_text())
     slots = [x for x in e['layers'] if x['input'] == 'binary slots (D=4)']
     assert slots and e['mean_events_per_neuron_step'] >= e['mean_firing_rate']
+    # ONNX of the integer form, checked in onnxruntime on val images: each
+    # I-LIF neuron is one Round (its count) per step, plain ops
+    import onnx
+    onnx_path = tmp_path / 'ilif.onnx'
+    r = run_py('tools/deployment/export_onnx.py', entry['config'],
+               entry['checkpoint'], str(onnx_path), '--num-images', '8')
+    assert 'top-1 agreement 100.00%' in r.stdout, r.stdout[-500:]
+    ops = [n.op_type for n in onnx.load(str(onnx_path)).graph.node]
+    assert ops.count('Round') == rep['neurons'] and 'Loop' not in ops
 
 
 def test_image_demo_and_inferencer(demo, tmp_path):
