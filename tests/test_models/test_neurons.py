@@ -212,7 +212,7 @@ def test_neuron_type_is_honoured_and_unknown_types_refused():
     # the attention's threshold override reaches any type
     assert build_neuron(dict(type='IF'), v_threshold=0.5).v_threshold == 0.5
     with pytest.raises(ValueError, match=r"unknown neuron 'IFNode'; choose "
-                       r"one of \['IF', 'ILIF', 'LIF', 'PLIF'\]"):
+                       r"one of \['IF', 'ILIF', 'LIF', 'PLIF', 'QuantAct'\]"):
         build_neuron(dict(type='IFNode'))
     with pytest.raises(ValueError, match=r"unknown keys \['tau'\] for the IF"):
         build_neuron(dict(type='IF', tau=2.0))
@@ -274,3 +274,30 @@ def test_ilif_backbone_trains_with_counts():
     out = m(torch.rand(2, 3, 32, 32))[-1]
     out.sum().backward()
     assert all(p.grad is not None for p in m.parameters() if p.requires_grad)
+
+
+def test_quantised_activation_baseline():
+    """``type='QuantAct'``: round(clip(x / v_th, 0, D)) of each step alone
+    (no membrane); at T=1 the same function and gradient as I-LIF, at T>1
+    not (I-LIF carries its membrane)."""
+    D = 3
+    torch.manual_seed(0)
+    x = (torch.randn(3, 2, 7) * 2).requires_grad_()
+    q = build_neuron(dict(type='QuantAct', max_spike_count=D,
+                          v_threshold=0.5))
+    out = q(x)
+    assert torch.equal(out, (x.detach() / 0.5).clamp(0, D).round())
+    out.sum().backward()
+    inside = ((x.detach() / 0.5) >= 0) & ((x.detach() / 0.5) <= D)
+    assert torch.equal(x.grad != 0, inside)  # straight-through on [0, D]
+    ilif = build_neuron(dict(type='ILIF', max_spike_count=D,
+                             v_threshold=0.5))
+    a, b = x[:1].detach().clone().requires_grad_(), \
+        x[:1].detach().clone().requires_grad_()
+    oa, ob = q(a), ilif(b)
+    assert torch.equal(oa, ob)
+    oa.sum().backward()
+    ob.sum().backward()
+    assert torch.equal(a.grad, b.grad)
+    ilif.reset()
+    assert not torch.equal(q(x.detach()), ilif(x.detach()))

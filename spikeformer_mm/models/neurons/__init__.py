@@ -10,6 +10,8 @@ type        neuron                                      module
 ``PLIF``    spikingjelly's parametric LIF               :mod:`.spikingjelly_nodes`
 ``ILIF``    integer-valued LIF (counts 0..D per step,   :mod:`.ilif`
             SpikeYOLO / E-SpikeFormer)
+``QuantAct`` (D+1)-level quantised activation, no       :mod:`.ilif`
+            membrane (the baseline of I-LIF)
 ==========  ==========================================  ===============
 
 The attention neuron fires at half the threshold
@@ -18,7 +20,7 @@ The attention neuron fires at half the threshold
 from .builder import (build_neuron, build_surrogate, is_neuron,
                       merge_neuron_cfg, neuron_class)
 from .lif import LIF_DEFAULTS, MultiStepLIF, unrolled_lif
-from .ilif import MultiStepILIF
+from .ilif import MultiStepILIF, MultiStepQuantAct
 from .spikingjelly_nodes import MultiStepIF, MultiStepParametricLIF
 
 # The paper's neuron settings (the default type's), for reading.
@@ -27,7 +29,7 @@ NEURON_DEFAULTS = LIF_DEFAULTS
 # The neuron after the attention product fires at half the usual threshold.
 ATTENTION_THRESHOLD = 0.5
 
-__all__ = ['MultiStepILIF', 'build_neuron', 'build_surrogate', 'is_neuron', 'merge_neuron_cfg',
+__all__ = ['MultiStepILIF', 'MultiStepQuantAct', 'build_neuron', 'build_surrogate', 'is_neuron', 'merge_neuron_cfg',
            'neuron_class', 'MultiStepLIF', 'MultiStepIF',
            'MultiStepParametricLIF', 'unrolled_lif', 'NEURON_DEFAULTS',
            'LIF_DEFAULTS', 'ATTENTION_THRESHOLD']

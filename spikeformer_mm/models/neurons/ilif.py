@@ -10,6 +10,7 @@ accumulates. Its outputs are counts, not spikes: they are never bit-packed
 (:func:`~spikeformer_mm.models.packed_spikes.compact_spikes` keeps 0/1
 tensors only).
 """
+import torch
 from spikingjelly.activation_based import neuron, surrogate
 
 from ...registry import NEURONS
@@ -44,3 +45,31 @@ class MultiStepILIF(neuron.ILIFNode):
     @property
     def max_spike_count(self) -> int:
         return int(self.surrogate_function.max_spike_count)
+
+
+@NEURONS.register_module(name='QuantAct')
+class MultiStepQuantAct(MultiStepILIF):
+    """The (D+1)-level quantised activation ``round(clip(x / v_th, 0, D))``
+    of each step's input, with no membrane: an I-LIF neuron that keeps
+    nothing between steps (``H[t] = X[t]``; spikingjelly's I-LIF run one
+    step at a time from a zero membrane, same gradient). The fair baseline
+    spikingjelly's ``ILIFNode`` docstring asks I-LIF to be compared with; at
+    T=1 the two are the same function. Its counts run in binary form as
+    I-LIF's do.
+
+    Settings: ``max_spike_count`` (D, 4) and ``v_threshold`` (1.0).
+    """
+    defaults = dict(max_spike_count=4, v_threshold=1.0)
+
+    @classmethod
+    def from_cfg(cls, cfg: dict) -> 'MultiStepQuantAct':
+        # tau and the reset play no part: every step starts from v = 0
+        return super().from_cfg(dict(cfg, tau=2.0, detach_reset=False))
+
+    def multi_step_forward(self, x_seq, *args, **kwargs):
+        steps = []
+        for x in x_seq.split(1):
+            self.reset()
+            steps.append(super().multi_step_forward(x))
+        self.reset()
+        return torch.cat(steps)
