@@ -351,3 +351,22 @@ default_hooks = dict(checkpoint=dict(interval=100))
 """)
     r = run_py('tools/train.py', str(cfg), '--work-dir', str(tmp_path / 'wd'))
     assert 'Traceback' not in r.stderr
+
+
+def test_spike_count_table_tool(tmp_path):
+    """Bounded: one variant of the binary/integer table trained and measured
+    (``--smoke``); a second invocation reuses the results it holds."""
+    wd = tmp_path / 'sct'
+    args = ('tools/analysis_tools/spike_count_table.py', '--variants',
+            'quant-t2-d2', '--smoke', '--num-images', '4', '--work-dir',
+            str(wd))
+    run_py(*args, timeout=900)
+    res = json.loads((wd / 'results.json').read_text())
+    (run, ) = res['quant-t2-d2']
+    assert run['T'] == 2 and run['D'] == 2 and run['energy_mJ'] > 0
+    assert run['events'] >= run['rate'] > 0
+    assert 'model.backbone.neuron_cfg.type=QuantAct' in run['options']
+    r = run_py(*args, '--variants', 'quant-t2-d2', timeout=300)
+    assert '=====' not in r.stdout  # nothing trained again
+    assert '| quantised activation, no membrane, T=2, D=2 | 2 x 2 = 4 |' in \
+        (wd / 'table.md').read_text()

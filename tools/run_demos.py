@@ -108,27 +108,37 @@ def run(cmd):
 
 def run_task(name, work_root, smoke, extra_options, seed=None):
     spec = TASKS[name]
-    wd = osp.join(work_root, name)
     opts = (spec['smoke'] if smoke else []) + extra_options.get(name, [])
+    return train_and_test(spec['config'], spec['metrics'],
+                          osp.join(work_root, name), opts, seed)
+
+
+def train_and_test(config, metrics, wd, opts, seed=None):
+    """Train ``config`` with tools/train.py (cfg-options ``opts``, and
+    ``randomness.seed`` if ``seed`` is given, in ``wd/seed<k>``), test its
+    last checkpoint with tools/test.py; the entry: config, checkpoint, each
+    of ``metrics`` ({key: metric name}), training and total seconds."""
     if seed is not None:
         wd = osp.join(wd, f'seed{seed}')
         opts = opts + [f'randomness.seed={seed}']
     t0 = time.time()
-    run(['tools/train.py', spec['config'], '--work-dir', wd] +
+    run(['tools/train.py', config, '--work-dir', wd] +
         (['--cfg-options'] + opts if opts else []))
+    train_seconds = time.time() - t0
     ckpt = osp.join(wd, 'last_checkpoint')
     with open(ckpt) as f:
         ckpt = f.read().strip()
     metrics_file = osp.join(wd, 'test_metrics.json')
-    run(['tools/test.py', spec['config'], ckpt, '--work-dir', wd,
+    run(['tools/test.py', config, ckpt, '--work-dir', wd,
          '--metrics-out', metrics_file] +
         (['--cfg-options'] + opts if opts else []))
     with open(metrics_file) as f:
-        metrics = json.load(f)
-    entry = dict(config=spec['config'], checkpoint=ckpt)
-    for key, metric in spec['metrics'].items():
-        entry[key] = round(float(metrics[metric]), 4)
+        got = json.load(f)
+    entry = dict(config=config, checkpoint=ckpt)
+    for key, metric in metrics.items():
+        entry[key] = round(float(got[metric]), 4)
     entry['seconds'] = round(time.time() - t0, 1)
+    entry['train_seconds'] = round(train_seconds, 1)
     if seed is not None:
         entry['seed'] = seed
     return entry

@@ -1,0 +1,160 @@
+"""Binary spikes against integer spikes on the digits demo, same schedule:
+top-1, training time, energy per image (binary form) and firing rates.
+
+    python tools/analysis_tools/spike_count_table.py [--variants NAMES] \
+        [--seeds N] [--work-dir work_dirs/spike_counts] [--num-images 64] \
+        [--smoke]
+
+Variants (``--variants``, comma-separated; default all): binary LIF at
+T=1, 2, 4 (the demo classifier's config with another T); I-LIF at T=1 with
+D=2 and D=4, and at T=2 with D=2 (T x D = 4 binary slots, as binary T=4);
+and the (D+1)-level quantised activation without membrane at T=2, D=2 (at
+T=1 it is I-LIF itself). Each is trained with tools/train.py and tested
+with tools/test.py (run_demos.py's steps), then measured with the energy
+meter on --num-images val images (integer spikes in their binary form).
+Results go to ``<work-dir>/results.json`` after every run (a rerun skips
+the runs it holds) and the table to ``<work-dir>/table.md``.
+"""
+import argparse
+import json
+import os.path as osp
+import statistics
+import sys
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, osp.join(ROOT, 'tools'))
+
+BINARY = 'configs/classification/metaspikeformer-demo_1xb32_digits-t2.py'
+ILIF = 'configs/classification/metaspikeformer-demo-ilif-d4_1xb32_digits-t1.py'
+
+
+def neuron(kind, D):
+    return [f'model.backbone.neuron_cfg.type={kind}',
+            f'model.backbone.neuron_cfg.max_spike_count={D}',
+            f'model.head.neuron_cfg.type={kind}',
+            f'model.head.neuron_cfg.max_spike_count={D}']
+
+
+# name -> (label, config, cfg-options, T, D)
+VARIANTS = {
+    'lif-t1': ('LIF (binary), T=1', BINARY, ['model.backbone.T=1'], 1, 1),
+    'lif-t2': ('LIF (binary), T=2', BINARY, [], 2, 1),
+    'lif-t4': ('LIF (binary), T=4', BINARY, ['model.backbone.T=4'], 4, 1),
+    'ilif-t1-d2': ('I-LIF, T=1, D=2', ILIF, neuron('ILIF', 2), 1, 2),
+    'ilif-t1-d4': ('I-LIF, T=1, D=4', ILIF, [], 1, 4),
+    'ilif-t2-d2': ('I-LIF, T=2, D=2', ILIF,
+                   ['model.backbone.T=2'] + neuron('ILIF', 2), 2, 2),
+    'quant-t2-d2': ('quantised activation, no membrane, T=2, D=2', ILIF,
+                    ['model.backbone.T=2'] + neuron('QuantAct', 2), 2, 2),
+}
+COLUMNS = ('top1', 'train_seconds', 'energy_mJ', 'events', 'rate')
+
+
+def measure(entry, opts, num_images):
+    from spikeformer_mm.apis.energy import measure_energy
+    rep, _ = measure_energy(entry['config'], entry['checkpoint'],
+                            num_images=num_images, rows=None,
+                            cfg_options=_as_dict(opts))
+    return dict(energy_mJ=rep['energy_mJ'],
+                events=rep['mean_events_per_neuron_step'],
+                rate=rep['mean_firing_rate'])
+
+
+def _as_dict(opts):
+    """``k=v`` strings as the dict ``--cfg-options`` gives."""
+    from spikeformer_mm.cli import CfgOptions
+    p = argparse.ArgumentParser()
+    p.add_argument('--o', nargs='+', action=CfgOptions, default={})
+    return p.parse_args(['--o', *opts]).o if opts else {}
+
+
+def summarise(runs):
+    out = {}
+    for k in COLUMNS:
+        v = [r[k] for r in runs]
+        out[k] = dict(mean=statistics.mean(v),
+                      std=statistics.stdev(v) if len(v) > 1 else 0.0, n=len(v))
+    return out
+
+
+def table(results, cpu):
+    lines = ['| variant | T x D (binary slots) | top-1 % | training s | '
+             'energy / image (binary form) | events / neuron / step | '
+             'non-zero rate |', '|---|---|---|---|---|---|---|']
+    for name, (label, _, _, T, D) in VARIANTS.items():
+        runs = results.get(name)
+        if not runs:
+            continue
+        s = summarise(runs)
+
+        def f(k, fmt):
+            m, sd = s[k]['mean'], s[k]['std']
+            return (fmt.format(m) + (' ± ' + fmt.format(sd)
+                                     if s[k]['n'] > 1 else ''))
+        lines.append(
+            f'| {label} | {T} x {D} = {T * D} | {f("top1", "{:.2f}")} | '
+            f'{f("train_seconds", "{:.0f}")} | '
+            f'{f("energy_mJ", "{:.4f}")} mJ | {f("events", "{:.3f}")} | '
+            f'{f("rate", "{:.3f}")} |')
+    n = max((len(r) for r in results.values()), default=0)
+    lines.append('')
+    lines.append(f'Mean ± std over {n} seed(s) where more than one; {cpu}.')
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--variants', default=','.join(VARIANTS))
+    p.add_argument('--seeds', type=int, default=1)
+    p.add_argument('--work-dir', default='work_dirs/spike_counts')
+    p.add_argument('--num-images', type=int, default=64,
+                   help='val images for the energy meter')
+    p.add_argument('--smoke', action='store_true',
+                   help='the bounded schedule of run_demos.py --smoke')
+    args = p.parse_args(argv)
+    names = [n for n in args.variants.split(',') if n]
+    bad = [n for n in names if n not in VARIANTS]
+    if bad:
+        raise ValueError(f'--variants: unknown {bad}; choose from '
+                         f'{list(VARIANTS)}')
+    if args.seeds < 1 or args.num_images < 1:
+        raise ValueError('--seeds and --num-images must be >= 1')
+    import torch
+    from run_demos import CLASSIFICATION_SMOKE, train_and_test
+    from spikeformer_mm.fileio import atomic_path, write_json
+    wd = osp.join(ROOT, args.work_dir) if not osp.isabs(args.work_dir) \
+        else args.work_dir
+    path = osp.join(wd, 'results.json')
+    results = {}
+    if osp.isfile(path):
+        with open(path) as f:
+            results = json.load(f)
+    for name in names:
+        label, config, opts, T, D = VARIANTS[name]
+        opts = (CLASSIFICATION_SMOKE if args.smoke else []) + opts
+        runs = {r['seed']: r for r in results.get(name, [])}
+        for seed in range(args.seeds):
+            if seed in runs:
+                continue  # measured in an earlier invocation
+            print(f'\n===== {label}, seed {seed} =====', flush=True)
+            entry = train_and_test(config, {'top1': 'accuracy/top1'},
+                                   osp.join(wd, name), opts, seed)
+            entry.update(measure(entry, opts, args.num_images), T=T, D=D,
+                         options=opts)
+            runs[seed] = entry
+            results[name] = [runs[k] for k in sorted(runs)]
+            write_json(path, results)
+    cpu = (f'torch {torch.__version__}, CPU capability '
+           f'{torch.backends.cpu.get_cpu_capability()}, '
+           f'{torch.get_num_threads()} threads')
+    md = table(results, cpu)
+    with atomic_path(osp.join(wd, 'table.md')) as tmp, open(tmp, 'w') as f:
+        f.write(md + '\n')
+    print('\n' + md)
+    print(f'\nresults: {path}')
+
+
+if __name__ == '__main__':
+    from spikeformer_mm.cli import run_cli
+    run_cli(main)
