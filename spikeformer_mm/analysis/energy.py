@@ -97,6 +97,11 @@ class FiringRateRecorder:
         self.count_sops = defaultdict(float)
         self.kind = {}
         self.slots = {}  # name -> D: integer counts run as D binary slots
+        self.steps = {}  # name -> T if it runs on time-folded input, else 1
+        self.static = defaultdict(lambda: True)  # the same input every step
+        self.bias_adds = defaultdict(int)  # output elements of biased layers
+        self.geometry = {}  # name -> the conv's (in, out, kernel, groups,
+        # RepConv hidden width or None)
         self.handles = []
         inner = set()
         for name, m in model.named_modules():
@@ -112,6 +117,13 @@ class FiringRateRecorder:
             elif isinstance(m, SYNAPTIC) and id(m) not in inner:
                 self.kind[name] = 'linear' if isinstance(m, nn.Linear) \
                     else 'conv'
+                if m.bias is not None:  # FlopCounter adds one per output
+                    self.handles.append(m.register_forward_hook(
+                        self._bias_hook(name)))
+                if isinstance(m, nn.Conv2d):
+                    self.geometry[name] = (
+                        m.in_channels, m.out_channels, m.kernel_size,
+                        m.groups, getattr(m, 'rep_conv_hidden', None))
                 self.handles.append(m.register_forward_pre_hook(
                     self._pre_hook(name)))
             elif isinstance(m, SpikingSelfAttention):
@@ -134,9 +146,15 @@ class FiringRateRecorder:
         if x.shape[0] % T == 0:
             nz = (x != 0).reshape(T, -1).double().sum(1)
             n = x.numel() / T
+            self.steps.setdefault(name, T)
+            if T > 1 and self.static[name]:
+                steps = x.reshape(T, -1)
+                self.static[name] = bool((steps == steps[:1]).all())
         else:  # not time-folded (e.g. a dense head): one rate for all
             nz = torch.full((T, ), (x != 0).double().sum().item() / T)
             n = x.numel() / T
+            self.steps[name] = 1
+            self.static[name] = False
         self.sums[name] += nz
         self.counts[name] += n
         self.events[name] += float(x.double().sum())
@@ -152,6 +170,11 @@ class FiringRateRecorder:
                     isinstance(m, nn.ConvTranspose2d)
                 if self.count[name]:
                     self.count_sops[name] += _count_sops(m, x.detach())
+        return hook
+
+    def _bias_hook(self, name):
+        def hook(m, args, out):
+            self.bias_adds[name] += out.numel()
         return hook
 
     def _post_hook(self, name):
@@ -189,15 +212,103 @@ def _counters():
     return sop, mac, flop
 
 
+class SourceTracker:
+    """What feeds each synaptic layer: the neuron whose spikes it reads, or
+    the layer whose real-valued output it reads (SepConv's second 1x1 conv
+    reads its depthwise conv; a dense neck reads ``SpikeToDense``), or the
+    model's input. Forward hooks on every module map each output tensor's
+    storage to the innermost module that returned it (held for one forward
+    only, so no storage is reused meanwhile)."""
+
+    def __init__(self, model, names):
+        from ..models.neurons import is_neuron
+        self.source, self._made, self._keep, self.handles = {}, {}, [], []
+        self._neurons = {n for n, m in model.named_modules() if is_neuron(m)}
+        for n, m in model.named_modules():
+            self.handles.append(m.register_forward_hook(self._out(n)))
+        for n in names:
+            self.handles.append(model.get_submodule(n).register_forward_pre_hook(
+                self._in(n)))
+
+    def _out(self, name):
+        def hook(m, args, out):
+            ins = {id(a) for a in args}
+            for t in _tensors(out):
+                if id(t) in ins:
+                    continue  # passed through (an Identity), not made here
+                self._keep.append(t)
+                self._made.setdefault(t.untyped_storage().data_ptr(), name)
+        return hook
+
+    def _in(self, name):
+        def hook(m, args):
+            if name in self.source or not torch.is_tensor(args[0]):
+                return
+            src = self._made.get(args[0].untyped_storage().data_ptr())
+            # the first synaptic layer that reads no neuron reads the input
+            self.source[name] = src if src in self._neurons else 'input' \
+                if not self.source else \
+                f'real-valued ({src or "not a layer output"})'
+        return hook
+
+    def remove(self):
+        for h in self.handles:
+            h.remove()
+        self.handles, self._keep, self._made = [], [], {}
+
+
+def _tensors(out):
+    if torch.is_tensor(out):
+        return [out]
+    if isinstance(out, dict):
+        out = list(out.values())
+    if isinstance(out, (list, tuple)):
+        return [t for o in out for t in _tensors(o)]
+    return []
+
+
+CONVENTIONS = ('measured', 'paper')
+FLOPS_BASES = ('deployed', 'trained')
+
+
+def trained_macs(macs_deployed, geometry):
+    """MACs per step of a dense 3x3 conv collapsed from a RepConv, counted
+    in its trained form (1x1, depthwise 3x3, 1x1: ``Cin C + 9 C + C Cout``
+    per position instead of ``9 Cin Cout``); other layers as they are."""
+    if not geometry or geometry[4] is None:
+        return macs_deployed
+    cin, cout, k, groups, c = geometry
+    positions = macs_deployed / (k[0] * k[1] * cin // groups * cout)
+    return positions * (cin * c + 9 * c + c * cout)
+
+
 class EnergyMeter:
     """Accumulate energy statistics of ``model`` over calls of ``run``.
 
     Args:
         model (nn.Module): the model (any mm model with a spiking backbone).
         T (int): time steps of the backbone.
+        convention (str): the one ``energy_mJ`` reports (both are always in
+            the report): ``'measured'`` (each layer as it runs: a MAC per
+            multiply of a real-valued input, an AC per spike and weight it
+            reaches; a static image's encoder counted once) or ``'paper'``
+            (the Meta-SpikeFormer family's formula: 4.6 pJ x the encoding
+            conv's FLOPs, once, plus 0.9 pJ x rate x T x FLOPs of every
+            other synaptic layer, whatever its input; docs/energy.md).
+        flops_basis (str): the FLOPs of the paper convention: ``'deployed'``
+            (each RepConv as the one dense 3x3 conv it is at deployment) or
+            ``'trained'`` (as its 1x1, depthwise 3x3, 1x1 convs).
     """
 
-    def __init__(self, model, T):
+    def __init__(self, model, T, convention='measured',
+                 flops_basis='deployed'):
+        if convention not in CONVENTIONS:
+            raise ValueError(f'convention must be one of {CONVENTIONS}, got '
+                             f'{convention!r}')
+        if flops_basis not in FLOPS_BASES:
+            raise ValueError(f'flops_basis must be one of {FLOPS_BASES}, '
+                             f'got {flops_basis!r}')
+        self.convention, self.flops_basis = convention, flops_basis
         from ..deploy.binary_expansion import integer_neurons, is_binary_form
         if integer_neurons(model) and not is_binary_form(model):
             raise ValueError(
@@ -207,6 +318,8 @@ class EnergyMeter:
                 'count is D unit events, never a multiply')
         self.model, self.T = model, T
         self.recorder = FiringRateRecorder(model, T)
+        self.tracker = SourceTracker(model, [
+            n for n, k in self.recorder.kind.items() if k != 'matmul'])
         self.sop, self.mac, self.flop = _counters()
         self.num_images = 0
         # spikingjelly's module tracker names modules by their path from the
@@ -220,6 +333,7 @@ class EnergyMeter:
             DispatchCounterMode
         with DispatchCounterMode([self.sop, self.mac, self.flop]):
             fn()
+        self.tracker.remove()  # the first forward names every source
         self.num_images += num_images
 
     def _per_layer(self, counter):
@@ -279,22 +393,60 @@ class EnergyMeter:
                 m, s = 0., self.recorder.count_sops[name] / n
             else:
                 s = 0.
+            source = ', '.join(f'{name}.{q}' for q in
+                               ('q_lif', 'k_lif', 'v_lif')) \
+                if kind == 'matmul' else self.tracker.source.get(name, '')
+            # the encoder of a static image sees the same input at every
+            # step: computed once (as the papers count it)
+            static = self.T > 1 and not binary and not events and \
+                source == 'input' and self.recorder.static[name]
+            if static:
+                m = m / self.T
+            steps = self.recorder.steps.get(name, self.T)
+            # dense MACs of one step (FlopCounter's FLOPs are 2 per MAC plus
+            # one per output for a bias; the papers count MACs)
+            bias = self.recorder.bias_adds.get(name, 0) / n
+            per_step = deployed = (f - bias) / 2 / steps
+            if self.flops_basis == 'trained':
+                per_step = trained_macs(per_step,
+                                        self.recorder.geometry.get(name))
+            spikes = binary or events
+            ev = self.recorder.events_per_neuron_step(name) if spikes \
+                else None
+            rate = sum(rates) / len(rates)
+            if source == 'input' and not spikes:
+                paper = dict(op='MAC', rate=None, macs_per_step=per_step,
+                             energy_mJ=per_step * E_MAC_PJ * 1e-9)
+            else:
+                r = ev if spikes else rate
+                paper = dict(op='AC', rate=r, macs_per_step=per_step,
+                             energy_mJ=r * steps * per_step * E_AC_PJ * 1e-9)
+            measured = dict(macs=m, sops=s,
+                            energy_mJ=(m * E_MAC_PJ + s * E_AC_PJ) * 1e-9)
             layers.append(dict(
-                name=name, type=kind,
-                firing_rate=sum(rates) / len(rates),
+                name=name, type=kind, source=source,
+                firing_rate=rate,
                 firing_rate_per_t=rates,
-                events_per_neuron_step=self.recorder.events_per_neuron_step(
-                    name) if binary or events else None,
+                events_per_neuron_step=ev,
                 num_slots=D,
-                spike_input=binary or events,
+                spike_input=spikes,
                 input=(f'binary slots (D={D})' if D else 'spikes') if binary
                 else 'events' if events else 'real',
-                flops=f,
+                static_input=static,
+                flops=f, steps=steps, macs_per_step=deployed,
                 macs=m, sops=s,
-                energy_mJ=(m * E_MAC_PJ + s * E_AC_PJ) * 1e-9))
-        total = sum(layer['energy_mJ'] for layer in layers)
+                measured=measured, paper=paper,
+                energy_mJ=(measured if self.convention == 'measured'
+                           else paper)['energy_mJ']))
+        totals = {c: sum(layer[c]['energy_mJ'] for layer in layers)
+                  for c in CONVENTIONS}
+        real = [layer for layer in layers if not layer['spike_input']
+                and layer['source'] != 'input']
         return dict(
-            energy_mJ=total,
+            energy_mJ=totals[self.convention],
+            convention=self.convention,
+            flops_basis=self.flops_basis,
+            conventions=totals,
             energy_model=dict(E_MAC_pJ=E_MAC_PJ, E_AC_pJ=E_AC_PJ),
             T=self.T,
             num_images=self.num_images,
@@ -312,10 +464,42 @@ class EnergyMeter:
                 'time step: an integer count of k is k events (SpikeYOLO\'s '
                 'rate, which includes D); equal to firing_rate for 0/1 '
                 'spikes'),
+            # synaptic layers past the encoder that read real values, not
+            # spikes (SepConv's second 1x1 conv, dense necks and heads)
+            non_spike_input=dict(
+                layers=[layer['name'] for layer in real],
+                share={c: (sum(layer[c]['energy_mJ'] for layer in real) /
+                           totals[c]) if totals[c] else 0.
+                       for c in CONVENTIONS}),
             layers=layers)
 
     def remove(self):
         self.recorder.remove()
+        self.tracker.remove()
+
+
+def energy_at_rate(report: dict, rate: float) -> dict:
+    """The energy per image (mJ) of ``report``'s model if every synaptic
+    layer past the encoder read inputs of mean rate ``rate`` (for weights
+    whose rates are not a trained model's), in both conventions: measured
+    (layers that read real values stay MACs, spike-fed layers do
+    ``rate x steps x MACs`` ACs) and paper (its formula with ``rate``)."""
+    if not 0 <= rate <= 1:
+        raise ValueError(f'an assumed rate must be in [0, 1], got {rate}')
+    measured = paper = 0.
+    for layer in report['layers']:
+        p = layer['paper']
+        if p['op'] == 'MAC':  # the encoder of an image
+            paper += p['energy_mJ']
+            measured += layer['measured']['energy_mJ']
+            continue
+        paper += rate * layer['steps'] * p['macs_per_step'] * E_AC_PJ * 1e-9
+        if layer['spike_input']:
+            measured += rate * layer['steps'] * layer['macs_per_step'] * \
+                E_AC_PJ * 1e-9
+        else:
+            measured += layer['measured']['energy_mJ']
+    return dict(rate=rate, measured=measured, paper=paper)
 
 
 def _weighted_rate(layers, key='firing_rate'):
@@ -339,6 +523,9 @@ def format_table(report: dict, max_rows: Optional[int] = None) -> str:
     lines = [f'{"layer":<{w}}  {"type":<6} {"rate":>6}{ev} {"MACs":>12} '
              f'{"SOPs":>12} {"energy mJ":>11}']
     for r in rows:
+        kind = r['type'] if r['spike_input'] or r['source'] == 'input' \
+            else r['type'] + '*'
+        r = dict(r, type=kind)
         e = '' if not counts else '      -' if \
             r['events_per_neuron_step'] is None else \
             f' {r["events_per_neuron_step"]:>6.3f}'
@@ -352,6 +539,15 @@ def format_table(report: dict, max_rows: Optional[int] = None) -> str:
     lines.append(f'params {report["params"] / 1e6:.3f} M, FLOPs '
                  f'{report["flops"] / 1e9:.3f} G, T={report["T"]}, '
                  f'{report["num_images"]} images')
+    c = report['conventions']
+    share = report['non_spike_input']['share']
+    lines.append(
+        f'energy / image: measured {c["measured"]:.4g} mJ, paper '
+        f'{c["paper"]:.4g} mJ (FLOPs basis {report["flops_basis"]}); the '
+        f'table shows {report["convention"]}. *: reads real values, not '
+        f'spikes ({len(report["non_spike_input"]["layers"])} layers past '
+        f'the encoder: {share["measured"]:.1%} of the measured energy, '
+        f'{share["paper"]:.1%} of the paper\'s)')
     if counts:
         lines.append('rate: non-zero fraction of the input; events: unit '
                      'events per neuron and step (a count of k is k; '
@@ -365,16 +561,20 @@ def plot_firing_rates(report: dict, path: str) -> str:
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    rows = [r for r in report['layers'] if r['spike_input']]
+    rows = [r for r in report['layers'] if r['source'] != 'input']
     fig, ax = plt.subplots(figsize=(max(8, 0.12 * len(rows)), 4))
     ax.bar(range(len(rows)), [r['firing_rate'] for r in rows],
-           color=['tab:orange' if r['type'] == 'matmul' else 'tab:blue'
-                  for r in rows])
+           color=['tab:gray' if not r['spike_input'] else 'tab:orange'
+                  if r['type'] == 'matmul' else 'tab:blue' for r in rows])
     ax.set_ylim(0, 1)
-    ax.set_ylabel('input firing rate')
-    ax.set_xlabel('synaptic layer (blue: conv/linear, orange: attention)')
+    ax.set_ylabel('input firing rate (non-zero fraction)')
+    share = report['non_spike_input']['share'][report['convention']]
+    ax.set_xlabel('synaptic layer (blue: conv/linear on spikes, orange: '
+                  f'attention, gray: real-valued input, {share:.0%} of the '
+                  'energy)')
     ax.set_title(f'Firing rates, T={report["T"]}, energy '
-                 f'{report["energy_mJ"]:.4g} mJ/image')
+                 f'{report["energy_mJ"]:.4g} mJ/image ({report["convention"]}'
+                 f' convention)')
     step = max(1, math.ceil(len(rows) / 40))
     ax.set_xticks(range(0, len(rows), step))
     ax.set_xticklabels([rows[i]['name'] for i in range(0, len(rows), step)],

@@ -1,10 +1,10 @@
 """Energy and firing rates of a config's model on its images (the
 ``energy.py`` tool)."""
-from typing import Optional, Tuple, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import torch.nn as nn
 
-from ..analysis.energy import EnergyMeter, format_table
+from ..analysis.energy import EnergyMeter, energy_at_rate, format_table
 from ..deploy import expand_to_binary, switch_to_deploy
 from ..deploy.binary_expansion import integer_neurons
 from ..models.backbones import MetaSpikeFormer
@@ -27,9 +27,16 @@ def measure_energy(config: str, checkpoint: Optional[str] = None,
                    deploy: Union[bool, str] = True,
                    cfg_options: Optional[dict] = None,
                    rows: Optional[int] = 30,
-                   strict: bool = True) -> Tuple[dict, str]:
+                   strict: bool = True, convention: str = 'measured',
+                   flops_basis: str = 'deployed', memory: bool = False,
+                   assume_rates: Optional[Sequence[float]] = None
+                   ) -> Tuple[dict, str]:
     """Run ``num_images`` images through the model of ``config`` under the
-    energy meter; return ``(report dict, printable table)``."""
+    energy meter; return ``(report dict, printable table)``. ``memory``:
+    also spikingjelly's simple energy model of the first batch (memory
+    access beside compute, ``report['spikingjelly_simple_energy']``);
+    ``assume_rates``: the energy at each of these mean rates
+    (``report['assumed_rates']``, :func:`energy_at_rate`)."""
     from mmengine.utils import ProgressBar
 
     cfg = load_config(config, cfg_options)
@@ -48,7 +55,10 @@ def measure_energy(config: str, checkpoint: Optional[str] = None,
                 # binary form (found by running the first batch)
                 expand_to_binary(model,
                                  lambda: model(**data, mode='predict'))
-            meter = EnergyMeter(model, backbone_T(model))
+            meter = EnergyMeter(model, backbone_T(model), convention,
+                                flops_basis)
+            if memory:
+                simple = simple_energy(model, data)
         # images in the batch (inputs of a sequence model are [T, B, ...])
         n = len(data.get('data_samples') or data['inputs'])
         meter.run(lambda: model(**data, mode='predict'), n)
@@ -63,4 +73,33 @@ def measure_energy(config: str, checkpoint: Optional[str] = None,
     report.update(config=config, checkpoint=checkpoint, deploy=deploy,
                   params=params,
                   images='random' if random_images else 'test set')
-    return report, format_table(report, rows)
+    table = format_table(report, rows)
+    if memory:
+        report['spikingjelly_simple_energy'] = simple
+        table += (f'\nmemory access (spikingjelly simple energy model, first '
+                  f'batch, not added): {simple["memory_mJ"]:.4g} mJ / image '
+                  f'beside its compute {simple["compute_mJ"]:.4g} mJ')
+    if assume_rates:
+        report['assumed_rates'] = [energy_at_rate(report, r)
+                                   for r in assume_rates]
+        for a in report['assumed_rates']:
+            table += (f'\nat mean rate {a["rate"]:g}: measured '
+                      f'{a["measured"]:.4g} mJ, paper {a["paper"]:.4g} mJ '
+                      f'per image ({report["flops_basis"]} FLOPs basis)')
+    return report, table
+
+
+def simple_energy(model: nn.Module, data: dict) -> dict:
+    """spikingjelly's ``estimate_simple_energy`` (the same 45 nm costs and
+    a memory-access term) of one batch, per image, in mJ."""
+    from spikingjelly.activation_based.op_counter import \
+        estimate_simple_energy
+    from spikingjelly.activation_based import functional
+    functional.reset_net(model)
+    rep = estimate_simple_energy(model, dict(data, mode='predict'))
+    n = len(data.get('data_samples') or data['inputs'])
+    return dict(mac_mJ=rep.energy_mac_pj * 1e-9 / n,
+                ac_mJ=rep.energy_ac_pj * 1e-9 / n,
+                compute_mJ=rep.energy_compute_pj * 1e-9 / n,
+                memory_mJ=rep.energy_memory_pj * 1e-9 / n,
+                warnings=list(rep.warnings))

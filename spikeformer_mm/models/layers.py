@@ -362,6 +362,9 @@ class RepConv(nn.Module):
                           bias=True).to(k)
         fused.weight.copy_(k)
         fused.bias.copy_(bias)
+        # the width of the trained form, for FLOPs on that basis (the energy
+        # meter's --flops-basis trained)
+        fused.rep_conv_hidden = conv1.out_channels
         return fused
 
     @torch.no_grad()

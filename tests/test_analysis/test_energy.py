@@ -187,3 +187,123 @@ def test_integer_spikes_are_counted_as_unit_events():
                                   for n in real[1:])
     assert rep['mean_events_per_neuron_step'] > rep['mean_firing_rate']
     assert 'events_per_neuron_step' in rep['rates']
+
+
+class KnownSpikes(nn.Module):
+    """A model whose spikes are known in advance: an encoding conv with tiny
+    weights (1e-4) and biases (3, 3, 0, 0) gives inputs of about 3 and 0;
+    the LIF (tau 2, threshold 1) fires at every step on the 3s (v = 1.5)
+    and never on the 0s (v < 0.002): rate 0.5. A 1x1 conv reads the spikes, a second
+    1x1 conv its real-valued output."""
+
+    def __init__(self, T):
+        super().__init__()
+        from spikeformer_mm.models.neurons import build_neuron
+        self.T = T
+        self.enc = nn.Conv2d(3, 4, 3, padding=1)
+        nn.init.constant_(self.enc.weight, 1e-4)
+        self.enc.bias.data = torch.tensor([3., 3., 0., 0.])
+        self.lif = build_neuron()
+        self.spiking = nn.Conv2d(4, 6, 1, bias=False)
+        self.real = nn.Conv2d(6, 5, 1, bias=False)
+        nn.init.uniform_(self.spiking.weight, 0.5, 1.0)  # no output is 0
+
+    def forward(self, img):  # img [B, 3, H, W], static over T
+        x = img.unsqueeze(0).expand(self.T, *img.shape).flatten(0, 1)
+        self.lif.reset()
+        s = self.lif(self.enc(x).reshape(self.T, -1, 4, *x.shape[-2:]))
+        return self.real(self.spiking(s.flatten(0, 1)))
+
+
+@pytest.mark.parametrize('basis', ['deployed', 'trained'])
+def test_both_conventions_by_hand(basis):
+    T, H, W = 2, 8, 8
+    model = KnownSpikes(T).eval()
+    meter = EnergyMeter(model, T, 'paper', basis)
+    meter.run(lambda: model(torch.rand(1, 3, H, W)), 1)
+    meter.remove()
+    rep = meter.report()
+    enc, spk, real = (layer(rep, n) for n in ('enc', 'spiking', 'real'))
+    P = H * W
+    enc_macs, spk_macs, real_macs = P * 27 * 4, P * 4 * 6, P * 6 * 5
+    # the sources: the input, the neuron, the layer before
+    assert (enc['source'], spk['source'], real['source']) == \
+        ('input', 'lif', 'real-valued (spiking)')
+    assert spk['firing_rate'] == 0.5 and enc['static_input']
+    # measured: the static encoder once (MACs), the spikes' ACs (2 of 4
+    # channels fire at both steps, each reaching 6 weights), the real
+    # layer's MACs at every step
+    assert enc['measured']['macs'] == enc_macs
+    assert spk['measured']['sops'] == T * P * 2 * 6
+    assert real['measured']['macs'] == T * real_macs
+    measured = (E_MAC_PJ * enc_macs + E_AC_PJ * T * P * 2 * 6 +
+                E_MAC_PJ * T * real_macs) * 1e-9
+    # paper: 4.6 pJ x encoder FLOPs once + 0.9 pJ x rate x T x FLOPs of
+    # every other layer, the real-valued one at its input's non-zero
+    # fraction (1: every output of the spiking conv is non-zero)
+    paper = (E_MAC_PJ * enc_macs + E_AC_PJ * 0.5 * T * spk_macs +
+             E_AC_PJ * 1.0 * T * real_macs) * 1e-9
+    assert rep['conventions']['measured'] == pytest.approx(measured, rel=1e-3)
+    assert rep['conventions']['paper'] == pytest.approx(paper, rel=1e-3)
+    assert rep['energy_mJ'] == rep['conventions']['paper']
+    assert rep['non_spike_input']['layers'] == ['real']
+    share = E_MAC_PJ * T * real_macs * 1e-9 / measured
+    assert rep['non_spike_input']['share']['measured'] == pytest.approx(share)
+
+
+def test_trained_flops_basis_counts_repconv_unfolded():
+    """A RepConv deployed as one dense 3x3 conv: 9 Cin Cout MACs per
+    position on the deployed basis, Cin C + 9 C + C Cout on the trained
+    one (C = the hidden width = Cin)."""
+    from spikeformer_mm.analysis.energy import trained_macs
+    from spikeformer_mm.models.layers import RepConv
+    conv = RepConv(16, 24).eval().fuse_dense()
+    geo = (conv.in_channels, conv.out_channels, conv.kernel_size,
+           conv.groups, conv.rep_conv_hidden)
+    positions = 49
+    deployed = positions * 9 * 16 * 24
+    assert trained_macs(deployed, geo) == positions * (16 * 16 + 9 * 16 +
+                                                      16 * 24)
+    assert trained_macs(123.0, (16, 24, (1, 1), 1, None)) == 123.0
+
+
+def test_15m_flops_match_an_independent_count():
+    """The 15M at 224 px, deployed, T=1: the meter's FLOPs of every conv,
+    linear and attention product against the formula H_out W_out Cout
+    (Cin / groups) k_h k_w (2 N c^2 per head for the two products), from
+    the layers' hyper-parameters and the map sizes alone."""
+    from spikeformer_mm.deploy import switch_to_deploy
+    from spikeformer_mm.models import MetaSpikeFormer
+    from spikeformer_mm.models.layers import SpikingSelfAttention
+    model = switch_to_deploy(MetaSpikeFormer(arch='15M', T=1))
+    sizes = {}
+    for n, m in model.named_modules():
+        if isinstance(m, (nn.Conv2d, SpikingSelfAttention)):
+            m.register_forward_pre_hook(
+                lambda m, a, n=n: sizes.setdefault(n, a[0].shape[-2:]) and
+                None)
+    meter = EnergyMeter(model, 1)
+    meter.run(lambda: model(torch.rand(1, 3, 224, 224)), 1)
+    meter.remove()
+    rep = meter.report()
+    total = 0
+    for n, m in model.named_modules():
+        if isinstance(m, nn.Conv2d):
+            h, w = sizes[n]
+            ho = (h + 2 * m.padding[0] - m.kernel_size[0]) // m.stride[0] + 1
+            wo = (w + 2 * m.padding[1] - m.kernel_size[1]) // m.stride[1] + 1
+            macs = ho * wo * m.out_channels * m.in_channels // m.groups * \
+                m.kernel_size[0] * m.kernel_size[1]
+        elif isinstance(m, SpikingSelfAttention):
+            h, w = sizes[n]
+            c = m.dim // m.num_heads
+            macs = m.num_heads * 2 * (h * w) * c * c
+        else:
+            continue
+        assert layer(rep, n)['macs_per_step'] == macs, n
+        total += macs
+    # FLOPs: 2 per MAC, plus one per output of a biased layer (its bias)
+    assert sum(r['macs_per_step'] for r in rep['layers']) == total
+    assert 2 * total < rep['flops'] < 2.01 * total
+    # the 15M's stem sees 224 px and the last stage a 7x7 grid
+    assert sizes['downsample1_1.encode_conv'] == (224, 224)

@@ -38,6 +38,23 @@ def parse_args(argv=None):
     p.add_argument('--rows', type=int, default=30,
                    help='layers shown in the table (most energy first); '
                    '0 for all')
+    p.add_argument('--convention', choices=['measured', 'paper'],
+                   default='measured',
+                   help='the convention of the table and plot (the JSON has '
+                   'both; docs/energy.md): measured (each layer as it runs) '
+                   'or paper (the Meta-SpikeFormer family\'s formula)')
+    p.add_argument('--flops-basis', choices=['deployed', 'trained'],
+                   default='deployed',
+                   help='FLOPs of the paper convention: each RepConv as its '
+                   'deployed 3x3 conv or as its trained 1x1/3x3dw/1x1 convs')
+    p.add_argument('--memory', action='store_true',
+                   help='also estimate the memory-access energy '
+                   '(spikingjelly\'s simple energy model), printed beside '
+                   'the compute energy, never added to it')
+    p.add_argument('--assume-rate', type=float, nargs='+', metavar='R',
+                   help='also give the energy if every layer past the '
+                   'encoder read inputs of mean rate R (for weights that '
+                   'are not a trained model\'s)')
     p.add_argument('--cfg-options', nargs='+', action=CfgOptions)
     p.add_argument('--non-strict', action='store_true',
                    help='load a checkpoint whose keys do not all match')
@@ -54,7 +71,9 @@ def main(argv=None):
         args.config, args.checkpoint, num_images=args.num_images,
         random_images=args.random, img_size=tuple(args.img_size),
         deploy=not args.no_deploy, cfg_options=args.cfg_options,
-        rows=args.rows or None, strict=not args.non_strict)
+        rows=args.rows or None, strict=not args.non_strict,
+        convention=args.convention, flops_basis=args.flops_basis,
+        memory=args.memory, assume_rates=args.assume_rate)
     print(table)
     if args.out:
         from spikeformer_mm.fileio import write_json
