@@ -373,9 +373,22 @@ class EnergyMeter:
             s, m = sops.get(name, 0) / n, macs.get(name, 0) / n
             binary = self.recorder.binary[name]
             D = self.recorder.slots.get(name)
-            events = not binary and self.recorder.count[name] and \
-                kind != 'matmul' and D is None
+            source = ', '.join(f'{name}.{q}' for q in
+                               ('q_lif', 'k_lif', 'v_lif')) \
+                if kind == 'matmul' else self.tracker.source.get(name, '')
+            steps = self.recorder.steps.get(name, self.T)
             f = flops.get(name, 0) / n
+            # dense MACs of one step (FlopCounter's FLOPs are 2 per MAC plus
+            # one per output for a bias; the papers count MACs)
+            bias = self.recorder.bias_adds.get(name, 0) / n
+            made_by_layer = source.startswith('real-valued')
+            if made_by_layer and self.recorder.count[name]:
+                # 0/1 or integer values that no neuron made (a silent
+                # depthwise conv's zeros): the layer multiplies real values
+                binary, m = False, (f - bias) / 2
+            # event counts reach the encoder only (an event camera's frames)
+            events = not binary and self.recorder.count[name] and \
+                kind != 'matmul' and D is None and not made_by_layer
             if D is not None:
                 # integer counts run as D binary slots: spikingjelly's
                 # counters saw the slots (one AC per unit event and weight
@@ -393,19 +406,12 @@ class EnergyMeter:
                 m, s = 0., self.recorder.count_sops[name] / n
             else:
                 s = 0.
-            source = ', '.join(f'{name}.{q}' for q in
-                               ('q_lif', 'k_lif', 'v_lif')) \
-                if kind == 'matmul' else self.tracker.source.get(name, '')
             # the encoder of a static image sees the same input at every
             # step: computed once (as the papers count it)
             static = self.T > 1 and not binary and not events and \
                 source == 'input' and self.recorder.static[name]
             if static:
                 m = m / self.T
-            steps = self.recorder.steps.get(name, self.T)
-            # dense MACs of one step (FlopCounter's FLOPs are 2 per MAC plus
-            # one per output for a bias; the papers count MACs)
-            bias = self.recorder.bias_adds.get(name, 0) / n
             per_step = deployed = (f - bias) / 2 / steps
             if self.flops_basis == 'trained':
                 per_step = trained_macs(per_step,

@@ -33,12 +33,17 @@ def test_all_ones_spikes_give_T_times_flops():
 
 
 def test_silent_input_costs_nothing():
+    """Silent spikes cost nothing; the zeros a layer computes are real
+    values to the layer after it: it multiplies them (as it runs)."""
     model = nn.Sequential(nn.Conv2d(4, 6, 3, padding=1, bias=False),
-                          nn.Linear(5, 3))
+                          nn.Linear(5, 3, bias=False))
     rep = measure(model, torch.zeros(2, 4, 5, 5), 2)
-    assert all(r['sops'] == 0 and r['macs'] == 0 for r in rep['layers'])
-    assert rep['energy_mJ'] == 0
-    assert layer(rep, '0')['firing_rate'] == 0.0
+    first, second = layer(rep, '0'), layer(rep, '1')
+    assert first['sops'] == 0 and first['macs'] == 0
+    assert first['firing_rate'] == 0.0
+    assert second['source'] == 'real-valued (0)' and not second['spike_input']
+    assert second['macs'] == 2 * 6 * 5 * 5 * 3 and second['sops'] == 0
+    assert rep['energy_mJ'] == pytest.approx(second['macs'] * E_MAC_PJ * 1e-9)
 
 
 def test_known_small_layers():
@@ -106,6 +111,38 @@ def test_energy_tool_on_demo_configs(tmp_path, cfg, size):
     assert enc['macs'] > 0 and enc['sops'] == 0
     assert sum(x['type'] == 'matmul' for x in rep['layers']) == 8
     assert 'total' in r.stdout
+
+
+def test_energy_tool_conventions_and_curves(tmp_path):
+    """energy.py --convention paper --flops-basis trained --assume-rate
+    --memory: the table in the papers' convention, both totals in the JSON,
+    the energy at assumed rates rising with the rate, the memory term
+    beside (not in) the total."""
+    out = tmp_path / 'e.json'
+    r = run_py('tools/analysis_tools/energy.py',
+               'configs/classification/metaspikeformer-demo_1xb32_digits-t2.py',
+               '--random', '--img-size', '32', '32', '--num-images', '2',
+               '--convention', 'paper', '--flops-basis', 'trained',
+               '--assume-rate', '0.15', '0.25', '--memory', '--out', str(out))
+    rep = json.loads(out.read_text())
+    assert rep['convention'] == 'paper' and rep['flops_basis'] == 'trained'
+    assert rep['energy_mJ'] == rep['conventions']['paper']
+    assert set(rep['conventions']) == {'measured', 'paper'}
+    a, b = rep['assumed_rates']
+    assert (a['rate'], b['rate']) == (0.15, 0.25)
+    assert b['paper'] > a['paper'] and b['measured'] > a['measured']
+    sj = rep['spikingjelly_simple_energy']
+    assert sj['memory_mJ'] > 0
+    assert 'the table shows paper' in r.stdout
+    assert 'memory access' in r.stdout and 'not added' in r.stdout
+    for x in rep['layers']:
+        assert {'source', 'measured', 'paper'} <= set(x)
+    assert rep['non_spike_input']['layers']  # SepConv's second 1x1 convs
+    bad = run_py('tools/analysis_tools/energy.py',
+                 'configs/classification/metaspikeformer-demo_1xb32_digits-t2.py',
+                 '--random', '--assume-rate', '1.5', check=False)
+    assert bad.returncode == 1 and 'assumed rate must be in [0, 1]' in \
+        bad.stderr
 
 
 def test_event_count_sops_are_events_times_fanout():
@@ -307,3 +344,43 @@ def test_15m_flops_match_an_independent_count():
     assert 2 * total < rep['flops'] < 2.01 * total
     # the 15M's stem sees 224 px and the last stage a 7x7 grid
     assert sizes['downsample1_1.encode_conv'] == (224, 224)
+
+
+def test_agrees_with_spikingjellys_simple_energy_model():
+    """The demo classifier (deployed) through spikingjelly's own
+    ``estimate_simple_energy`` (the same 45 nm costs): the synaptic
+    operations on spikes are equal; its MACs are the measured convention's
+    plus the encoder's at every step but the first (it counts the static
+    image's encoder T times, this project once) less those of layers whose
+    real-valued input is all zeros (it takes them for silent spikes); its
+    other accumulates are
+    element-wise ones (membrane updates, biases, residual sums) that
+    neither of this project's conventions bills, and its memory term is
+    reported apart (``--memory``)."""
+    from spikingjelly.activation_based import functional
+    from spikingjelly.activation_based.op_counter import \
+        estimate_simple_energy
+    from spikeformer_mm.apis import init_model
+    cfg = 'configs/classification/metaspikeformer-demo_1xb32_digits-t2.py'
+    from helpers import ROOT
+    import os.path as osp
+    model = init_model(osp.join(ROOT, cfg), deploy=True)
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 32, 32)
+    rep = measure(model, x, 2, n_images=2)
+    functional.reset_net(model)
+    with torch.no_grad():
+        sj = estimate_simple_energy(model, x)
+    enc = layer(rep, 'backbone.downsample1_1.encode_conv')
+    assert enc['static_input'] and enc['source'] == 'input'
+    assert sj.counts['synop'] == pytest.approx(rep['sops'] * 2)
+    # layers reading a layer's all-zero output (a silent SepConv's
+    # depthwise conv, untrained weights): spikingjelly takes the zeros for
+    # spikes (no MAC); this project bills the multiplies the layer runs
+    zeros = sum(x['macs'] for x in rep['layers'] if x['source'].startswith(
+        'real-valued') and x['firing_rate'] == 0)
+    assert zeros > 0
+    assert sj.counts['mac'] == pytest.approx(
+        (rep['macs'] - zeros + (rep['T'] - 1) * enc['measured']['macs']) * 2)
+    assert sj.counts['ac'] > sj.counts['synop']  # its element-wise adds
+    assert sj.energy_mac_pj == pytest.approx(sj.counts['mac'] * E_MAC_PJ)
