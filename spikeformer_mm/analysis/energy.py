@@ -412,21 +412,28 @@ class EnergyMeter:
                 source == 'input' and self.recorder.static[name]
             if static:
                 m = m / self.T
-            per_step = deployed = (f - bias) / 2 / steps
-            if self.flops_basis == 'trained':
-                per_step = trained_macs(per_step,
-                                        self.recorder.geometry.get(name))
+            deployed = (f - bias) / 2 / steps
+            bases = dict(deployed=deployed, trained=trained_macs(
+                deployed, self.recorder.geometry.get(name)))
             spikes = binary or events
             ev = self.recorder.events_per_neuron_step(name) if spikes \
                 else None
             rate = sum(rates) / len(rates)
-            if source == 'input' and not spikes:
-                paper = dict(op='MAC', rate=None, macs_per_step=per_step,
-                             energy_mJ=per_step * E_MAC_PJ * 1e-9)
-            else:
-                r = ev if spikes else rate
-                paper = dict(op='AC', rate=r, macs_per_step=per_step,
-                             energy_mJ=r * steps * per_step * E_AC_PJ * 1e-9)
+            papers = {}
+            for basis, per_step in bases.items():
+                if source == 'input' and not spikes:
+                    papers[basis] = dict(
+                        op='MAC', rate=None, macs_per_step=per_step,
+                        energy_mJ=per_step * E_MAC_PJ * 1e-9)
+                else:
+                    r = ev if spikes else rate
+                    papers[basis] = dict(
+                        op='AC', rate=r, macs_per_step=per_step,
+                        energy_mJ=r * steps * per_step * E_AC_PJ * 1e-9)
+            paper = papers[self.flops_basis]
+            other = 'trained' if self.flops_basis == 'deployed' \
+                else 'deployed'
+            paper[f'energy_mJ_{other}_basis'] = papers[other]['energy_mJ']
             measured = dict(macs=m, sops=s,
                             energy_mJ=(m * E_MAC_PJ + s * E_AC_PJ) * 1e-9)
             layers.append(dict(
@@ -440,12 +447,16 @@ class EnergyMeter:
                 else 'events' if events else 'real',
                 static_input=static,
                 flops=f, steps=steps, macs_per_step=deployed,
+                macs_per_step_trained=bases['trained'],
                 macs=m, sops=s,
                 measured=measured, paper=paper,
                 energy_mJ=(measured if self.convention == 'measured'
                            else paper)['energy_mJ']))
         totals = {c: sum(layer[c]['energy_mJ'] for layer in layers)
                   for c in CONVENTIONS}
+        other = 'trained' if self.flops_basis == 'deployed' else 'deployed'
+        by_basis = {self.flops_basis: totals['paper'], other: sum(
+            layer['paper'][f'energy_mJ_{other}_basis'] for layer in layers)}
         real = [layer for layer in layers if not layer['spike_input']
                 and layer['source'] != 'input']
         return dict(
@@ -453,6 +464,7 @@ class EnergyMeter:
             convention=self.convention,
             flops_basis=self.flops_basis,
             conventions=totals,
+            paper_by_flops_basis=by_basis,
             energy_model=dict(E_MAC_pJ=E_MAC_PJ, E_AC_pJ=E_AC_PJ),
             T=self.T,
             num_images=self.num_images,
@@ -492,20 +504,26 @@ def energy_at_rate(report: dict, rate: float) -> dict:
     ``rate x steps x MACs`` ACs) and paper (its formula with ``rate``)."""
     if not 0 <= rate <= 1:
         raise ValueError(f'an assumed rate must be in [0, 1], got {rate}')
-    measured = paper = 0.
+    measured = 0.
+    paper = dict(deployed=0., trained=0.)
     for layer in report['layers']:
         p = layer['paper']
-        if p['op'] == 'MAC':  # the encoder of an image
-            paper += p['energy_mJ']
+        per_step = dict(deployed=layer['macs_per_step'],
+                        trained=layer['macs_per_step_trained'])
+        for basis in paper:
+            paper[basis] += per_step[basis] * (
+                E_MAC_PJ if p['op'] == 'MAC' else  # the encoder: once
+                rate * layer['steps'] * E_AC_PJ) * 1e-9
+        if p['op'] == 'MAC':
             measured += layer['measured']['energy_mJ']
-            continue
-        paper += rate * layer['steps'] * p['macs_per_step'] * E_AC_PJ * 1e-9
-        if layer['spike_input']:
+        elif layer['spike_input']:
             measured += rate * layer['steps'] * layer['macs_per_step'] * \
                 E_AC_PJ * 1e-9
         else:
             measured += layer['measured']['energy_mJ']
-    return dict(rate=rate, measured=measured, paper=paper)
+    return dict(rate=rate, measured=measured,
+                paper=paper[report['flops_basis']],
+                paper_by_flops_basis=paper)
 
 
 def _weighted_rate(layers, key='firing_rate'):
