@@ -90,9 +90,12 @@ def run_benchmark(arch: Union[str, dict] = '15M', T: int = 1, batch: int = 4,
                   device: str = 'cpu', warmup: int = 2, repeats: int = 5,
                   seed: int = 0, with_cp: bool = False,
                   engine: str = 'torch', rep_conv: str = 'auto',
-                  channels_last: Union[bool, None] = None) -> dict:
+                  channels_last: Union[bool, None] = None,
+                  progress: bool = False) -> dict:
     """Median images per second over ``repeats`` timed steps, and the peak
-    memory of one more step (see the module docstring)."""
+    memory of one more step (see the module docstring). ``progress``: a
+    progress bar of the steps on stderr (updated outside the timed
+    region)."""
     if engine not in ENGINES:
         raise ValueError(f'engine must be one of {ENGINES}, got {engine!r}')
     if engine != 'torch':
@@ -185,13 +188,24 @@ def run_benchmark(arch: Union[str, dict] = '15M', T: int = 1, batch: int = 4,
         if device.startswith('cuda'):
             torch.cuda.synchronize()
 
+    bar = None
+    if progress:
+        import sys
+        from mmengine.utils import ProgressBar
+        bar = ProgressBar(warmup + repeats, file=sys.stderr)
     for _ in range(warmup):
         step()
+        if bar:
+            bar.update()
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         step()
         times.append(time.perf_counter() - t0)
+        if bar:
+            bar.update()
+    if bar:
+        sys.stderr.write('\n')
     med = statistics.median(times)
     if engine != 'torch':
         peak = None  # not torch tensors: see peak_rss_mb

@@ -90,6 +90,8 @@ def export_onnx(model: nn.Module, out: str, img_size: Tuple[int, int],
     shapes = None
     if dynamic_batch:
         shapes = {'x': {0: torch.export.Dim('batch', min=1, max=1024)}}
+    import sys
+    print(f'exporting {out} ...', file=sys.stderr, flush=True)
     with atomic_path(out, suffix='.onnx') as tmp, torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter('ignore')
         prog = torch.onnx.export(
@@ -107,10 +109,14 @@ def check_onnx(path: str, model: nn.Module,
     classifiers, the share of images whose top-1 class agrees."""
     import numpy as np
     import onnxruntime as ort
+    import sys
+    from mmengine.utils import ProgressBar
     part = ExportedPart(model).eval()
     sess = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
     name = sess.get_inputs()[0].name
     max_diff, agree, n = 0.0, 0, 0
+    print(f'checking {path} against PyTorch:', file=sys.stderr)
+    bar = ProgressBar(len(inputs), file=sys.stderr)
     for x in inputs:
         with torch.no_grad():
             ref = part(x)
@@ -127,6 +133,8 @@ def check_onnx(path: str, model: nn.Module,
         if part.task == 'classification':
             agree += int((got[0].argmax(1) == ref[0].numpy().argmax(1)).sum())
         n += x.shape[0]
+        bar.update()
+    sys.stderr.write('\n')
     return dict(images=n, max_abs_diff=max_diff,
                 top1_agreement=agree / n if part.task == 'classification'
                 else None)

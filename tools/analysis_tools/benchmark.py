@@ -73,7 +73,7 @@ def main(argv=None):
                             args.warmup, args.repeats, with_cp=args.with_cp,
                             engine=args.engine, rep_conv=args.rep_conv,
                             channels_last=False if args.no_channels_last
-                            else None)
+                            else None, progress=True)
     except ValueError as e:
         sys.exit(f'error: {e}')
     print(json.dumps(res, indent=2))
