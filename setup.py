@@ -67,6 +67,8 @@ setup(
         'events': requirements('events'),
         # ONNX export and the onnxruntime / OpenVINO engines
         'deploy': requirements('deploy'),
+        # the browser demo (projects/gradio_demo)
+        'demo': requirements('demo'),
     },
     license='Apache License 2.0',
     zip_safe=False,

@@ -16,8 +16,7 @@ import spikeformer_mm  # noqa: E402,F401  (compat fixes)
 from spikeformer_mm.apis import init_model  # noqa: E402
 from spikeformer_mm.cli import (refuse_overwriting_inputs,  # noqa: E402
                                 require_files, run_cli)
-from spikeformer_mm.visualization import (display_scale, read_image,  # noqa: E402
-                                          upscale, upscale_det_sample)
+from spikeformer_mm.visualization import read_image  # noqa: E402
 
 
 def main(argv=None):
@@ -33,28 +32,13 @@ def main(argv=None):
     args = p.parse_args(argv)
     refuse_overwriting_inputs(args, ('img', 'config', 'checkpoint'), ('out', ))
     require_files(image=args.img, config=args.config)
-    from mmdet.apis import inference_detector
-    from mmdet.registry import VISUALIZERS
-    img = read_image(args.img)
+    from spikeformer_mm.apis.predict import detect
+    read_image(args.img)  # an unreadable file: a ValueError naming it
     model = init_model(args.config, args.checkpoint, device=args.device)
-    result = inference_detector(model, args.img)
-    s = display_scale(img.shape, args.min_side)
-    vis = VISUALIZERS.build(dict(type='DetLocalVisualizer',
-                                 name='spikeformer_det_demo'))
-    vis.dataset_meta = model.dataset_meta
-    vis.add_datasample('result', upscale(img, s),
-                       data_sample=upscale_det_sample(result, s),
-                       draw_gt=False, pred_score_thr=args.score_thr,
-                       out_file=args.out)
-    inst = result.pred_instances
-    keep = inst.scores >= args.score_thr
-    classes = (model.dataset_meta or {}).get('classes')
-    for box, label, score in zip(inst.bboxes[keep], inst.labels[keep],
-                                 inst.scores[keep]):
-        name = classes[label] if classes else int(label)
-        print(f'{name}\t{float(score):.3f}\t'
-              f'{[round(float(v), 1) for v in box]}')
-    print(f'{int(keep.sum())} detections; picture: {args.out}')
+    found = detect(model, args.img, args.out, args.score_thr, args.min_side)
+    for name, score, box in found:
+        print(f'{name}\t{score:.3f}\t{box}')
+    print(f'{len(found)} detections; picture: {args.out}')
 
 
 if __name__ == '__main__':

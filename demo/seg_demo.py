@@ -17,8 +17,7 @@ import spikeformer_mm  # noqa: E402,F401  (compat fixes)
 from spikeformer_mm.apis import init_model  # noqa: E402
 from spikeformer_mm.cli import (refuse_overwriting_inputs,  # noqa: E402
                                 require_files, run_cli)
-from spikeformer_mm.visualization import (display_scale, read_image,  # noqa: E402
-                                          upscale, upscale_seg_sample)
+from spikeformer_mm.visualization import read_image  # noqa: E402
 
 
 def main(argv=None):
@@ -34,23 +33,12 @@ def main(argv=None):
     args = p.parse_args(argv)
     refuse_overwriting_inputs(args, ('img', 'config', 'checkpoint'), ('out', ))
     require_files(image=args.img, config=args.config)
-    import numpy as np
-    from mmseg.apis import inference_model
-    from mmseg.visualization import SegLocalVisualizer
-    img = read_image(args.img)
+    from spikeformer_mm.apis.predict import segment
+    read_image(args.img)  # an unreadable file: a ValueError naming it
     model = init_model(args.config, args.checkpoint, device=args.device)
-    result = inference_model(model, args.img)
-    s = display_scale(img.shape, args.min_side)
-    vis = SegLocalVisualizer(name='spikeformer_seg_demo', alpha=args.opacity)
-    vis.dataset_meta = model.dataset_meta
-    vis.add_datasample('result', upscale(img, s),
-                       data_sample=upscale_seg_sample(result, s),
-                       draw_gt=False, out_file=args.out, with_labels=True)
-    pred = result.pred_sem_seg.data[0].cpu().numpy()
-    classes = model.dataset_meta['classes']
-    ids, counts = np.unique(pred, return_counts=True)
-    for i, c in sorted(zip(ids, counts), key=lambda t: -t[1]):
-        print(f'{classes[i]}\t{100.0 * c / pred.size:.1f}% of pixels')
+    for name, percent in segment(model, args.img, args.out, args.opacity,
+                                 args.min_side):
+        print(f'{name}\t{percent:.1f}% of pixels')
     print(f'picture: {args.out}')
 
 

@@ -370,3 +370,91 @@ def test_spike_count_table_tool(tmp_path):
     assert '=====' not in r.stdout  # nothing trained again
     assert '| quantised activation, no membrane, T=2, D=2 | 2 x 2 = 4 |' in \
         (wd / 'table.md').read_text()
+
+
+def test_browser_demo_in_a_real_browser(demo, tmp_path):
+    """projects/gradio_demo: the app on a loopback port, driven by headless
+    Chromium (Debian's, through selenium; nothing downloaded): upload a
+    digit, run the classifier, read the predicted label, see the spike
+    picture rendered and the energy; a screenshot in the test's tmp dir.
+    A task without its checkpoint names the command that makes it."""
+    import shutil
+    import socket
+    import urllib.request
+    from helpers import ROOT
+    no_browser = osp.join(osp.dirname(osp.dirname(sys.executable)),
+                          '.no-browser')
+    if not (shutil.which('chromium') and shutil.which('chromedriver')):
+        if osp.isfile(no_browser):  # setup said why it could not install it
+            pytest.skip(open(no_browser).read().strip())
+        pytest.fail('chromium / chromedriver missing though setup installs '
+                    'them: run tools/setup_env.sh')
+    os.environ['SE_OFFLINE'] = 'true'  # selenium never fetches a driver
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    wd, summary, _ = demo
+    with socket.socket() as s:  # a free loopback port
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    app = subprocess.Popen(
+        [sys.executable, 'projects/gradio_demo/app.py', '--work-dir',
+         str(wd), '--port', str(port)], cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)
+    url = f'http://127.0.0.1:{port}/'
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = shutil.which('chromium')
+    for a in ('--headless=new', '--no-sandbox', '--disable-gpu',
+              '--window-size=1280,1600'):
+        opts.add_argument(a)
+    driver = None
+    try:
+        t0 = time.time()
+        while True:  # bounded: the app starts in seconds
+            assert app.poll() is None, app.communicate()[0][-2000:]
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                assert time.time() - t0 < 120, 'the app did not start'
+                time.sleep(0.5)
+        driver = webdriver.Chrome(service=Service(shutil.which('chromedriver')),
+                                  options=opts)
+        driver.get(url)
+        wait = WebDriverWait(driver, 90)
+        upload = wait.until(lambda d: d.find_element(
+            By.CSS_SELECTOR, '#image input[type=file]'))
+        digit = osp.join(ROOT, 'data/digits_cls/images/val/0002.png')
+        upload.send_keys(digit)  # a 0 (val sample 10: i % 5 == 0)
+        wait.until(lambda d: d.execute_script(
+            "const i = document.querySelector('#image img');"
+            "return i && i.complete && i.naturalWidth > 0"))
+        driver.find_element(By.ID, 'run').click()
+        result = wait.until(lambda d: d.find_element(
+            By.CSS_SELECTOR, '#result textarea').get_attribute('value'))
+        assert result.startswith('predicted: '), result
+        label = result.split('\n')[0].split(': ')[1]
+        assert label in [str(i) for i in range(10)]
+        width = wait.until(lambda d: d.execute_script(
+            "const i = document.querySelector('#spikes img');"
+            "return i && i.complete && i.naturalWidth > 0 ? "
+            "i.naturalWidth : null"))
+        assert width > 100
+        energy = driver.find_element(
+            By.CSS_SELECTOR, '#energy textarea').get_attribute('value')
+        assert 'mJ per input (measured convention' in energy
+        driver.save_screenshot(str(tmp_path / 'gradio_demo.png'))
+        assert (tmp_path / 'gradio_demo.png').stat().st_size > 10000
+    finally:
+        if driver is not None:
+            driver.quit()
+        app.terminate()
+        app.communicate(timeout=30)
+    # the same app code, without a browser: a task whose checkpoint is not
+    # there names the command that makes it
+    sys.path.insert(0, osp.join(ROOT, 'projects', 'gradio_demo'))
+    import app as gradio_app
+    text, *_ = gradio_app.run(gradio_app.Models(str(wd)), 'event', None,
+                              digit, str(tmp_path))
+    assert 'python tools/run_demos.py --tasks event' in text

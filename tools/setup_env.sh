@@ -23,6 +23,8 @@ REQ="$ROOT/requirements"
 #   tests.txt      the test runner
 #   events.txt     tonic (projects/event_digits)
 #   deploy.txt     ONNX export, onnxruntime, OpenVINO
+#   demo.txt       Gradio and selenium (projects/gradio_demo); the browser
+#                  itself is Debian's chromium, installed below when root
 MMCV_VERSION="$(sed -n 's/^mmcv==\([0-9.]*\).*/\1/p' "$REQ/mmcv.txt")"
 [ -n "$MMCV_VERSION" ] || { echo "requirements/mmcv.txt: no 'mmcv==X' pin" >&2; exit 1; }
 
@@ -51,7 +53,23 @@ log "installing build tools and torch ($(grep -v '^#' "$REQ/torch.txt" | xargs))
 pip_q --upgrade -r "$REQ/build.txt"
 pip_q -r "$REQ/torch.txt"
 pip_q -r "$REQ/runtime.txt" -r "$REQ/tests.txt" -r "$REQ/events.txt" \
-  -r "$REQ/deploy.txt"
+  -r "$REQ/deploy.txt" -r "$REQ/demo.txt"
+
+# ---- a headless browser for the browser demo's test ------------------------
+# Debian's chromium and its driver (nothing downloaded by selenium). Where it
+# cannot be installed (not root, no apt), the reason is written to
+# $VENV/.no-browser and that test says so; elsewhere a missing browser fails it.
+rm -f "$VENV/.no-browser"
+if ! { command -v chromium && command -v chromedriver; } >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing Debian's chromium and chromium-driver (the browser demo's test)"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        chromium chromium-driver; } > "$VENV/.apt-chromium.log" 2>&1 ||
+      echo "apt-get install chromium chromium-driver failed (see $VENV/.apt-chromium.log)" > "$VENV/.no-browser"
+  else
+    echo "chromium and chromedriver are not installed and setup is not root: install them (Debian: apt-get install chromium chromium-driver)" > "$VENV/.no-browser"
+  fi
+fi
 
 # mmengine first: importing mmcv needs it
 log "installing OpenMMLab packages and spikingjelly"

@@ -15,14 +15,19 @@ from .inference import init_model
 def visualize_spikes(config: str, checkpoint: Optional[str], path: str,
                      out_dir: str, stages: Optional[Sequence[int]] = None,
                      channels: int = 4,
-                     cfg_options: Optional[dict] = None) -> list:
+                     cfg_options: Optional[dict] = None,
+                     model=None) -> list:
     """Run the image (or event recording) ``path`` through the model of
     ``config`` and write the pictures of
     :func:`~spikeformer_mm.visualization.spike_pictures` to ``out_dir``
     (and, for event input, ``events.gif``: the event frames beside the
-    first recorded stage's spikes). Returns the written paths."""
-    cfg = load_config(config, cfg_options)
-    model = init_model(cfg, checkpoint)
+    first recorded stage's spikes). Returns the written paths. ``model``:
+    an already loaded model of ``config`` (``checkpoint`` is then not
+    read)."""
+    if model is None:
+        cfg = load_config(config, cfg_options)
+        model = init_model(cfg, checkpoint)
+    cfg = model.cfg
     data = model.data_preprocessor(file_batch(cfg, path), False)
     x = data['inputs']
     with SpikeRecorder(model, stages) as rec, torch.no_grad():
