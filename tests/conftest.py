@@ -5,6 +5,10 @@ import pytest
 import torch
 
 from helpers import ROOT, TINY_ARCH, FakeServer, run_py
+
+# no test reaches Google Drive (the Drive tests inject their folder listing
+# and fetch from loopback); subprocesses inherit it
+os.environ.setdefault('SPIKEFORMER_OFFLINE', '1')
 # The paper's code's outputs, kept in the repository (tests/data/reference/
 # README.md says how they were made); SPIKEFORMER_REFERENCE reads another copy.
 REFERENCE = os.environ.get('SPIKEFORMER_REFERENCE',

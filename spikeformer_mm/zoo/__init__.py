@@ -15,6 +15,7 @@ from typing import Dict, Optional, Sequence, Union
 from ..checkpoint import load_checkpoint_file, require_local
 from .download import (DownloadError, cache_dir, check_sha256, download,
                        hash_prefix)
+from .sources import GDRIVE_PREFIX, HF_PREFIX, download_gdrive, download_hf
 
 PACKAGE_INDEX = osp.join(osp.dirname(__file__), 'model-index.yml')
 INDEX_ENV = 'SPIKEFORMER_ZOO_INDEX'
@@ -125,10 +126,18 @@ def _expected_sha256(model):
 
 
 def download_model(name: str, dest_dir: Optional[str] = None,
-                   index: Optional[str] = None, progress: bool = True) -> str:
-    """Download (or find in the cache) the verified weights of ``name``."""
+                   index: Optional[str] = None, progress: bool = True,
+                   lister=None, fetch_url=None) -> str:
+    """Download (or find in the cache) the verified weights of ``name``.
+    A model whose ``Converted From`` weights are a ``gdrive://`` file (the
+    paper's) is downloaded, converted and checked against its config
+    (:func:`fetch_and_convert`; ``lister`` / ``fetch_url`` as there)."""
     model = get_model_info(name, index)
     url = model.get('Weights')
+    src = model.get('Converted From') or {}
+    if not url and str(src.get('Weights', '')).startswith(GDRIVE_PREFIX):
+        return fetch_and_convert(model, src['Weights'], dest_dir, lister,
+                                 fetch_url)
     if not url:
         src = model.get('Converted From') or {}
         hint = ''
@@ -139,6 +148,11 @@ def download_model(name: str, dest_dir: Optional[str] = None,
             hint = ' ' + model['Note']
         raise DownloadError(f'{name} has no downloadable weights.{hint}')
     sha = check_sha256(_expected_sha256(model), f'{name} (model index)')
+    if url.startswith(HF_PREFIX):
+        if sha is None:
+            raise DownloadError(f'{name}: its index gives no SHA256: '
+                                f'refusing an unverifiable download')
+        return download_hf(url, sha)
     if sha is None and hash_prefix(url) is None:
         raise DownloadError(f'{name}: its index gives no SHA256 and its file '
                             f'name carries no hash: refusing an unverifiable '
@@ -152,9 +166,80 @@ def resolve_checkpoint(filename: str) -> str:
     filename = str(filename)
     if filename.startswith('zoo://'):
         return download_model(filename[len('zoo://'):])
+    if filename.startswith(HF_PREFIX):
+        return download_hf(filename)  # huggingface_hub's etag check only
+    if filename.startswith(GDRIVE_PREFIX):
+        raise ValueError(f'{filename}: a Drive file is in the paper\'s '
+                         f'format; load it by its zoo name (zoo://NAME), '
+                         f'which converts it')
     if filename.startswith(('http://', 'https://')):
         return download(filename)
     return require_local(filename)
+
+
+def fetch_and_convert(model: dict, source: str,
+                      dest_dir: Optional[str] = None, lister=None,
+                      fetch_url=None) -> str:
+    """The paper's weights of zoo entry ``model`` from the Drive file
+    ``source`` (trust on first use: :func:`.sources.download_gdrive`),
+    converted with the project's converter and checked against the entry's
+    config (every key, every shape, strict loading); stored as
+    ``<cache>/<Name>.pth``. A converted file already there is checked and
+    served without the network."""
+    from ..checkpoint import load_weights, save_checkpoint_file
+    from ..checkpoint.official import convert_official, load_official
+    name = model.name
+    dest_dir = dest_dir or cache_dir()
+    out = osp.join(dest_dir, f'{name}.pth')
+    config = model.config
+    if not config or not osp.isfile(config):
+        raise DownloadError(f'{name}: its config {config} is not there: the '
+                            f'converted weights cannot be checked')
+
+    def check(path):
+        # the classifier of the config's backbone and head: the student of
+        # a distillation config (the teacher's weights are not the paper's)
+        from mmengine.config import Config
+        from mmengine.registry import MODELS, init_default_scope
+        cfg = Config.fromfile(config)
+        init_default_scope('mmpretrain')
+        m = MODELS.build(dict(type='ImageClassifier',
+                              backbone=cfg.model.backbone,
+                              neck=cfg.model.get('neck'),
+                              head=cfg.model.head))
+        load_weights(m, path, strict=True)  # every key, every shape
+
+    if osp.isfile(out):
+        check(out)
+        return out
+    original = osp.join(dest_dir, 'gdrive', osp.basename(source))
+    if not osp.isfile(original):
+        kw = {k: v for k, v in (('lister', lister), ('fetch_url', fetch_url))
+              if v is not None}
+        try:
+            download_gdrive(source, original, **kw)
+        except DownloadError as e:
+            cmd = (model.get('Converted From') or {}).get('Command')
+            raise DownloadError(
+                f'{e}. Or download {osp.basename(source)} by hand and '
+                f'convert it: {cmd}' if cmd else str(e)) from e
+    else:  # a kept original is checked against its recorded sha256 too
+        from .sources import _trusted
+        from ..fileio import sha256_file
+        if _trusted().get(source) not in (None, sha256_file(original)):
+            raise DownloadError(f'{original}: sha256 differs from the one '
+                                f'recorded at its first download; delete '
+                                f'it to download again')
+    converted = convert_official(load_official(original), source=source)
+    save_checkpoint_file(converted, out)
+    try:
+        check(out)
+    except Exception:
+        os.remove(out)  # never leave weights that do not fit the config
+        raise
+    print(f'{name}: converted {osp.basename(source)} -> {out}, checked '
+          f'against {osp.relpath(config)}')
+    return out
 
 
 def load_from_zoo(filename: str, map_location=None) -> dict:

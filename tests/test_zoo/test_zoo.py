@@ -147,8 +147,10 @@ def test_cli_mirror_and_config_scheme(tmp_path, server, cache):
                idx, '--dest', str(tmp_path / 'dl'), env=env)
     assert r.stdout.strip().endswith(name)
     r = run_py('-m', 'spikeformer_mm.zoo', 'download',
-               'metaspikeformer-55m-kd_in1k-t4', env=env, check=False)
+               'metaspikeformer-55m-kd_in1k-t4',
+               env=dict(env, SPIKEFORMER_OFFLINE='1'), check=False)
     assert r.returncode != 0 and 'sdtv2_to_mm.py' in r.stderr
+    assert 'no Drive access' in r.stderr
     # zoo://NAME in a config's checkpoint field
     r = run_py('-c', f'''
 from mmengine.config import Config

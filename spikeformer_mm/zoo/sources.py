@@ -1,0 +1,147 @@
+"""Checkpoint sources beyond plain HTTP(S).
+
+* ``hf://OWNER/REPO/PATH[@REVISION]``: a file of a Hugging Face Hub
+  repository, through ``huggingface_hub`` (its cache, locks and resumed
+  downloads; ``HF_ENDPOINT`` selects the server), then checked against the
+  zoo's sha256 and opened with ``weights_only=True``.
+* ``gdrive://FOLDER_ID/FILE``: a file of a public Google Drive folder (the
+  paper's own weights live in one), through ``gdown`` (a maintained Drive
+  client). The publisher gives no hash, so the first download's sha256 is
+  recorded (trust on first use, ``<cache>/trusted_sha256.json``) and said
+  to be unverified by the publisher; a later download whose sha256 differs
+  is refused.
+"""
+import json
+import os
+import os.path as osp
+import re
+from typing import Callable, List, Optional, Tuple
+
+from ..fileio import atomic_path, sha256_file, write_json
+from .download import DownloadError, cache_dir
+
+HF_PREFIX = 'hf://'
+OFFLINE_ENV = 'SPIKEFORMER_OFFLINE'  # no Drive access (tests, air-gapped)
+GDRIVE_PREFIX = 'gdrive://'
+_HF_RE = re.compile(r'^hf://([^/@]+/[^/@]+)/([^@]+?)(?:@([^/@]+))?$')
+_GDRIVE_RE = re.compile(r'^gdrive://([A-Za-z0-9_-]+)/([^/]+)$')
+
+
+def parse_hf(url: str) -> Tuple[str, str, Optional[str]]:
+    """``(repo_id, path in the repo, revision or None)``."""
+    m = _HF_RE.match(url)
+    if not m:
+        raise ValueError(f'{url!r}: expected hf://OWNER/REPO/PATH[@REVISION]')
+    return m.group(1), m.group(2), m.group(3)
+
+
+def download_hf(url: str, sha256: Optional[str] = None) -> str:
+    """The local file of ``hf://...`` (Hugging Face's cache), checked
+    against ``sha256`` when given."""
+    repo, path, revision = parse_hf(url)
+    try:
+        from huggingface_hub import hf_hub_download
+        from huggingface_hub.errors import HfHubHTTPError
+    except ImportError as e:
+        raise DownloadError(f'{url}: huggingface_hub is not installed '
+                            f'(pip install -r requirements/runtime.txt)') from e
+    try:
+        local = hf_hub_download(repo_id=repo, filename=path,
+                                revision=revision)
+    except (HfHubHTTPError, OSError) as e:
+        raise DownloadError(f'{url}: {e}') from e
+    if sha256 is not None and sha256_file(local) != sha256.lower():
+        raise DownloadError(f'{url}: sha256 mismatch with the zoo index '
+                            f'(expected {sha256}); the file is corrupt or '
+                            f'was replaced')
+    return local
+
+
+def parse_gdrive(url: str) -> Tuple[str, str]:
+    m = _GDRIVE_RE.match(url)
+    if not m:
+        raise ValueError(f'{url!r}: expected gdrive://FOLDER_ID/FILE')
+    return m.group(1), m.group(2)
+
+
+def list_drive_folder(folder: str) -> List[Tuple[str, str]]:
+    """``[(file id, name), ...]`` of a public Drive folder (gdown reads the
+    folder's page; nothing is downloaded)."""
+    import gdown
+    files = gdown.download_folder(id=folder, skip_download=True,
+                                  quiet=True)
+    return [(f.id, osp.basename(f.path)) for f in files or []]
+
+
+def _trust_file():
+    return osp.join(cache_dir(), 'trusted_sha256.json')
+
+
+def _trusted():
+    path = _trust_file()
+    if not osp.isfile(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
+def download_gdrive(url: str, dest: str,
+                    lister: Callable = list_drive_folder,
+                    fetch_url: Optional[Callable[[str], str]] = None,
+                    log: Callable = print) -> str:
+    """Download the file of ``gdrive://FOLDER/FILE`` to ``dest``, checked
+    against the sha256 recorded at its first download (recorded now if
+    there is none). ``lister`` lists the folder; ``fetch_url(file id)``
+    gives the URL gdown fetches (default: Drive's, by id)."""
+    folder, name = parse_gdrive(url)
+    if os.environ.get(OFFLINE_ENV) and lister is list_drive_folder:
+        raise DownloadError(f'{url}: ${OFFLINE_ENV} is set: no Drive '
+                            f'access')
+    import gdown
+    try:
+        files = dict((n, i) for i, n in lister(folder))
+    except Exception as e:  # gdown raises requests' and its own errors
+        raise DownloadError(f'{url}: cannot list the Drive folder '
+                            f'({type(e).__name__}: {e})') from e
+    if name not in files:
+        raise DownloadError(f'{url}: the Drive folder has no {name!r} (it '
+                            f'has {sorted(files)[:10]})')
+    with atomic_path(dest, suffix='.pth') as tmp:
+        kw = dict(url=fetch_url(files[name])) if fetch_url else \
+            dict(id=files[name])
+        try:
+            got = gdown.download(output=tmp, quiet=False, **kw)
+        except Exception as e:
+            raise DownloadError(f'{url}: gdown failed ({type(e).__name__}: '
+                                f'{e})') from e
+        if not got or not osp.isfile(tmp) or not osp.getsize(tmp):
+            raise DownloadError(f'{url}: gdown fetched nothing (the Drive '
+                                f'quota, or the folder is not public)')
+        digest = sha256_file(tmp)
+        trusted = _trusted()
+        known = trusted.get(url)
+        if known is not None and known != digest:
+            raise DownloadError(
+                f'{url}: sha256 {digest} differs from the one recorded at '
+                f'its first download ({known}); the publisher\'s file '
+                f'changed or this copy is corrupt: refused (delete '
+                f'{_trust_file()} to trust a new file)')
+        if known is None:
+            trusted[url] = digest
+            write_json(_trust_file(), trusted)
+            log(f'{name}: sha256 {digest} recorded at this first download; '
+                f'the publisher gives no hash, so it is unverified by the '
+                f'publisher (later downloads must match it)')
+    return dest
+
+
+def clear_trust(url: str) -> None:
+    """Forget the recorded sha256 of ``url``."""
+    trusted = _trusted()
+    if trusted.pop(url, None) is not None:
+        write_json(_trust_file(), trusted)
+
+
+__all__ = ['HF_PREFIX', 'GDRIVE_PREFIX', 'parse_hf', 'download_hf',
+           'parse_gdrive', 'list_drive_folder', 'download_gdrive',
+           'clear_trust']
