@@ -279,3 +279,20 @@ def test_tool_refuses_a_binary_model(monkeypatch):
     with pytest.raises(ValueError, match='no I-LIF neuron'):
         _tool(['configs/classification/metaspikeformer-demo_1xb32_digits-t2.py',
                '--num-images', '1'])
+
+
+def test_tool_on_the_event_project(tmp_path, monkeypatch):
+    """Event-camera input: the encoder reads event counts (not a neuron's:
+    not expanded, not refused); every layer after it runs on binary
+    slots, equal to the integer model."""
+    import json
+    from helpers import ROOT
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / 'e.json'
+    assert _tool(['projects/event_digits/configs/'
+                  'metaspikeformer-demo-ilif-d4_1xb32_event-digits-t1.py',
+                  '--num-images', '1', '--out', str(out)]) == 0
+    rep = json.loads(out.read_text())
+    assert rep['equal'] and rep['neurons_counting_above_one'] > 0
+    assert not any(layer['name'].endswith('downsample1_1.encode_conv')
+                   for layer in rep['layers'])
