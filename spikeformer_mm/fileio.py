@@ -67,6 +67,14 @@ def sha256_file(path: str, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def read_json(path: str, default: Any = None) -> Any:
+    """The JSON in ``path``, or ``default`` when there is no such file."""
+    if not osp.isfile(path):
+        return default
+    with open(path) as f:
+        return json.load(f)
+
+
 def write_json(path: str, obj: Any) -> None:
     """Write ``obj`` as indented JSON, atomically."""
     with atomic_path(path, suffix='.json') as tmp:

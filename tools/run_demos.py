@@ -25,7 +25,7 @@ import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from spikeformer_mm.fileio import write_json  # noqa: E402
+from spikeformer_mm.fileio import read_json, write_json  # noqa: E402
 
 def subset(n_train, n_val):
     """cfg-options that keep the first samples of each split (smoke runs)."""
@@ -190,10 +190,7 @@ def main(argv=None):
     work_root = osp.abspath(osp.join(ROOT, args.work_dir)) \
         if not osp.isabs(args.work_dir) else args.work_dir
     summary_path = osp.join(work_root, 'summary.json')
-    summary = {}
-    if osp.isfile(summary_path):
-        with open(summary_path) as f:
-            summary = json.load(f)
+    summary = read_json(summary_path, {})
     for t in tasks:
         runs = []
         for seed in seeds:

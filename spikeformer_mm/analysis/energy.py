@@ -233,7 +233,7 @@ class SourceTracker:
     def _out(self, name):
         def hook(m, args, out):
             ins = {id(a) for a in args}
-            for t in _tensors(out):
+            for t in tensors_of(out):
                 if id(t) in ins:
                     continue  # passed through (an Identity), not made here
                 self._keep.append(t)
@@ -257,13 +257,15 @@ class SourceTracker:
         self.handles, self._keep, self._made = [], [], {}
 
 
-def _tensors(out):
+def tensors_of(out):
+    """The tensors of a module's output (a tensor, or tuples, lists and
+    dicts of them, e.g. a detector's), in order."""
     if torch.is_tensor(out):
         return [out]
     if isinstance(out, dict):
         out = list(out.values())
     if isinstance(out, (list, tuple)):
-        return [t for o in out for t in _tensors(o)]
+        return [t for o in out for t in tensors_of(o)]
     return []
 
 

@@ -6,6 +6,7 @@ from typing import Optional, Union
 
 import torch
 
+from ..analysis.energy import tensors_of
 from ..deploy.binary_expansion import (BinarySlotLayer, check_binary_form,
                                        expand_to_binary, integer_neurons)
 from ..deploy.reparameterize import switch_to_deploy
@@ -19,18 +20,6 @@ from .inference import init_model
 TOLERANCE = 1e-9
 
 
-def _leaves(out):
-    """The tensors of a model output (a tensor, or tuples/lists/dicts of
-    them, e.g. a detector's RPN and RoI outputs), in order."""
-    if torch.is_tensor(out):
-        return [out]
-    if isinstance(out, dict):
-        out = list(out.values())
-    if isinstance(out, (list, tuple)):
-        return [t for o in out for t in _leaves(o)]
-    return []
-
-
 class _Recorder:
     """Outputs of named modules, per call, while attached."""
 
@@ -41,7 +30,7 @@ class _Recorder:
 
     def _hook(self, name):
         def hook(m, args, out):
-            self.outputs[name].extend(t.detach() for t in _leaves(out))
+            self.outputs[name].extend(t.detach() for t in tensors_of(out))
         return hook
 
     def remove(self):
@@ -130,7 +119,7 @@ def binary_equivalence(config: str, checkpoint: Optional[str] = None,
         bar = ProgressBar(len(batches))
     for data in batches:
         for i, m in enumerate((model, binary)):
-            outputs[i].extend(_leaves(run(m, data)))
+            outputs[i].extend(tensors_of(run(m, data)))
         if progress:
             bar.update()
     if progress:

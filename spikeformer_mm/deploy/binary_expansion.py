@@ -110,17 +110,24 @@ def find_count_consumers(model: nn.Module, run: Callable[[], object]
                 consumers.setdefault(name, src)
         return hook
 
+    for n, m in neurons.items():
+        handles.append(m.register_forward_hook(on_neuron(n)))
+    _run_with_layer_hooks(model, on_layer, run, handles)
+    return consumers
+
+
+def _run_with_layer_hooks(model, make_hook, run, handles=()):
+    """``run()`` with ``make_hook(name)`` as a forward pre-hook of every
+    synaptic layer; every hook (and ``handles``) removed afterwards."""
+    handles = list(handles)
     try:
-        for n, m in neurons.items():
-            handles.append(m.register_forward_hook(on_neuron(n)))
         for n, m in model.named_modules():
             if isinstance(m, SYNAPTIC):
-                handles.append(m.register_forward_pre_hook(on_layer(n)))
+                handles.append(m.register_forward_pre_hook(make_hook(n)))
         run()
     finally:
         for h in handles:
             h.remove()
-    return consumers
 
 
 def _attentions(model):
@@ -184,7 +191,7 @@ def check_binary_form(model: nn.Module, run: Callable[[], object]) -> int:
     the encoder, reads the input (pixels, or an event camera's counts), not
     a neuron's output, and is not checked. Returns how many synaptic layer
     calls read binary slots."""
-    bad, binary, handles, calls = [], [0], [], [0]
+    bad, binary, calls = [], [0], [0]
 
     def hook(name):
         def check(m, args):
@@ -199,14 +206,7 @@ def check_binary_form(model: nn.Module, run: Callable[[], object]) -> int:
                 binary[0] += 1
         return check
 
-    try:
-        for n, m in model.named_modules():
-            if isinstance(m, SYNAPTIC):
-                handles.append(m.register_forward_pre_hook(hook(n)))
-        run()
-    finally:
-        for h in handles:
-            h.remove()
+    _run_with_layer_hooks(model, hook, run)
     if bad:
         raise ValueError(f'check_binary_form: {len(set(bad))} synaptic '
                          f'layers read integer counts, not binary slots: '

@@ -16,7 +16,6 @@ Results go to ``<work-dir>/results.json`` after every run (a rerun skips
 the runs it holds) and the table to ``<work-dir>/table.md``.
 """
 import argparse
-import json
 import os.path as osp
 import statistics
 import sys
@@ -122,14 +121,11 @@ def main(argv=None):
         raise ValueError('--seeds and --num-images must be >= 1')
     import torch
     from run_demos import CLASSIFICATION_SMOKE, train_and_test
-    from spikeformer_mm.fileio import atomic_path, write_json
+    from spikeformer_mm.fileio import atomic_path, read_json, write_json
     wd = osp.join(ROOT, args.work_dir) if not osp.isabs(args.work_dir) \
         else args.work_dir
     path = osp.join(wd, 'results.json')
-    results = {}
-    if osp.isfile(path):
-        with open(path) as f:
-            results = json.load(f)
+    results = read_json(path, {})
     for name in names:
         label, config, opts, T, D = VARIANTS[name]
         opts = (CLASSIFICATION_SMOKE if args.smoke else []) + opts
