@@ -731,7 +731,19 @@ class SpikingDownsample(nn.Module):
 
     def forward(self, x):
         T = x.shape[0]
-        x = self.encode_bn(self.encode_conv(fold_time(self.encode_lif(x))))
+        if T > 1 and x.stride(0) == 0 and isinstance(self.encode_lif,
+                                                     nn.Identity):
+            # a static image expanded over T (MetaSpikeFormer.encode): the
+            # encoding conv would see the same input at every step, so it
+            # runs once and its output is copied to the T steps (in the
+            # layout the next layers run in). The same values and, through
+            # expand's backward, the same gradients; BN statistics of T
+            # copies are those of one.
+            y = self.encode_bn(self.encode_conv(x[0]))
+            x = fold_time(y.unsqueeze(0).expand(T, *y.shape))
+        else:
+            x = self.encode_bn(self.encode_conv(fold_time(
+                self.encode_lif(x))))
         return self.out_lif(unfold_time(x, T))
 
 

@@ -1,3 +1,5 @@
+import copy
+
 import pytest
 import torch
 
@@ -245,3 +247,32 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match='time steps'):
         m(torch.rand(3, 1, 3, 32, 32))
     assert m(torch.rand(2, 1, 3, 32, 32))[0].shape[0] == 2
+
+
+def test_encoder_of_a_static_image_runs_once():
+    """At T > 1 a static image's encoding conv runs once (its output copied
+    to the T steps): the same outputs, gradients and BN statistics as
+    running it at every step (a materialised [T, B, ...] input)."""
+    from helpers import TINY_ARCH
+    from spikeformer_mm.models import MetaSpikeFormer
+    torch.manual_seed(0)
+    # the first tap: a short path, whose gradients are not chaotic
+    a = MetaSpikeFormer(arch=TINY_ARCH, T=2, out_indices=(0, ))
+    b = copy.deepcopy(a)
+    x = torch.rand(2, 3, 32, 32)
+    calls = []
+    a.downsample1_1.encode_conv.register_forward_hook(
+        lambda m, i, o: calls.append(i[0].shape[0]))
+    out_a = a(x)[-1]
+    out_b = b(x.unsqueeze(0).repeat(2, 1, 1, 1, 1))[-1]
+    assert calls == [2]  # one run on the B=2 images, not on T*B=4
+    assert torch.allclose(out_a, out_b, atol=1e-6)
+    w = torch.randn_like(out_a)
+    (out_a * w).sum().backward()
+    (out_b * w).sum().backward()
+    for (n, p), q in zip(a.named_parameters(), b.parameters()):
+        if q.grad is not None:  # to float rounding (summed in another order)
+            assert (p.grad - q.grad).norm() <= 1e-4 * q.grad.norm() + 1e-3, n
+    bn_a, bn_b = a.downsample1_1.encode_bn, b.downsample1_1.encode_bn
+    assert torch.allclose(bn_a.running_mean, bn_b.running_mean, atol=1e-6)
+    assert torch.allclose(bn_a.running_var, bn_b.running_var, atol=1e-5)
