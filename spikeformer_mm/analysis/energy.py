@@ -98,7 +98,6 @@ class FiringRateRecorder:
         self.kind = {}
         self.slots = {}  # name -> D: integer counts run as D binary slots
         self.steps = {}  # name -> T if it runs on time-folded input, else 1
-        self.static = defaultdict(lambda: True)  # the same input every step
         self.bias_adds = defaultdict(int)  # output elements of biased layers
         self.geometry = {}  # name -> the conv's (in, out, kernel, groups,
         # RepConv hidden width or None)
@@ -134,12 +133,19 @@ class FiringRateRecorder:
                     self.handles.append(getattr(m, lif).register_forward_hook(
                         self._post_hook(name)))
 
-    def _add(self, name, x):
+    def _add(self, name, x, once=False):
         if not torch.is_tensor(x) or x.numel() == 0:
             return
         x = x.detach()
         self.binary[name] &= _is_binary(x)
         T = self.T
+        if once:  # a static image's encoder, run once for all T steps
+            self.steps[name] = 1
+            nz = torch.full((T, ), (x != 0).double().sum().item())
+            self.sums[name] += nz
+            self.counts[name] += x.numel()
+            self.events[name] += float(x.double().sum()) * T
+            return
         # non-zeros and elements per time step, summed over calls: a layer
         # run on inputs of several sizes (a head shared over FPN levels)
         # gets the rate of all its inputs together
@@ -147,14 +153,10 @@ class FiringRateRecorder:
             nz = (x != 0).reshape(T, -1).double().sum(1)
             n = x.numel() / T
             self.steps.setdefault(name, T)
-            if T > 1 and self.static[name]:
-                steps = x.reshape(T, -1)
-                self.static[name] = bool((steps == steps[:1]).all())
         else:  # not time-folded (e.g. a dense head): one rate for all
             nz = torch.full((T, ), (x != 0).double().sum().item() / T)
             n = x.numel() / T
             self.steps[name] = 1
-            self.static[name] = False
         self.sums[name] += nz
         self.counts[name] += n
         self.events[name] += float(x.double().sum())
@@ -162,7 +164,7 @@ class FiringRateRecorder:
     def _pre_hook(self, name):
         def hook(m, args):
             x = args[0]
-            self._add(name, x)
+            self._add(name, x, getattr(m, 'runs_once_for_T', None))
             if torch.is_tensor(x) and not self.binary[name] and \
                     self.count[name] and name not in self.slots:
                 # event counts feed an encoding conv, never a transposed one
@@ -409,11 +411,9 @@ class EnergyMeter:
             else:
                 s = 0.
             # the encoder of a static image sees the same input at every
-            # step: computed once (as the papers count it)
-            static = self.T > 1 and not binary and not events and \
-                source == 'input' and self.recorder.static[name]
-            if static:
-                m = m / self.T
+            # step: the backbone runs it once (and the papers count it so)
+            static = self.T > 1 and source == 'input' and \
+                self.recorder.steps.get(name) == 1
             deployed = (f - bias) / 2 / steps
             bases = dict(deployed=deployed, trained=trained_macs(
                 deployed, self.recorder.geometry.get(name)))

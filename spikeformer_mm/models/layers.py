@@ -739,7 +739,12 @@ class SpikingDownsample(nn.Module):
             # layout the next layers run in). The same values and, through
             # expand's backward, the same gradients; BN statistics of T
             # copies are those of one.
-            y = self.encode_bn(self.encode_conv(x[0]))
+            conv = self.encode_conv
+            conv.runs_once_for_T = T  # read by the energy meter
+            try:
+                y = self.encode_bn(conv(x[0]))
+            finally:
+                del conv.runs_once_for_T
             x = fold_time(y.unsqueeze(0).expand(T, *y.shape))
         else:
             x = self.encode_bn(self.encode_conv(fold_time(
