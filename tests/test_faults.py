@@ -120,6 +120,7 @@ SAVER = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.e2e  # runs the tool in a subprocess: in make test, not test-fast
 def test_kill_9_during_checkpoint_saves_never_leaves_a_torn_file(tmp_path):
     """mmengine's checkpoint writer, killed at several points of a save: the
     file under the final name is always whole (the previous one or the new
@@ -429,6 +430,7 @@ def test_a_stopped_rank_does_not_hang_the_others(tmp_path):
 
 
 # ------------------------------------------------------ cryptic errors
+@pytest.mark.e2e  # runs the tool in a subprocess: in make test, not test-fast
 def test_bad_settings_are_named(tmp_path):
     from spikeformer_mm.models import MetaSpikeFormer
     with pytest.raises(ValueError, match='tau must be > 1'):

@@ -7,6 +7,7 @@ from helpers import run_py
 from spikeformer_mm.compat import cpu_bf16_supported
 
 
+@pytest.mark.e2e  # runs the tool in a subprocess: in make test, not test-fast
 @pytest.mark.parametrize('extra', [
     ['--mode', 'infer'], ['--mode', 'infer', '--fast'],
     ['--mode', 'train', '--fast', '--with-cp']])
@@ -26,6 +27,7 @@ def test_benchmark_tool_reports_speed_and_memory(tmp_path, extra):
         assert r['rep_conv'] == 'factorised'
 
 
+@pytest.mark.e2e  # runs the tool in a subprocess: in make test, not test-fast
 @pytest.mark.needs_native_bf16
 def test_benchmark_fast_bf16_choices(tmp_path):
     out = tmp_path / 'r.json'
@@ -37,6 +39,7 @@ def test_benchmark_fast_bf16_choices(tmp_path):
     assert r['rep_conv'] == 'dense' and r['channels_last'] is False
 
 
+@pytest.mark.e2e  # runs the tool in a subprocess: in make test, not test-fast
 def test_benchmark_tool_errors():
     r = run_py('tools/analysis_tools/benchmark.py', '--img-size', '32',
                '--with-cp', check=False)

@@ -83,6 +83,7 @@ def test_attention_products_by_hand():
     assert 0 < row['firing_rate'] < 1
 
 
+@pytest.mark.e2e  # runs the tool in a subprocess: in make test, not test-fast
 @pytest.mark.parametrize('cfg,size', [
     ('configs/classification/metaspikeformer-demo_1xb32_digits-t2.py', 32),
     ('configs/detection/mask-rcnn_metaspikeformer-demo_fpn_digits-t2.py', 96),
@@ -113,6 +114,7 @@ def test_energy_tool_on_demo_configs(tmp_path, cfg, size):
     assert 'total' in r.stdout
 
 
+@pytest.mark.e2e  # runs the tool in a subprocess: in make test, not test-fast
 def test_energy_tool_conventions_and_curves(tmp_path):
     """energy.py --convention paper --flops-basis trained --assume-rate
     --memory: the table in the papers' convention, both totals in the JSON,

@@ -48,6 +48,7 @@ def test_pictures_show_where_the_spikes_are():
     assert (r[:6, 1:128] == 255).all() != (r[6:, 1:128] == 255).all()
 
 
+@pytest.mark.e2e  # runs the tool in a subprocess: in make test, not test-fast
 def test_vis_spikes_tool_on_an_image_and_on_events(tmp_path):
     from PIL import Image
     img = tmp_path / 'digit.png'

@@ -58,6 +58,7 @@ def test_init_model_loads_strictly(classifier, tmp_path):
         init_model(CLS, str(tmp_path / 'absent.pth'))
 
 
+@pytest.mark.e2e  # runs the tool in a subprocess: in make test, not test-fast
 def test_test_tool_refuses_a_mismatched_checkpoint(tmp_path):
     seg = init_model(SEG)
     other = tmp_path / 'seg.pth'

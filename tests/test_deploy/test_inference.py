@@ -78,6 +78,7 @@ def test_unknown_rep_conv_form():
         switch_to_deploy(m, rep_conv='sparse')
 
 
+@pytest.mark.e2e  # runs the tool in a subprocess: in make test, not test-fast
 @pytest.mark.parametrize('form,flag', [('dense', 'True'),
                                        ('factorised', 'factorised')])
 def test_reparameterize_tool_round_trip(tmp_path, form, flag):

@@ -134,6 +134,7 @@ def test_malicious_pickle_refused(tmp_path, server, cache):
     assert not cached(cache)
 
 
+@pytest.mark.e2e  # runs the tool in a subprocess: in make test, not test-fast
 def test_cli_mirror_and_config_scheme(tmp_path, server, cache):
     root, base, _ = server
     path, _ = publish(tmp_path, root)
@@ -169,6 +170,7 @@ def test_package_index_is_valid():
         assert osp.isfile(osp.join(ROOT, m['Config'])), m['Config']
 
 
+@pytest.mark.e2e  # runs the tool in a subprocess: in make test, not test-fast
 def test_mmpretrain_get_model_by_zoo_name():
     r = run_py('-c', '''
 import spikeformer_mm

@@ -47,6 +47,7 @@ VARIANTS = {
     'quant-t2-d2': ('quantised activation, no membrane, T=2, D=2', ILIF,
                     ['model.backbone.T=2'] + neuron('QuantAct', 2), 2, 2),
 }
+SMOKE = ['train_cfg.max_epochs=1', 'train_cfg.val_interval=1']
 COLUMNS = ('top1', 'train_seconds', 'energy_mJ', 'events', 'rate')
 
 
@@ -110,7 +111,8 @@ def main(argv=None):
     p.add_argument('--num-images', type=int, default=64,
                    help='val images for the energy meter')
     p.add_argument('--smoke', action='store_true',
-                   help='the bounded schedule of run_demos.py --smoke')
+                   help='one epoch on 64 images: checks the wiring only '
+                   '(for tests)')
     args = p.parse_args(argv)
     names = [n for n in args.variants.split(',') if n]
     bad = [n for n in names if n not in VARIANTS]
@@ -120,7 +122,7 @@ def main(argv=None):
     if args.seeds < 1 or args.num_images < 1:
         raise ValueError('--seeds and --num-images must be >= 1')
     import torch
-    from run_demos import CLASSIFICATION_SMOKE, train_and_test
+    from run_demos import subset, train_and_test
     from spikeformer_mm.fileio import atomic_path, read_json, write_json
     wd = osp.join(ROOT, args.work_dir) if not osp.isabs(args.work_dir) \
         else args.work_dir
@@ -128,7 +130,7 @@ def main(argv=None):
     results = read_json(path, {})
     for name in names:
         label, config, opts, T, D = VARIANTS[name]
-        opts = (CLASSIFICATION_SMOKE if args.smoke else []) + opts
+        opts = (SMOKE + subset(64, 32) if args.smoke else []) + opts
         runs = {r['seed']: r for r in results.get(name, [])}
         for seed in range(args.seeds):
             if seed in runs:
