@@ -73,7 +73,8 @@ class Models:
 
 
 class MissingModel(Exception):
-    pass
+    """A task whose demo checkpoint is not there (its message names the
+    command that makes it)."""
 
 
 def examples(task, n=4):
