@@ -168,8 +168,9 @@ ILIF_CONFIGS = [p for p in ALL_CONFIGS if '-ilif-' in p]
 @pytest.mark.parametrize('path', ILIF_CONFIGS)
 def test_ilif_config_changes_only_the_neuron(path):
     """An I-LIF config builds its binary twin's model (the config it
-    inherits) with every neuron an I-LIF of D=4, and keeps the rest of the
-    twin's recipe (data, schedule, hooks)."""
+    inherits) with every neuron an I-LIF of D=4, T=1 and the paper's
+    attention scale 0.125 (what counts need; the demos' twins have 1.0),
+    and keeps the rest of the twin's recipe (data, schedule, hooks)."""
     from spikeformer_mm.models.neurons import MultiStepILIF, is_neuron
     import ast
     cfg = Config.fromfile(osp.join(ROOT, path))
@@ -187,8 +188,10 @@ def test_ilif_config_changes_only_the_neuron(path):
         for part in ('backbone', 'head'):
             m[part].pop('neuron_cfg', None)
         m['backbone'].pop('T')
+        m['backbone'].pop('attn_scale', None)
     assert a == b
     assert cfg.model.backbone.T == 1
+    assert cfg.model.backbone.get('attn_scale', 0.125) == 0.125
     model = build(cfg) if path in CONFIGS else None
     if model is not None:
         neurons = [n for n in model.modules() if is_neuron(n)]

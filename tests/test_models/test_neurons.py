@@ -301,3 +301,102 @@ def test_quantised_activation_baseline():
     assert torch.equal(a.grad, b.grad)
     ilif.reset()
     assert not torch.equal(q(x.detach()), ilif(x.detach()))
+
+
+def _sj_ilif(D, **kw):
+    from spikingjelly.activation_based import neuron, surrogate
+    return neuron.ILIFNode(surrogate_function=surrogate.MultiLevelSpikeCount(D),
+                           step_mode='m', **kw)
+
+
+@pytest.mark.parametrize('T', [1, 2, 4])
+@pytest.mark.parametrize('D', [2, 4])
+@pytest.mark.parametrize('detach_reset', [False, True])
+@pytest.mark.parametrize('v_th,tau', [(1.0, 4.0 / 3.0), (0.3, 1.7)])
+def test_fused_ilif_is_spikingjellys_bit_for_bit(T, D, detach_reset, v_th,
+                                                 tau):
+    """The fused CPU I-LIF gives spikingjelly's counts and input gradients
+    exactly (torch.equal, not allclose), at any T, D, threshold, tau and
+    reset mode."""
+    torch.manual_seed(10 * T + D)
+    x = (torch.randn(T, 3, 5, 6) * 3).requires_grad_()
+    n = build_neuron(dict(type='ILIF', max_spike_count=D, tau=tau,
+                          v_threshold=v_th, detach_reset=detach_reset))
+    assert n.fused
+    ref = _sj_ilif(D, tau=tau, v_threshold=v_th, detach_reset=detach_reset)
+    x2 = x.detach().clone().requires_grad_()
+    out, want = n(x), ref(x2)
+    assert torch.equal(out, want) and out.max() == D
+    g = torch.randn_like(out)
+    out.backward(g)
+    want.backward(g)
+    assert torch.equal(x.grad, x2.grad)
+    assert (x.grad == 0).any() and (x.grad != 0).any()  # the window bites
+
+
+@pytest.mark.parametrize('T', [1, 3])
+def test_fused_ilif_keeps_a_float32_membrane_at_low_precision(T):
+    """bf16 input: counts in bf16; the recurrence and the gradient are
+    spikingjelly's on the float32 values (its operator's state type)."""
+    torch.manual_seed(T)
+    x = (torch.randn(T, 4, 9) * 3).bfloat16().requires_grad_()
+    n = build_neuron(dict(type='ILIF', max_spike_count=4))
+    x2 = x.detach().float().requires_grad_()
+    out, want = n(x), _sj_ilif(4)(x2)
+    assert out.dtype == torch.bfloat16 and torch.equal(out.float(), want)
+    g = torch.randn_like(out)
+    out.backward(g)
+    want.backward(g.float())
+    assert x.grad.dtype == torch.bfloat16
+    assert torch.equal(x.grad, x2.grad.bfloat16())
+
+
+def test_fused_ilif_is_used_and_falls_back():
+    """The fused path runs on the CPU from a zero membrane and leaves it at
+    zero; a carried state, ``store_v_seq`` or ``backend='spikingjelly'``
+    take spikingjelly's path (same counts); a bad backend is refused."""
+    from spikingjelly.activation_based import neuron
+    x = torch.randn(2, 3, 4) * 3
+    calls = []
+    orig = neuron.ILIFNode.multi_step_forward
+
+    def spy(self, *a, **k):
+        calls.append(1)
+        return orig(self, *a, **k)
+    neuron.ILIFNode.multi_step_forward = spy
+    try:
+        n = build_neuron(dict(type='ILIF'))
+        want = n(x)
+        assert calls == [] and n.v == 0.0
+        n.v = torch.zeros(3, 4)  # a carried state
+        assert torch.equal(n(x), want) and calls == [1]
+        n.reset()
+        n.store_v_seq = True
+        assert torch.equal(n(x), want) and calls == [1, 1]
+        sj = build_neuron(dict(type='ILIF', backend='spikingjelly'))
+        assert not sj.fused and torch.equal(sj(x), want)
+        assert calls == [1, 1, 1]
+    finally:
+        neuron.ILIFNode.multi_step_forward = orig
+    for t in ('ILIF', 'QuantAct'):
+        with pytest.raises(ValueError, match=f'backend of {t} must be'):
+            build_neuron(dict(type=t, backend='cuda'))
+
+
+@pytest.mark.parametrize('T', [1, 3])
+def test_fused_quantised_activation_is_per_step_ilif(T):
+    """Fused QuantAct (all steps at once) equals spikingjelly's I-LIF run
+    one step at a time from a zero membrane: counts and gradients."""
+    torch.manual_seed(T)
+    x = (torch.randn(T, 2, 3, 5) * 3).requires_grad_()
+    q = build_neuron(dict(type='QuantAct', max_spike_count=3,
+                          v_threshold=0.5))
+    out = q(x)
+    g = torch.randn_like(out)
+    out.backward(g)
+    for t in range(T):
+        xt = x[t:t + 1].detach().clone().requires_grad_()
+        want = _sj_ilif(3, v_threshold=0.5)(xt)
+        want.backward(g[t:t + 1])
+        assert torch.equal(out[t:t + 1], want)
+        assert torch.equal(x.grad[t:t + 1], xt.grad)

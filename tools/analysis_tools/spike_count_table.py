@@ -12,8 +12,10 @@ and the (D+1)-level quantised activation without membrane at T=2, D=2 (at
 T=1 it is I-LIF itself). Each is trained with tools/train.py and tested
 with tools/test.py (run_demos.py's steps), then measured with the energy
 meter on --num-images val images (integer spikes in their binary form).
-Results go to ``<work-dir>/results.json`` after every run (a rerun skips
-the runs it holds) and the table to ``<work-dir>/table.md``.
+Results go to ``<work-dir>/results.json`` after every run, each with its
+recipe (a digest of the resolved config) and CPU; a rerun skips the runs
+it holds for the same recipe and trains again those whose recipe changed.
+The table goes to ``<work-dir>/table.md``.
 """
 import argparse
 import os.path as osp
@@ -69,6 +71,18 @@ def _as_dict(opts):
     return p.parse_args(['--o', *opts]).o if opts else {}
 
 
+def recipe(config, opts):
+    """A digest of ``config`` with ``opts`` applied (seed excluded): runs
+    of one recipe are comparable, a changed config is trained again."""
+    import hashlib
+
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    cfg.merge_from_dict(_as_dict(opts))
+    cfg.pop('randomness', None)
+    return hashlib.sha256(cfg.pretty_text.encode()).hexdigest()[:16]
+
+
 def summarise(runs):
     out = {}
     for k in COLUMNS:
@@ -78,7 +92,7 @@ def summarise(runs):
     return out
 
 
-def table(results, cpu):
+def table(results):
     lines = ['| variant | T x D (binary slots) | top-1 % | training s | '
              'energy / image (binary form) | events / neuron / step | '
              'non-zero rate |', '|---|---|---|---|---|---|---|']
@@ -98,8 +112,11 @@ def table(results, cpu):
             f'{f("energy_mJ", "{:.4f}")} mJ | {f("events", "{:.3f}")} | '
             f'{f("rate", "{:.3f}")} |')
     n = max((len(r) for r in results.values()), default=0)
+    cpus = sorted({r.get('cpu', 'CPU not recorded')
+                   for runs in results.values() for r in runs})
     lines.append('')
-    lines.append(f'Mean ± std over {n} seed(s) where more than one; {cpu}.')
+    lines.append(f'Mean ± std over {n} seed(s) where more than one; '
+                 f'{"; ".join(cpus)}.')
     return '\n'.join(lines)
 
 
@@ -128,10 +145,21 @@ def main(argv=None):
         else args.work_dir
     path = osp.join(wd, 'results.json')
     results = read_json(path, {})
+    cpu = (f'torch {torch.__version__}, CPU capability '
+           f'{torch.backends.cpu.get_cpu_capability()}, '
+           f'{torch.get_num_threads()} threads')
+    extra = SMOKE + subset(64, 32) if args.smoke else []
+    digests = {n: recipe(v[1], extra + v[2]) for n, v in VARIANTS.items()}
     for name in names:
         label, config, opts, T, D = VARIANTS[name]
-        opts = (SMOKE + subset(64, 32) if args.smoke else []) + opts
-        runs = {r['seed']: r for r in results.get(name, [])}
+        opts = extra + opts
+        digest = digests[name]
+        runs = {r['seed']: r for r in results.get(name, [])
+                if r.get('recipe') == digest}
+        stale = len(results.get(name, [])) - len(runs)
+        if stale:
+            print(f'{name}: {stale} earlier run(s) of another recipe '
+                  f'(config changed): trained again', flush=True)
         for seed in range(args.seeds):
             if seed in runs:
                 continue  # measured in an earlier invocation
@@ -139,14 +167,13 @@ def main(argv=None):
             entry = train_and_test(config, {'top1': 'accuracy/top1'},
                                    osp.join(wd, name), opts, seed)
             entry.update(measure(entry, opts, args.num_images), T=T, D=D,
-                         options=opts)
+                         options=opts, recipe=digest, cpu=cpu)
             runs[seed] = entry
             results[name] = [runs[k] for k in sorted(runs)]
             write_json(path, results)
-    cpu = (f'torch {torch.__version__}, CPU capability '
-           f'{torch.backends.cpu.get_cpu_capability()}, '
-           f'{torch.get_num_threads()} threads')
-    md = table(results, cpu)
+    # every variant measured with its current recipe, this run's or not
+    md = table({n: [r for r in runs if r.get('recipe') == digests.get(n)]
+                for n, runs in results.items()})
     with atomic_path(osp.join(wd, 'table.md')) as tmp, open(tmp, 'w') as f:
         f.write(md + '\n')
     print('\n' + md)

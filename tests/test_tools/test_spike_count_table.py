@@ -1,0 +1,64 @@
+"""tools/analysis_tools/spike_count_table.py's bookkeeping (its training
+run is the e2e test's): which runs it keeps, which it trains again."""
+import importlib.util
+import json
+import os.path as osp
+import sys
+
+import pytest
+
+from helpers import ROOT
+
+
+@pytest.fixture
+def table_tool(monkeypatch):
+    sys.path.insert(0, osp.join(ROOT, 'tools'))
+    spec = importlib.util.spec_from_file_location(
+        'spike_count_table',
+        osp.join(ROOT, 'tools', 'analysis_tools', 'spike_count_table.py'))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    import run_demos
+    trained = []
+
+    def fake_train(config, metrics, wd, opts, seed):
+        trained.append((config, seed))
+        return dict(config=config, checkpoint='x.pth', top1=90.0 + seed,
+                    train_seconds=100.0 + seed, seed=seed)
+    monkeypatch.setattr(run_demos, 'train_and_test', fake_train)
+    monkeypatch.setattr(mod, 'measure', lambda e, o, n: dict(
+        energy_mJ=0.01, events=0.5, rate=0.4))
+    yield mod, trained
+    sys.path.remove(osp.join(ROOT, 'tools'))
+
+
+def test_recipe_digest_follows_the_config_not_the_seed(table_tool):
+    mod, _ = table_tool
+    cfg = mod.ILIF
+    assert mod.recipe(cfg, []) == mod.recipe(cfg, [])
+    assert mod.recipe(cfg, []) == mod.recipe(cfg, ['randomness.seed=3'])
+    assert mod.recipe(cfg, []) != mod.recipe(
+        cfg, ['model.backbone.attn_scale=1.0'])
+    assert mod.recipe(cfg, []) != mod.recipe(mod.BINARY, [])
+
+
+def test_runs_of_another_recipe_are_trained_again(table_tool, tmp_path,
+                                                  capsys):
+    mod, trained = table_tool
+    argv = ['--variants', 'ilif-t1-d4', '--seeds', '2', '--work-dir',
+            str(tmp_path)]
+    mod.main(argv)
+    assert trained == [(mod.ILIF, 0), (mod.ILIF, 1)]
+    mod.main(argv)  # the same recipe: nothing trained
+    assert len(trained) == 2
+    path = tmp_path / 'results.json'
+    res = json.loads(path.read_text())
+    assert all(r['recipe'] and 'CPU capability' in r['cpu']
+               for r in res['ilif-t1-d4'])
+    res['ilif-t1-d4'][1]['recipe'] = 'an older config'
+    path.write_text(json.dumps(res))
+    mod.main(argv)
+    assert trained[2:] == [(mod.ILIF, 1)]
+    assert '1 earlier run(s) of another recipe' in capsys.readouterr().out
+    table = (tmp_path / 'table.md').read_text()
+    assert '| I-LIF, T=1, D=4 | 1 x 4 = 4 | 90.50 ± 0.71 | 100 ± 1 |' in table
