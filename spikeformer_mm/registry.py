@@ -13,6 +13,8 @@ from typing import Optional
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
+from mmengine.registry import \
+    OPTIM_WRAPPER_CONSTRUCTORS as MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS
 from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import Registry
@@ -86,6 +88,9 @@ HOOKS = _scope(Registry, 'hook', MMENGINE_HOOKS, ['spikeformer_mm.engine'])
 DATASETS = _scope(ToolboxRegistry, 'dataset', MMENGINE_DATASETS)
 OPTIM_WRAPPERS = _scope(Registry, 'optim_wrapper', MMENGINE_OPTIM_WRAPPERS,
                         ['spikeformer_mm.engine'])
+OPTIM_WRAPPER_CONSTRUCTORS = _scope(
+    Registry, 'optimizer wrapper constructor',
+    MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS, ['spikeformer_mm.engine'])
 TRANSFORMS = _scope(Registry, 'transform', MMENGINE_TRANSFORMS,
                     ['spikeformer_mm.datasets.transforms'])
 

@@ -113,11 +113,25 @@ def run_task(name, work_root, smoke, extra_options, seed=None):
                           osp.join(work_root, name), opts, seed)
 
 
+def train_iteration_seconds(checkpoint):
+    """Seconds the run of ``checkpoint`` spent in training iterations (data
+    loading, forward, backward, optimizer step and the iteration hooks; not
+    start-up, validation or checkpoint saves): the sum of mmengine's
+    per-iteration ``train/time`` (IterTimerHook), which the checkpoint's
+    message hub holds. None if it holds none."""
+    from spikeformer_mm.checkpoint import load_checkpoint_file
+    hub = load_checkpoint_file(checkpoint).get('message_hub') or {}
+    buf = hub.get('log_scalars', {}).get('train/time')
+    return None if buf is None else round(float(sum(buf.data[0])), 1)
+
+
 def train_and_test(config, metrics, wd, opts, seed=None):
     """Train ``config`` with tools/train.py (cfg-options ``opts``, and
     ``randomness.seed`` if ``seed`` is given, in ``wd/seed<k>``), test its
     last checkpoint with tools/test.py; the entry: config, checkpoint, each
-    of ``metrics`` ({key: metric name}), training and total seconds."""
+    of ``metrics`` ({key: metric name}), total seconds, the wall seconds of
+    tools/train.py (``train_seconds``) and the seconds of its training
+    iterations (``train_iter_seconds``, :func:`train_iteration_seconds`)."""
     if seed is not None:
         wd = osp.join(wd, f'seed{seed}')
         opts = opts + [f'randomness.seed={seed}']
@@ -139,6 +153,7 @@ def train_and_test(config, metrics, wd, opts, seed=None):
         entry[key] = round(float(got[metric]), 4)
     entry['seconds'] = round(time.time() - t0, 1)
     entry['train_seconds'] = round(train_seconds, 1)
+    entry['train_iter_seconds'] = train_iteration_seconds(ckpt)
     if seed is not None:
         entry['seed'] = seed
     return entry

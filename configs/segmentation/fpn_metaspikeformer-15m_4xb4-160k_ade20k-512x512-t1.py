@@ -48,6 +48,7 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=1e-3, betas=(0.9, 0.999),
                    weight_decay=0.005),
+    constructor='spikeformer_mm.GroupedOptimWrapperConstructor',
     paramwise_cfg=dict(norm_decay_mult=0.),
 )
 param_scheduler = [

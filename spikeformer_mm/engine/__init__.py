@@ -1,6 +1,9 @@
 """Runner extensions of spikeformer_mm (hooks, optimizer wrappers)."""
 from .hooks import ChannelsLastHook, NaNGuardHook, SpikeVisHook
+from .optim_constructor import (GroupedOptimWrapperConstructor,
+                                merge_param_groups)
 from .optim_wrapper import AutocastOptimWrapper
 
-__all__ = ['AutocastOptimWrapper', 'ChannelsLastHook', 'NaNGuardHook',
-           'SpikeVisHook']
+__all__ = ['AutocastOptimWrapper', 'ChannelsLastHook',
+           'GroupedOptimWrapperConstructor', 'NaNGuardHook', 'SpikeVisHook',
+           'merge_param_groups']

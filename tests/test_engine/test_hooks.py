@@ -175,3 +175,20 @@ def test_channels_last_training_run(tmp_path):
     model = init_model(cls, str(wd / 'epoch_1.pth'))
     got = model.state_dict()['backbone.ConvBlock1_1.0.conv1.weight']
     assert got.is_contiguous() and torch.equal(got, conv)
+
+
+def test_non_finite_tensors_names_exactly_the_bad_ones():
+    """The fused all-finite check: NaN/inf found in any dtype, named one by
+    one; huge finite values (whose norm overflows) and empty or integer
+    tensors are not flagged."""
+    from spikeformer_mm.engine.hooks import non_finite_tensors
+    sd = {'w': torch.randn(3, 4), 'h': torch.randn(5).bfloat16(),
+          'empty': torch.zeros(0), 'count': torch.arange(3),
+          'huge': torch.full((4, ), 3e38)}
+    assert non_finite_tensors(sd) == []
+    for bad in (float('nan'), float('inf'), -float('inf')):
+        for k in ('w', 'h', 'huge'):
+            x = dict(sd)
+            x[k] = sd[k].clone()
+            x[k].view(-1)[1] = bad
+            assert non_finite_tensors(x) == [k]

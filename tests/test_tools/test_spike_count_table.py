@@ -24,7 +24,8 @@ def table_tool(monkeypatch):
     def fake_train(config, metrics, wd, opts, seed):
         trained.append((config, seed))
         return dict(config=config, checkpoint='x.pth', top1=90.0 + seed,
-                    train_seconds=100.0 + seed, seed=seed)
+                    train_seconds=100.0 + seed, train_iter_seconds=80.0,
+                    seed=seed)
     monkeypatch.setattr(run_demos, 'train_and_test', fake_train)
     monkeypatch.setattr(mod, 'measure', lambda e, o, n: dict(
         energy_mJ=0.01, events=0.5, rate=0.4))
@@ -61,4 +62,5 @@ def test_runs_of_another_recipe_are_trained_again(table_tool, tmp_path,
     assert trained[2:] == [(mod.ILIF, 1)]
     assert '1 earlier run(s) of another recipe' in capsys.readouterr().out
     table = (tmp_path / 'table.md').read_text()
-    assert '| I-LIF, T=1, D=4 | 1 x 4 = 4 | 90.50 ± 0.71 | 100 ± 1 |' in table
+    assert '| I-LIF, T=1, D=4 | 1 x 4 = 4 | 90.50 ± 0.71 | 100 ± 1 | 80 ± 0 |' \
+        in table

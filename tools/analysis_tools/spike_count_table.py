@@ -50,7 +50,8 @@ VARIANTS = {
                     ['model.backbone.T=2'] + neuron('QuantAct', 2), 2, 2),
 }
 SMOKE = ['train_cfg.max_epochs=1', 'train_cfg.val_interval=1']
-COLUMNS = ('top1', 'train_seconds', 'energy_mJ', 'events', 'rate')
+COLUMNS = ('top1', 'train_seconds', 'train_iter_seconds', 'energy_mJ',
+           'events', 'rate')
 
 
 def measure(entry, opts, num_images):
@@ -86,16 +87,17 @@ def recipe(config, opts):
 def summarise(runs):
     out = {}
     for k in COLUMNS:
-        v = [r[k] for r in runs]
-        out[k] = dict(mean=statistics.mean(v),
+        v = [r[k] for r in runs if r.get(k) is not None]
+        out[k] = dict(mean=statistics.mean(v) if v else None,
                       std=statistics.stdev(v) if len(v) > 1 else 0.0, n=len(v))
     return out
 
 
 def table(results):
-    lines = ['| variant | T x D (binary slots) | top-1 % | training s | '
+    lines = ['| variant | T x D (binary slots) | top-1 % | training s '
+             '(tools/train.py) | of which in iterations, s | '
              'energy / image (binary form) | events / neuron / step | '
-             'non-zero rate |', '|---|---|---|---|---|---|---|']
+             'non-zero rate |', '|---|---|---|---|---|---|---|---|']
     for name, (label, _, _, T, D) in VARIANTS.items():
         runs = results.get(name)
         if not runs:
@@ -104,11 +106,14 @@ def table(results):
 
         def f(k, fmt):
             m, sd = s[k]['mean'], s[k]['std']
+            if m is None:
+                return 'not recorded'
             return (fmt.format(m) + (' ± ' + fmt.format(sd)
                                      if s[k]['n'] > 1 else ''))
         lines.append(
             f'| {label} | {T} x {D} = {T * D} | {f("top1", "{:.2f}")} | '
             f'{f("train_seconds", "{:.0f}")} | '
+            f'{f("train_iter_seconds", "{:.0f}")} | '
             f'{f("energy_mJ", "{:.4f}")} mJ | {f("events", "{:.3f}")} | '
             f'{f("rate", "{:.3f}")} |')
     n = max((len(r) for r in results.values()), default=0)
@@ -139,7 +144,7 @@ def main(argv=None):
     if args.seeds < 1 or args.num_images < 1:
         raise ValueError('--seeds and --num-images must be >= 1')
     import torch
-    from run_demos import subset, train_and_test
+    from run_demos import subset, train_and_test, train_iteration_seconds
     from spikeformer_mm.fileio import atomic_path, read_json, write_json
     wd = osp.join(ROOT, args.work_dir) if not osp.isabs(args.work_dir) \
         else args.work_dir
@@ -156,6 +161,14 @@ def main(argv=None):
         digest = digests[name]
         runs = {r['seed']: r for r in results.get(name, [])
                 if r.get('recipe') == digest}
+        filled = False
+        for r in runs.values():  # runs measured before this column
+            if 'train_iter_seconds' not in r and osp.isfile(r['checkpoint']):
+                r['train_iter_seconds'] = train_iteration_seconds(
+                    r['checkpoint'])
+                filled = True
+        if filled:
+            write_json(path, results)
         stale = len(results.get(name, [])) - len(runs)
         if stale:
             print(f'{name}: {stale} earlier run(s) of another recipe '

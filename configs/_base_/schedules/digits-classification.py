@@ -4,6 +4,7 @@
 max_epochs = 12
 optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=1e-2, weight_decay=0.01, fused=True),
+    constructor='spikeformer_mm.GroupedOptimWrapperConstructor',
     paramwise_cfg=dict(norm_decay_mult=0., bias_decay_mult=0.),
 )
 param_scheduler = [

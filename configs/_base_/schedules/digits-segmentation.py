@@ -6,6 +6,7 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=2e-3, betas=(0.9, 0.999),
                    weight_decay=0.005, fused=True),
+    constructor='spikeformer_mm.GroupedOptimWrapperConstructor',
     paramwise_cfg=dict(norm_decay_mult=0.),
     clip_grad=dict(max_norm=10.0, norm_type=2))
 param_scheduler = [

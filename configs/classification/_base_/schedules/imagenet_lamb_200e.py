@@ -3,6 +3,7 @@
 # Written for a total batch of 512 (8 GPUs x 64).
 optim_wrapper = dict(
     optimizer=dict(type='Lamb', lr=6e-4 * 512 / 256, weight_decay=0.05),
+    constructor='spikeformer_mm.GroupedOptimWrapperConstructor',
     paramwise_cfg=dict(norm_decay_mult=0., bias_decay_mult=0.),
 )
 param_scheduler = [

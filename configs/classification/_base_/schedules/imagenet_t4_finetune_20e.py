@@ -2,6 +2,7 @@
 # epochs, peak lr 1e-5 at a total batch of 32 (8 GPUs x 4).
 optim_wrapper = dict(
     optimizer=dict(type='Lamb', lr=1e-5, weight_decay=0.05),
+    constructor='spikeformer_mm.GroupedOptimWrapperConstructor',
     paramwise_cfg=dict(norm_decay_mult=0., bias_decay_mult=0.),
 )
 param_scheduler = [
