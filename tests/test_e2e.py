@@ -94,9 +94,11 @@ def test_ilif_classifier_trains_and_runs_binary(tmp_path):
            '--work-dir', str(wd), timeout=900)
     entry = json.load(open(wd / 'summary.json'))['classification-ilif']
     assert entry['config'].endswith('-ilif-d4_1xb32_digits-t1.py')
-    # the same bounded schedule as the binary classifier's smoke run (whose
-    # floor is 30%); chance is 10%
-    assert osp.isfile(entry['checkpoint']) and entry['top1'] >= 30.0
+    # the binary classifier's bounded schedule; over training seeds 0-2
+    # (run_demos.py --tasks classification-ilif --smoke --seeds 3,
+    # 2026-12-01, AVX512 CPU) it reached 78.1 +- 6.5% (72.9-85.4): the
+    # floor is about mean - 3.5 std; chance is 10%
+    assert osp.isfile(entry['checkpoint']) and entry['top1'] >= 55.0
     out = tmp_path / 'b.json'
     run_py('tools/analysis_tools/binary_equivalence.py', entry['config'],
            entry['checkpoint'], '--num-images', '4', '--out', str(out))

@@ -49,3 +49,24 @@ def test_bad_seeds_and_tasks_are_refused(tmp_path):
     r = run_py('tools/run_demos.py', '--tasks', 'segmentation', '--seeds',
                '2', '--work-dir', str(tmp_path), check=False)
     assert r.returncode == 1 and 'same --seeds' in r.stderr
+
+
+def test_train_iteration_seconds_sums_mmengines_iteration_times(run_demos,
+                                                                 tmp_path):
+    """The seconds in training iterations are the sum of every
+    ``train/time`` the checkpoint's message hub holds (IterTimerHook's, one
+    per iteration), read back through the safe loader; none recorded:
+    None."""
+    import torch
+    from mmengine.logging import MessageHub
+    hub = MessageHub.get_instance('test_train_iteration_seconds')
+    times = [0.25, 0.5, 0.125, 1.0]
+    for t in times:
+        hub.update_scalar('train/time', t)
+    hub.update_scalar('val/time', 100.0)  # validation is not training
+    ckpt = tmp_path / 'epoch_1.pth'
+    torch.save(dict(state_dict={}, message_hub=hub.state_dict()), ckpt)
+    assert run_demos.train_iteration_seconds(str(ckpt)) == sum(times)
+    torch.save(dict(state_dict={}), tmp_path / 'bare.pth')
+    assert run_demos.train_iteration_seconds(
+        str(tmp_path / 'bare.pth')) is None
