@@ -60,7 +60,7 @@ def test_train_iteration_seconds_sums_mmengines_iteration_times(run_demos,
     import torch
     from mmengine.logging import MessageHub
     hub = MessageHub.get_instance('test_train_iteration_seconds')
-    times = [0.25, 0.5, 0.125, 1.0]
+    times = [0.25, 0.5, 0.25, 1.0]
     for t in times:
         hub.update_scalar('train/time', t)
     hub.update_scalar('val/time', 100.0)  # validation is not training
