@@ -367,6 +367,7 @@ def test_spike_count_table_tool(tmp_path):
     (run, ) = res['quant-t2-d2']
     assert run['T'] == 2 and run['D'] == 2 and run['energy_mJ'] > 0
     assert run['events'] >= run['rate'] > 0
+    assert 0 < run['train_iter_seconds'] < run['train_seconds']
     assert 'model.backbone.neuron_cfg.type=QuantAct' in run['options']
     r = run_py(*args, '--variants', 'quant-t2-d2', timeout=300)
     assert '=====' not in r.stdout  # nothing trained again

@@ -129,9 +129,8 @@ def train_and_test(config, metrics, wd, opts, seed=None):
     """Train ``config`` with tools/train.py (cfg-options ``opts``, and
     ``randomness.seed`` if ``seed`` is given, in ``wd/seed<k>``), test its
     last checkpoint with tools/test.py; the entry: config, checkpoint, each
-    of ``metrics`` ({key: metric name}), total seconds, the wall seconds of
-    tools/train.py (``train_seconds``) and the seconds of its training
-    iterations (``train_iter_seconds``, :func:`train_iteration_seconds`)."""
+    of ``metrics`` ({key: metric name}), total seconds and the wall seconds
+    of tools/train.py (``train_seconds``)."""
     if seed is not None:
         wd = osp.join(wd, f'seed{seed}')
         opts = opts + [f'randomness.seed={seed}']
@@ -153,7 +152,6 @@ def train_and_test(config, metrics, wd, opts, seed=None):
         entry[key] = round(float(got[metric]), 4)
     entry['seconds'] = round(time.time() - t0, 1)
     entry['train_seconds'] = round(train_seconds, 1)
-    entry['train_iter_seconds'] = train_iteration_seconds(ckpt)
     if seed is not None:
         entry['seed'] = seed
     return entry

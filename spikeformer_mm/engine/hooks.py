@@ -11,13 +11,14 @@ def non_finite_tensors(state_dict: dict) -> list:
     """Names of the floating-point tensors of ``state_dict`` holding NaN or
     infinity.
 
-    All finite is found with one fused call per dtype: the L2 norm of each
-    tensor (``torch._foreach_norm``) is finite whenever the tensor is (it
-    may also overflow for a finite tensor of huge values, a case the exact
-    check below then clears); only if a norm is not finite are the tensors
-    checked one by one, for their names. One check per tensor cost 8 ms
-    per iteration on the demo classifier's 825 tensors (2-core CPU), more
-    than a tenth of its training step at T=1; this costs about 2.5 ms."""
+    All finite is found with one fused call per dtype: the L2 norm of a
+    tensor (``torch._foreach_norm``) that holds NaN or infinity is not
+    finite (it may also overflow for a finite tensor of huge values, a case
+    the exact check below then clears); only if a norm is not finite are
+    the tensors checked one by one, for their names. One check per tensor
+    cost 8.4 ms per iteration on the demo classifier's 825 tensors (2-core
+    CPU), about a twentieth of its training step at T=1; this, 3.4 ms with
+    the state_dict it is given."""
     floats = {k: v for k, v in state_dict.items() if torch.is_tensor(v) and
               v.is_floating_point() and v.numel()}
     by_type = {}

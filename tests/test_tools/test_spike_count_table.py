@@ -24,9 +24,10 @@ def table_tool(monkeypatch):
     def fake_train(config, metrics, wd, opts, seed):
         trained.append((config, seed))
         return dict(config=config, checkpoint='x.pth', top1=90.0 + seed,
-                    train_seconds=100.0 + seed, train_iter_seconds=80.0,
-                    seed=seed)
+                    train_seconds=100.0 + seed, seed=seed)
     monkeypatch.setattr(run_demos, 'train_and_test', fake_train)
+    monkeypatch.setattr(run_demos, 'train_iteration_seconds',
+                        lambda ckpt: 80.0)
     monkeypatch.setattr(mod, 'measure', lambda e, o, n: dict(
         energy_mJ=0.01, events=0.5, rate=0.4))
     yield mod, trained

@@ -161,14 +161,6 @@ def main(argv=None):
         digest = digests[name]
         runs = {r['seed']: r for r in results.get(name, [])
                 if r.get('recipe') == digest}
-        filled = False
-        for r in runs.values():  # runs measured before this column
-            if 'train_iter_seconds' not in r and osp.isfile(r['checkpoint']):
-                r['train_iter_seconds'] = train_iteration_seconds(
-                    r['checkpoint'])
-                filled = True
-        if filled:
-            write_json(path, results)
         stale = len(results.get(name, [])) - len(runs)
         if stale:
             print(f'{name}: {stale} earlier run(s) of another recipe '
@@ -179,6 +171,8 @@ def main(argv=None):
             print(f'\n===== {label}, seed {seed} =====', flush=True)
             entry = train_and_test(config, {'top1': 'accuracy/top1'},
                                    osp.join(wd, name), opts, seed)
+            entry['train_iter_seconds'] = train_iteration_seconds(
+                entry['checkpoint'])
             entry.update(measure(entry, opts, args.num_images), T=T, D=D,
                          options=opts, recipe=digest, cpu=cpu)
             runs[seed] = entry
