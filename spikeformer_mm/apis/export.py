@@ -20,7 +20,8 @@ def export_and_check(config: str, checkpoint: Optional[str], out: str,
                      deploy: str = 'dense', min_agreement: float = 0.99,
                      atol: float = 1e-3, int8: Optional[str] = None,
                      calib_images: int = 32,
-                     min_int8_agreement: float = 0.95) -> dict:
+                     min_int8_agreement: float = 0.95,
+                     optimize: bool = True) -> dict:
     """Build the deployed model of ``config`` (at ``T`` time steps), export
     it to ``out`` and check it in onnxruntime. A classifier whose top-1
     agreement is below ``min_agreement``, or any model whose outputs differ
@@ -30,7 +31,8 @@ def export_and_check(config: str, checkpoint: Optional[str], out: str,
     With ``int8`` (a path; classifiers), the model is also quantized
     (:func:`quantize_int8`) on the first ``calib_images`` val images and
     checked on the ``num_images`` after them; below
-    ``min_int8_agreement`` it is an error (the file kept)."""
+    ``min_int8_agreement`` it is an error (the file kept). ``optimize``:
+    see :func:`~spikeformer_mm.deploy.onnx.export_onnx`."""
     require_deploy_packages('onnx', 'onnxscript', 'onnxruntime')
     if int8 is not None:
         if osp.abspath(int8) == osp.abspath(out):
@@ -69,7 +71,7 @@ def export_and_check(config: str, checkpoint: Optional[str], out: str,
         calib = list(flat[:n_calib].split(8))
         inputs = list(flat[n_calib:].split(8))
     export_onnx(model, out, img_size, batch=inputs[0].shape[0],
-                dynamic_batch=dynamic_batch)
+                dynamic_batch=dynamic_batch, optimize=optimize)
     if not dynamic_batch:  # the graph takes its export batch size only
         b = inputs[0].shape[0]
         inputs = [x for x in inputs if x.shape[0] == b]

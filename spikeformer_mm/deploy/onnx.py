@@ -79,9 +79,19 @@ def require_deploy_packages(*names: str) -> None:
 
 
 def export_onnx(model: nn.Module, out: str, img_size: Tuple[int, int],
-                batch: int = 1, dynamic_batch: bool = False) -> str:
+                batch: int = 1, dynamic_batch: bool = False,
+                optimize: bool = True) -> str:
     """Export ``model`` (deployed, eval mode) to ``out``; returns ``out``.
-    The file is written atomically: a failed export leaves no file."""
+    The file is written atomically: a failed export leaves no file.
+
+    ``optimize=False`` skips onnxscript's pattern rewrites (torch's
+    ``optimize=True`` default) and only folds constants and drops unused
+    nodes: the demo classifier at T=2 exported in 6.4 s instead of 10.5
+    (the rewrites try ~200k pattern matches on the unrolled graph), the
+    I-LIF one at T=1 in 6.0 instead of 12.0, 15M at T=1 (224 px) in 4.4
+    instead of 6.3; the outputs were the same, the graphs had 12-25% more
+    nodes, onnxruntime took 6.9 / 4.6 / 529 ms per batch of 8 against 6.9
+    / 4.3 / 527 optimized (2-core AVX512 CPU, 2026-12-01)."""
     import warnings
     require_deploy_packages('onnx', 'onnxscript')  # torch's exporter's
     part = ExportedPart(model).eval()
@@ -97,7 +107,11 @@ def export_onnx(model: nn.Module, out: str, img_size: Tuple[int, int],
         prog = torch.onnx.export(
             part, (x, ), dynamo=True, opset_version=OPSET,
             input_names=['input'], output_names=names,
-            dynamic_shapes=shapes, verbose=False)
+            dynamic_shapes=shapes, verbose=False, optimize=optimize)
+        if not optimize:
+            import onnxscript.optimizer
+            onnxscript.optimizer.fold_constants(prog.model)
+            onnxscript.optimizer.remove_unused_nodes(prog.model)
         prog.save(tmp, external_data=False)
     return out
 

@@ -26,11 +26,45 @@ def exported(tmp_path_factory):
     from spikeformer_mm.apis.export import export_and_check
     d = tmp_path_factory.mktemp('onnx')
     res = {}
-    for T in (1, 2):
+    for T in (1, 2):  # T=2 without onnxscript's rewrites (--no-optimize)
         res[T] = export_and_check(
             CLS_CFG, None, str(d / f't{T}.onnx'), T=T, img_size=(32, 32),
-            dynamic_batch=T == 2, num_images=8, random_images=True)
+            dynamic_batch=T == 2, num_images=8, random_images=True,
+            optimize=T == 1)
     return res
+
+
+def test_no_optimize_skips_the_rewrites_only(monkeypatch, tmp_path):
+    """optimize=False: torch's exporter is told not to optimize, then the
+    constants are still folded and unused nodes dropped (that such a graph
+    agrees with PyTorch: the T=2 export of ``exported``). The exporter is
+    replaced by a recorder here: what is checked is what it is asked."""
+    import onnxscript.optimizer
+    from spikeformer_mm.apis import init_model
+    from spikeformer_mm.deploy import export_onnx
+    calls = []
+
+    class Program:
+        model = 'the graph'
+
+        def save(self, path, external_data):
+            open(path, 'wb').close()
+
+    def export(*a, **kw):
+        calls.append(('export', kw['optimize']))
+        return Program()
+    monkeypatch.setattr(torch.onnx, 'export', export)
+    for name in ('fold_constants', 'remove_unused_nodes'):
+        monkeypatch.setattr(onnxscript.optimizer, name,
+                            lambda m, _n=name: calls.append((_n, m)))
+    model = init_model(CLS_CFG, None, deploy=True,
+                       cfg_options={'model.backbone.T': 1})
+    export_onnx(model, str(tmp_path / 'a.onnx'), (32, 32), optimize=False)
+    assert calls == [('export', False), ('fold_constants', 'the graph'),
+                     ('remove_unused_nodes', 'the graph')]
+    calls.clear()
+    export_onnx(model, str(tmp_path / 'b.onnx'), (32, 32))
+    assert calls == [('export', True)]
 
 
 def test_classifier_export_agrees_with_pytorch(exported):
@@ -90,7 +124,8 @@ def test_export_tool_on_the_spiking_detector(tmp_path):
     out = tmp_path / 'det.onnx'
     r = run_py('tools/deployment/export_onnx.py', DET_CFG, 'none', str(out),
                '--random', '--img-size', '64', '64', '--num-images', '4',
-               '--cfg-options', 'model.backbone.init_cfg=None')
+               '--no-optimize', '--cfg-options',
+               'model.backbone.init_cfg=None')
     assert 'onnxruntime vs PyTorch on 4 images' in r.stdout
     import onnx
     outs = onnx.load(str(out)).graph.output
@@ -111,7 +146,7 @@ def test_int8_export_quantizes_synapses_only(tmp_path):
     r = run_py('tools/deployment/export_onnx.py', CLS_CFG, 'none', str(out),
                '--random', '--img-size', '32', '32', '--num-images', '8',
                '--int8', str(q), '--calib-images', '8',
-               '--min-int8-agreement', '0')
+               '--min-int8-agreement', '0', '--no-optimize')
     assert 'int8 (calibrated on 8 other images)' in r.stdout
     assert 'on 8 images: top-1 agreement' in r.stdout
     g = onnx.load(str(q)).graph
