@@ -51,6 +51,20 @@ def repo_root():
     return ROOT
 
 
+@pytest.fixture(scope='session')
+def demo(tmp_path_factory):
+    """``tools/run_demos.py --smoke``: every task, tiny, through the mm
+    tools; (work dir, summary, stdout). Its classifier also starts the event
+    and spiking-detection smoke runs."""
+    import json
+    wd = tmp_path_factory.mktemp('demo')
+    r = run_py('tools/run_demos.py', '--smoke', '--work-dir', str(wd),
+               timeout=1500)
+    with open(wd / 'summary.json') as f:
+        summary = json.load(f)
+    return wd, summary, r.stdout
+
+
 @pytest.fixture(name='run_py')
 def run_py_fixture():
     """:func:`run_py`: a script of the repository in a subprocess."""

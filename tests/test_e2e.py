@@ -27,16 +27,6 @@ SMALL = ['train_dataloader.dataset.indices=64', 'train_cfg.max_epochs=1',
          'test_dataloader.persistent_workers=False']
 
 
-@pytest.fixture(scope='session')
-def demo(tmp_path_factory):
-    """``tools/run_demos.py --smoke``: every task, tiny, through the mm tools."""
-    wd = tmp_path_factory.mktemp('demo')
-    r = run_py('tools/run_demos.py', '--smoke', '--work-dir', str(wd), timeout=1500)
-    with open(wd / 'summary.json') as f:
-        summary = json.load(f)
-    return wd, summary, r.stdout
-
-
 def test_demo_writes_summary(demo):
     wd, summary, out = demo
     assert set(summary) == {'classification', 'detection', 'segmentation'}
@@ -115,7 +105,8 @@ def test_ilif_classifier_trains_and_runs_binary(tmp_path):
     import onnx
     onnx_path = tmp_path / 'ilif.onnx'
     r = run_py('tools/deployment/export_onnx.py', entry['config'],
-               entry['checkpoint'], str(onnx_path), '--num-images', '8')
+               entry['checkpoint'], str(onnx_path), '--num-images', '8',
+               '--no-optimize')
     assert 'top-1 agreement 100.00%' in r.stdout, r.stdout[-500:]
     ops = [n.op_type for n in onnx.load(str(onnx_path)).graph.node]
     assert ops.count('Round') == rep['neurons'] and 'Loop' not in ops

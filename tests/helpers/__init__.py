@@ -1,6 +1,7 @@
 """Helpers shared by the tests (the fixtures of ``tests/conftest.py`` are
 built on them): the repository root, running a script of it, the tiny
 arch, the fake HTTP server."""
+import json
 import os
 import os.path as osp
 import subprocess
@@ -15,15 +16,135 @@ TINY_ARCH = dict(embed_dims=[16, 32, 64, 80])
 
 
 def run_py(*args, env=None, timeout=900, check=True, cwd=ROOT):
-    """Run a python script of the repo in a subprocess; return the result."""
+    """Run a python script of the repo in its own process; return the
+    ``subprocess.CompletedProcess``.
+
+    A script's first run in a session, ``-c``/``-m`` runs and runs given
+    an ``env`` start a fresh interpreter; later runs of a script are forks
+    of a warm one (:mod:`helpers.warm_python`: the imports paid once),
+    which has this process's environment (it is started again when that
+    changes). ``SPIKEFORMER_TEST_FRESH=1`` starts every run fresh."""
     e = dict(os.environ)
     e.update(env or {})
-    r = subprocess.run([sys.executable, *args], cwd=cwd, env=e,
-                       capture_output=True, text=True, timeout=timeout)
+    cmd = [sys.executable, *map(str, args)]
+    if not env and _warm_allowed(args, cwd):
+        r = _WARM.run(cmd, cwd, e, timeout)
+    else:
+        r = subprocess.run(cmd, cwd=cwd, env=e, capture_output=True,
+                           text=True, timeout=timeout)
     if check and r.returncode != 0:
         raise AssertionError(f'{args} failed ({r.returncode}):\n'
                              f'{r.stdout[-3000:]}\n{r.stderr[-3000:]}')
     return r
+
+
+_FRESH_RUNS = set()  # scripts that have had their run in a fresh interpreter
+
+
+def _same_env(a, b):
+    skip = ('PYTEST_CURRENT_TEST', )
+    return ({k: v for k, v in a.items() if k not in skip} ==
+            {k: v for k, v in b.items() if k not in skip})
+
+
+def _warm_allowed(args, cwd):
+    script = str(args[0]) if args else ''
+    if (os.environ.get('SPIKEFORMER_TEST_FRESH') == '1'
+            or script.startswith('-') or not script.endswith('.py')):
+        return False
+    path = osp.realpath(osp.join(cwd, script))
+    if path not in _FRESH_RUNS:
+        _FRESH_RUNS.add(path)
+        return False
+    return _WARM.usable()
+
+
+class _WarmPython:
+    """The client of one :mod:`helpers.warm_python` server, started on first
+    use with this process's environment, started again when that changes
+    (a test or an in-process run set a variable that a library may read at
+    import), stopped at exit; if it cannot start or dies, runs fall back to
+    fresh interpreters."""
+
+    def __init__(self):
+        self.proc = self.sock = self.env = None
+        self.broken = False
+
+    def usable(self):
+        if self.broken:
+            return False
+        if self.proc is not None and not _same_env(os.environ, self.env):
+            self.stop(os.getpid())
+            self.proc = None
+        if self.proc is None:
+            self._start()
+        return not self.broken and self.proc.poll() is None
+
+    def _start(self):
+        import atexit
+        import tempfile
+        self.dir = tempfile.mkdtemp(prefix='warm_py_')
+        self.sock = osp.join(self.dir, 'sock')
+        self.env = dict(os.environ)
+        with open(osp.join(self.dir, 'server.log'), 'w') as log:
+            self.proc = subprocess.Popen(
+                [sys.executable,
+                 osp.join(osp.dirname(__file__), 'warm_python.py'),
+                 self.sock], cwd=ROOT, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=log, text=True)
+        if self.proc.stdout.readline().strip() != 'ready':
+            self.proc.kill()
+            self.broken = True
+        if not getattr(self, 'registered', False):
+            atexit.register(lambda pid=os.getpid(): self.stop(pid))
+            self.registered = True
+
+    def stop(self, pid):
+        import shutil
+        if os.getpid() == pid and self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def run(self, cmd, cwd, env, timeout):
+        import signal
+        import socket
+        import tempfile
+        import time
+        out_dir = tempfile.mkdtemp(dir=self.dir)
+        out, err = osp.join(out_dir, 'out'), osp.join(out_dir, 'err')
+        req = dict(argv=cmd[1:], cwd=cwd, env=env, stdout=out, stderr=err)
+        deadline = time.monotonic() + timeout
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(self.sock)
+            f = s.makefile('rwb')
+            f.write((json.dumps(req) + '\n').encode())
+            f.flush()
+            pid = int(f.readline())
+            s.settimeout(max(deadline - time.monotonic(), 0.1))
+            try:
+                rc = int(f.readline())
+                expired = False
+            except (socket.timeout, TimeoutError):
+                os.killpg(pid, signal.SIGKILL)
+                s.settimeout(None)
+                f = s.makefile('rb')
+                f.readline()
+                expired = True
+            f.close()
+
+        def read(p):
+            with open(p, encoding='utf-8', errors='replace') as fh:
+                return fh.read()
+        stdout, stderr = read(out), read(err)
+        import shutil
+        shutil.rmtree(out_dir, ignore_errors=True)
+        if expired:
+            raise subprocess.TimeoutExpired(cmd, timeout, stdout, stderr)
+        return subprocess.CompletedProcess(cmd, rc, stdout, stderr)
+
+
+_WARM = _WarmPython()
 
 
 class FakeServer:

@@ -7,12 +7,10 @@ classification run's checkpoint at the path they name, as a user would."""
 import os
 import os.path as osp
 import shutil
-import subprocess
-import sys
 
 import pytest
 
-from helpers import ROOT
+from helpers import ROOT, run_py
 from helpers.real_formats import write_ade20k, write_coco, write_imagenet
 
 pytestmark = pytest.mark.e2e
@@ -35,16 +33,9 @@ def loaders(*names, batch=2):
 def train(cwd, config, *opts, check=True):
     """tools/train.py from ``cwd`` (so the configs' relative work_dirs/ and
     checkpoints/ paths land there)."""
-    r = subprocess.run(
-        [sys.executable, osp.join(ROOT, 'tools', 'train.py'),
-         osp.join(ROOT, config), '--cfg-options', *opts,
-         'default_hooks.logger.interval=1'],
-        cwd=cwd, capture_output=True, text=True, timeout=900,
-        env=dict(os.environ, PYTHONPATH=ROOT))
-    if check and r.returncode != 0:
-        raise AssertionError(f'{config} failed:\n{r.stdout[-3000:]}\n'
-                             f'{r.stderr[-3000:]}')
-    return r
+    return run_py(osp.join(ROOT, 'tools', 'train.py'), osp.join(ROOT, config),
+                  '--cfg-options', *opts, 'default_hooks.logger.interval=1',
+                  cwd=str(cwd), check=check)
 
 
 def log_of(cwd, config):

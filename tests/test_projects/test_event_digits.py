@@ -157,22 +157,22 @@ def test_configs_build_and_keep_time(path):
 
 
 @pytest.mark.e2e
-def test_demo_task_and_energy_through_the_tools(tmp_path):
-    """Bounded: ``tools/run_demos.py --tasks classification,event --smoke`` (64
-    images / recordings, one epoch each, tools/train.py then tools/test.py;
+def test_demo_task_and_energy_through_the_tools(demo, tmp_path):
+    """Bounded: ``tools/run_demos.py --tasks event --smoke`` from the demo's
+    classifier (64 recordings, one epoch, tools/train.py then tools/test.py;
     the event model starts from the classifier's backbone), then the energy
     tool: the encoding conv, fed event counts, counts synaptic operations."""
     import json
 
     from helpers import run_py
+    cls_ckpt = demo[1]['classification']['checkpoint']
     wd = tmp_path / 'demo'
-    run_py('tools/run_demos.py', '--tasks', 'classification,event', '--smoke',
-           '--work-dir', str(wd), timeout=900)
+    run_py('tools/run_demos.py', '--tasks', 'event', '--smoke', '--work-dir',
+           str(wd), '--cls-checkpoint', cls_ckpt, timeout=900)
     summary = json.load(open(wd / 'summary.json'))
     entry = summary['event']
     assert entry['config'] == CONFIGS[1] and 0 <= entry['top1'] <= 100
     logs = ''.join(p.read_text() for p in (wd / 'event').glob('*/*.log'))
-    cls_ckpt = summary['classification']['checkpoint']
     assert f'PretrainedInit: load from {cls_ckpt}' in logs
     report = tmp_path / 'energy.json'
     run_py('tools/analysis_tools/energy.py', CONFIGS[1], entry['checkpoint'],
