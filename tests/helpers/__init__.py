@@ -1,11 +1,17 @@
 """Helpers shared by the tests (the fixtures of ``tests/conftest.py`` are
 built on them): the repository root, running a script of it, the tiny
 arch, the fake HTTP server."""
+import atexit
 import json
 import os
 import os.path as osp
+import shutil
+import signal
+import socket
 import subprocess
 import sys
+import tempfile
+import time
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -81,8 +87,6 @@ class _WarmPython:
         return not self.broken and self.proc.poll() is None
 
     def _start(self):
-        import atexit
-        import tempfile
         self.dir = tempfile.mkdtemp(prefix='warm_py_')
         self.sock = osp.join(self.dir, 'sock')
         self.env = dict(os.environ)
@@ -100,17 +104,12 @@ class _WarmPython:
             self.registered = True
 
     def stop(self, pid):
-        import shutil
         if os.getpid() == pid and self.proc is not None:
             self.proc.kill()
             self.proc.wait()
             shutil.rmtree(self.dir, ignore_errors=True)
 
     def run(self, cmd, cwd, env, timeout):
-        import signal
-        import socket
-        import tempfile
-        import time
         out_dir = tempfile.mkdtemp(dir=self.dir)
         out, err = osp.join(out_dir, 'out'), osp.join(out_dir, 'err')
         req = dict(argv=cmd[1:], cwd=cwd, env=env, stdout=out, stderr=err)
@@ -137,7 +136,6 @@ class _WarmPython:
             with open(p, encoding='utf-8', errors='replace') as fh:
                 return fh.read()
         stdout, stderr = read(out), read(err)
-        import shutil
         shutil.rmtree(out_dir, ignore_errors=True)
         if expired:
             raise subprocess.TimeoutExpired(cmd, timeout, stdout, stderr)

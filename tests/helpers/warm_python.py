@@ -65,7 +65,7 @@ def _run_child(req):
         for f in (sys.stdout, sys.stderr):
             try:
                 f.flush()
-            except Exception:
+            except Exception:  # a stream the script closed: nothing left
                 pass
         os._exit(code & 0xFF)
 
