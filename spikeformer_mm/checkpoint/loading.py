@@ -42,7 +42,7 @@ def load_weights(model: nn.Module, filename: str, strict: bool = True,
         model = model.module
     if all(k.startswith('module.') for k in sd):
         sd = {k[len('module.'):]: v for k, v in sd.items()}
-    from ..models.layers import fits_loaded_shape
+    from ..models.strict_loading import fits_loaded_shape
     own = model.state_dict()
     bad_shape = [f'{k} {tuple(v.shape)} vs {tuple(own[k].shape)} in the '
                  f'model' for k, v in sd.items()
@@ -52,7 +52,7 @@ def load_weights(model: nn.Module, filename: str, strict: bool = True,
             f'{filename} does not fit the model: {len(bad_shape)} tensors '
             f'have other shapes ({"; ".join(bad_shape[:3])}): is it a '
             f'checkpoint of another arch or config?')
-    from ..models.layers import lenient_loading
+    from ..models.strict_loading import lenient_loading
     # the modules' own checks are this function's below (strict) or off
     with lenient_loading():
         result = model.load_state_dict(sd, strict=False)

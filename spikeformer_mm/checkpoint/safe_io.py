@@ -96,6 +96,8 @@ def load_checkpoint_file(filename: str, map_location: str = 'cpu') -> dict:
     allow-list; refuse, with a message naming the file and what it holds,
     anything that would need arbitrary unpickling."""
     filename = require_local(filename)
+    from ..models.strict_loading import note_checkpoint_file
+    note_checkpoint_file(filename)  # a refusal to load it names the file
     with torch.serialization.safe_globals(mmengine_safe_globals()):
         try:
             return torch.load(filename, map_location=map_location,

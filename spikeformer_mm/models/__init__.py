@@ -10,6 +10,8 @@ from ..registry import lazy_attribute
 from .backbones import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
 from .neurons import NEURON_DEFAULTS, build_neuron  # noqa: F401
+from .strict_loading import (IncompleteWeightsError,  # noqa: F401
+                             lenient_loading)
 
 
 def __getattr__(name):

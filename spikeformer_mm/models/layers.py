@@ -15,7 +15,6 @@ Shortcuts (paper, Sec. 4 / Table 5). For a branch ``F``:
 In the two spike shortcuts the branch drops its leading neuron (its input
 is already spikes) and each block ends with a neuron.
 """
-import contextlib
 from typing import Callable, Optional, Sequence, Union
 
 import torch
@@ -71,81 +70,10 @@ def check_time_axis(x: torch.Tensor, who: str, what: str,
 
 
 # --------------------------------------------------------- strict loading
-class IncompleteWeightsError(ValueError):
-    """Weights loaded into a module of this toolbox lack some of its
-    tensors, or have them in other shapes (another task's, arch's or deploy
-    form's checkpoint): refused instead of computing from random layers."""
-
-
-_LENIENT = []  # a stack: inside lenient_loading(), modules accept anything
-
-
-@contextlib.contextmanager
-def lenient_loading():
-    """The explicit opt-out of :func:`require_complete_weights`: inside
-    this block, modules load partial or mismatched weights as torch and
-    mmengine do (``--non-strict`` of the tools)."""
-    _LENIENT.append(True)
-    try:
-        yield
-    finally:
-        _LENIENT.pop()
-
-
-def fits_loaded_shape(saved: torch.Tensor, own: torch.Tensor) -> bool:
-    """Same shape, or the shape of a layer that adds trailing unit axes on
-    loading (the paper's ``[out, in, 1]`` Conv1d weights of the MLP, which
-    ``SpikingMLP`` loads as ``[out, in, 1, 1]``)."""
-    s, o = tuple(saved.shape), tuple(own.shape)
-    return s == o or (len(s) < len(o) and o[:len(s)] == s
-                      and all(d == 1 for d in o[len(s):]))
-
-
-def require_complete_weights(module: nn.Module, who: str,
-                             tolerate: Sequence[str] = ()) -> None:
-    """Make ``module`` refuse, whichever loader calls it (torch's
-    ``load_state_dict``, mmengine's ``load_checkpoint`` as mmdet's
-    ``init_detector``, mmseg's ``init_model``, mmpretrain's ``get_model``,
-    ``load_from`` and ``init_cfg`` use it), weights that lack one of its
-    tensors or give one another shape: an
-    :class:`IncompleteWeightsError` naming them. mmengine only warns and
-    leaves those layers random. ``tolerate``: names (relative to
-    ``module``) that may be missing or differ, keeping their
-    initialisation; :func:`lenient_loading` turns the check off."""
-    tolerate = set(tolerate)
-
-    def check(module, state_dict, prefix, *args):
-        # the module is passed in (with_module): a deep copy (an EMA model,
-        # a deployed copy) checks itself, not the module it was copied from
-        if _LENIENT:
-            return
-        own = module.state_dict()
-        missing, shapes = [], []
-        for k, v in own.items():
-            if k in tolerate or k.endswith('num_batches_tracked'):
-                continue
-            got = state_dict.get(prefix + k)
-            if got is None:
-                missing.append(k)
-            elif torch.is_tensor(got) and not fits_loaded_shape(got, v):
-                shapes.append(f'{k} {tuple(got.shape)} vs {tuple(v.shape)}')
-        if missing or shapes:
-            parts = []
-            if missing:
-                parts.append(f'{len(missing)} of its {len(own)} tensors are '
-                             f'missing ({", ".join(missing[:5])}'
-                             f'{" ..." if len(missing) > 5 else ""})')
-            if shapes:
-                parts.append(f'{len(shapes)} have other shapes '
-                             f'({"; ".join(shapes[:3])})')
-            raise IncompleteWeightsError(
-                f'{who} ({prefix or "the model"}): the weights loaded into '
-                f'it do not fit: {"; ".join(parts)}. A checkpoint of another '
-                f'task, arch or deploy form? Loading it would leave those '
-                f'layers random (--non-strict, or '
-                f'spikeformer_mm.models.layers.lenient_loading(), loads it '
-                f'anyway).')
-    module._register_load_state_dict_pre_hook(check, with_module=True)
+# (its own module; re-exported here, where callers have always found it)
+from .strict_loading import (IncompleteWeightsError,  # noqa: E402,F401
+                             fits_loaded_shape, lenient_loading,
+                             require_complete_weights)
 
 
 # ------------------------------------------------------------- deployment

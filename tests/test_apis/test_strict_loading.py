@@ -1,7 +1,9 @@
-"""Weights that do not fit are refused by the modules themselves, through
-every mm entry point (mmengine only warns and computes from random layers):
+"""Weights that do not fit are refused by the model itself, through every
+mm entry point (mmengine only warns and computes from random layers):
 mmpretrain's get_model and inferencer, mmdet's init_detector, mmseg's
-init_model, and load_from; with an explicit opt-out."""
+init_model, mmengine's load_checkpoint (load_from, --resume) and load_from;
+with an explicit opt-out. The whole model is checked, not only this
+toolbox's modules: mmdet's RPN/RoI heads, mmseg's decode head."""
 import os.path as osp
 
 import pytest
@@ -37,7 +39,8 @@ def test_mmpretrain_get_model_and_inferencer(checkpoints):
 
     from spikeformer_mm.models.layers import IncompleteWeightsError
     Config.fromfile(CLS)  # what the entry points read first
-    with pytest.raises(IncompleteWeightsError, match='SpikingClsHead'):
+    with pytest.raises(IncompleteWeightsError,
+                       match=r'ImageClassifier \(the model\).*det\.pth'):
         get_model(CLS, pretrained=checkpoints['det'])
     with pytest.raises(IncompleteWeightsError):
         ImageClassificationInferencer(model=CLS,
@@ -52,7 +55,8 @@ def test_mmdet_init_detector_and_mmseg_init_model(checkpoints):
     from spikeformer_mm.models.layers import (IncompleteWeightsError,
                                               lenient_loading)
     with pytest.raises(IncompleteWeightsError,
-                       match=r'SpikeToDense \(neck\.\).* tensors are missing'):
+                       match=r'MaskRCNN \(the model\).* tensors are missing '
+                             r'\(neck\.'):
         init_detector(DET, checkpoints['cls'], device='cpu')
     with pytest.raises(IncompleteWeightsError, match='other shapes'):
         init_model(SEG, checkpoints['det'], device='cpu')
@@ -81,8 +85,8 @@ def test_load_from_another_arch_is_refused(tmp_path):
                'val_dataloader.num_workers=0',
                'val_dataloader.persistent_workers=False', check=False)
     assert r.returncode == 1
-    assert 'MetaSpikeFormer (backbone.)' in r.stderr and 'other shapes' in \
-        r.stderr
+    assert 'ImageClassifier (the model)' in r.stderr and 'other shapes' in \
+        r.stderr and str(ck) in r.stderr
     assert not list((tmp_path / 'wd').glob('*.pth'))
 
 
@@ -100,3 +104,81 @@ def test_a_copy_checks_its_own_tensors():
     deployed.load_state_dict(copy.deepcopy(deployed.state_dict()))
     with pytest.raises(IncompleteWeightsError, match='missing'):
         deployed.load_state_dict(m.state_dict(), strict=False)
+
+
+def _without(src, prefixes, dst, extra=None):
+    """``src``'s checkpoint less the tensors under ``prefixes`` (plus
+    ``extra`` tensors), saved as ``dst``."""
+    sd = torch.load(src, weights_only=True)['state_dict']
+    sd = {k: v for k, v in sd.items() if not k.startswith(prefixes)}
+    sd.update(extra or {})
+    torch.save({'state_dict': sd}, dst)
+    return str(dst)
+
+
+def test_a_checkpoint_missing_only_mm_heads_is_refused(checkpoints, tmp_path):
+    """Mutation caught: without the model-level guard
+    (``strict_loading.guard_models_of`` not applied to MetaSpikeFormer) each
+    of these loads with random mm heads and only a warning."""
+    from mmdet.apis import init_detector
+    from mmengine.runner import load_checkpoint
+    from mmpretrain import get_model
+    from mmseg.apis import init_model
+
+    from spikeformer_mm.models import IncompleteWeightsError, lenient_loading
+    det = _without(checkpoints['det'], ('rpn_head.', 'roi_head.'),
+                   tmp_path / 'det_no_heads.pth')
+    with pytest.raises(IncompleteWeightsError,
+                       match=r'MaskRCNN \(the model\): the weights loaded '
+                             r'into it from det_no_heads\.pth .* tensors are '
+                             r'missing \((roi|rpn)_head\.'):
+        init_detector(DET, det, device='cpu')
+    seg = _without(checkpoints['seg'], ('decode_head.', ),
+                   tmp_path / 'seg_no_head.pth')
+    with pytest.raises(IncompleteWeightsError,
+                       match=r'EncoderDecoder \(the model\).* missing '
+                             r'\(decode_head\.'):
+        init_model(SEG, seg, device='cpu')
+    # a tensor the model does not have is refused too
+    extra = _without(checkpoints['cls'], (), tmp_path / 'cls_extra.pth',
+                     extra={'head.fc_kd.weight': torch.zeros(3)})
+    with pytest.raises(IncompleteWeightsError,
+                       match=r'1 tensors are not in it \(head\.fc_kd'):
+        get_model(CLS, pretrained=extra)
+    # mmengine's own loader (load_from, --resume), on any built model
+    from spikeformer_mm.apis import init_model as our_init_model
+    model = our_init_model(DET)
+    with pytest.raises(IncompleteWeightsError, match='rpn_head'):
+        load_checkpoint(model, det, map_location='cpu')
+    with lenient_loading():  # the explicit opt-out
+        load_checkpoint(model, det, map_location='cpu')
+
+
+def test_another_class_count_is_refused(checkpoints):
+    """A detector built for 3 classes refuses the 10-class checkpoint (mmdet
+    alone loads it with random classifier layers)."""
+    from mmdet.apis import init_detector
+
+    from spikeformer_mm.models import IncompleteWeightsError
+    with pytest.raises(IncompleteWeightsError,
+                       match=r'MaskRCNN .*other shapes \(roi_head\.'):
+        init_detector(DET, checkpoints['det'], device='cpu', cfg_options={
+            'model.roi_head.bbox_head.num_classes': 3,
+            'model.roi_head.mask_head.num_classes': 3})
+
+
+def test_partial_load_keys_reach_the_model_check(tmp_path):
+    """The backbone's ``partial_load_keys`` are the model's only
+    exceptions: a checkpoint without just those loads, one without any
+    other tensor is refused."""
+    from spikeformer_mm.apis import init_model
+    from spikeformer_mm.models import IncompleteWeightsError
+    key = 'downsample1_1.encode_conv.weight'
+    model = init_model(CLS, cfg_options={
+        'model.backbone.partial_load_keys': [key]})
+    sd = model.state_dict()
+    model.load_state_dict({k: v for k, v in sd.items()
+                           if k != f'backbone.{key}'}, strict=False)
+    with pytest.raises(IncompleteWeightsError, match=r'missing \(head\.'):
+        model.load_state_dict({k: v for k, v in sd.items()
+                               if not k.startswith('head.')}, strict=False)

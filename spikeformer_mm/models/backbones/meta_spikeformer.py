@@ -8,6 +8,7 @@ from spikingjelly.activation_based import functional
 
 from ...registry import MODELS
 from ..packed_spikes import compact_spikes
+from ..strict_loading import guard_models_of
 from ..layers import (ATTENTIONS, SHORTCUTS, MSBlock, MSConvBlock,
                       SpikingDownsample, is_channels_last, parse_deploy_form,
                       require_complete_weights)
@@ -31,6 +32,7 @@ LAYOUT = (
 
 
 @MODELS.register_module()
+@guard_models_of
 class MetaSpikeFormer(BaseModule):
     """Meta-SpikeFormer: conv-based spiking stages then transformer-based
     spiking stages (paper Fig. 2), as the official ``Spiking_vit_MetaFormer``.
@@ -188,6 +190,7 @@ class MetaSpikeFormer(BaseModule):
         if deploy:
             self.switch_to_deploy(deploy)
         self._freeze_stages()
+        self.partial_load_keys = tuple(partial_load_keys)
         require_complete_weights(self, 'MetaSpikeFormer', partial_load_keys)
 
     # ------------------------------------------------------- feature shapes

@@ -1,0 +1,181 @@
+"""Strict loading: weights that do not fit are refused by the model itself,
+whichever loader loads them.
+
+mmengine's ``load_checkpoint`` (behind mmdet's ``init_detector``, mmseg's
+``init_model``, mmpretrain's ``get_model`` and inferencers, ``load_from``,
+``--resume`` and ``init_cfg``) only warns about missing, unexpected or
+reshaped tensors and leaves those layers random: a detector evaluated with
+random heads prints plausible-looking numbers. torch calls a module's
+load-state-dict pre-hooks whichever loader runs, so the check is one:
+
+* :func:`require_complete_weights` makes one module refuse weights that lack
+  one of its tensors or give one another shape (the backbone, the necks and
+  heads of this toolbox call it on themselves);
+* :func:`guard_models_of` extends it to the whole model: any module that
+  takes one of the registered backbones as its ``backbone`` (mmpretrain's
+  ``ImageClassifier``, mmdet's detectors, mmseg's segmentors, a model of
+  yours) refuses a checkpoint with a tensor missing, left over or reshaped
+  anywhere in it (mmdet/mmseg heads, decode heads, necks, the data
+  preprocessor's persistent buffers), through torch's module-registration
+  hook (``torch.nn.modules.module.register_module_module_registration_hook``:
+  the backbone cannot see its parent, and mm builds the parent with no hook
+  of ours);
+* :func:`lenient_loading` is the explicit opt-out (``--non-strict``).
+"""
+import contextlib
+import contextvars
+import os.path as osp
+import weakref
+from typing import Iterator, Optional, Sequence, Type
+
+import torch
+import torch.nn as nn
+
+
+class IncompleteWeightsError(ValueError):
+    """Weights loaded into a model or module of this toolbox lack some of
+    its tensors, hold tensors it does not have, or give them other shapes
+    (another task's, arch's or deploy form's checkpoint): refused instead of
+    computing from random layers."""
+
+
+# True inside lenient_loading(); a ContextVar, so an opt-out in one thread
+# (or asyncio task) does not turn the check off in another
+_LENIENT: contextvars.ContextVar = contextvars.ContextVar(
+    'spikeformer_mm_lenient_loading', default=False)
+# the checkpoint file read last in this context (named in the errors)
+_LAST_FILE: contextvars.ContextVar = contextvars.ContextVar(
+    'spikeformer_mm_last_checkpoint_file', default=None)
+
+
+@contextlib.contextmanager
+def lenient_loading() -> Iterator[None]:
+    """The explicit opt-out of :func:`require_complete_weights`: inside
+    this block, modules load partial or mismatched weights as torch and
+    mmengine do (``--non-strict`` of the tools)."""
+    token = _LENIENT.set(True)
+    try:
+        yield
+    finally:
+        _LENIENT.reset(token)
+
+
+def note_checkpoint_file(path: Optional[str]) -> None:
+    """Record ``path`` as the checkpoint file read last (the toolbox's
+    loaders call it), so that a refusal can name the file."""
+    _LAST_FILE.set(path)
+
+
+def fits_loaded_shape(saved: torch.Tensor, own: torch.Tensor) -> bool:
+    """Same shape, or the shape of a layer that adds trailing unit axes on
+    loading (the paper's ``[out, in, 1]`` Conv1d weights of the MLP, which
+    ``SpikingMLP`` loads as ``[out, in, 1, 1]``)."""
+    s, o = tuple(saved.shape), tuple(own.shape)
+    return s == o or (len(s) < len(o) and o[:len(s)] == s
+                      and all(d == 1 for d in o[len(s):]))
+
+
+def _listing(keys: Sequence[str], n: int = 5) -> str:
+    more = f' and {len(keys) - n} more' if len(keys) > n else ''
+    return ', '.join(keys[:n]) + more
+
+
+def mismatch(own: dict, state_dict: dict, prefix: str = '',
+             tolerate: Sequence[str] = (), unexpected: bool = False) -> list:
+    """What does not fit when ``state_dict`` (keys under ``prefix``) is
+    loaded into a module whose own state is ``own``: a list of phrases,
+    empty when it fits. ``unexpected``: also name the checkpoint's tensors
+    under ``prefix`` that the module does not have."""
+    tolerate = set(tolerate)
+    missing, shapes = [], []
+    for k, v in own.items():
+        if k in tolerate or k.endswith('num_batches_tracked'):
+            continue
+        got = state_dict.get(prefix + k)
+        if got is None:
+            missing.append(k)
+        elif torch.is_tensor(got) and not fits_loaded_shape(got, v):
+            shapes.append(f'{k} {tuple(got.shape)} vs {tuple(v.shape)}')
+    extra = sorted(k[len(prefix):] for k in state_dict
+                   if unexpected and k.startswith(prefix)
+                   and k[len(prefix):] not in own
+                   and not k.endswith('num_batches_tracked')
+                   and k[len(prefix):] not in tolerate)
+    parts = []
+    if missing:
+        parts.append(f'{len(missing)} of its {len(own)} tensors are missing '
+                     f'({_listing(missing)})')
+    if extra:
+        parts.append(f'{len(extra)} tensors are not in it '
+                     f'({_listing(extra)})')
+    if shapes:
+        parts.append(f'{len(shapes)} have other shapes '
+                     f'({"; ".join(shapes[:3])})')
+    return parts
+
+
+def require_complete_weights(module: nn.Module, who: str,
+                             tolerate: Sequence[str] = (),
+                             unexpected: bool = False) -> None:
+    """Make ``module`` refuse, whichever loader calls it (torch's
+    ``load_state_dict``, mmengine's ``load_checkpoint``), weights that lack
+    one of its tensors or give one another shape (and with ``unexpected``,
+    weights holding tensors it does not have): an
+    :class:`IncompleteWeightsError` naming the first of them and the
+    checkpoint file read last. ``tolerate``: names (relative to ``module``)
+    that may be missing or differ, keeping their initialisation;
+    :func:`lenient_loading` turns the check off."""
+    tolerate = tuple(tolerate)
+
+    def check(module, state_dict, prefix, *args):
+        # the module is passed in (with_module): a deep copy (an EMA model,
+        # a deployed copy) checks itself, not the module it was copied from
+        if _LENIENT.get():
+            return
+        parts = mismatch(module.state_dict(), state_dict, prefix, tolerate,
+                         unexpected)
+        if parts:
+            path = _LAST_FILE.get()
+            src = f' from {osp.basename(path)} ({path})' if path else ''
+            raise IncompleteWeightsError(
+                f'{who} ({prefix or "the model"}): the weights loaded into '
+                f'it{src} do not fit: {"; ".join(parts)}. A checkpoint of '
+                f'another task, arch, class count or deploy form? Loading '
+                f'it would leave those layers random (--non-strict, or '
+                f'spikeformer_mm.models.lenient_loading(), loads it '
+                f'anyway).')
+    module._register_load_state_dict_pre_hook(check, with_module=True)
+
+
+# ------------------------------------------------ the model-level guard
+_BACKBONES: list = []  # the backbone classes whose models are guarded
+_GUARDED: 'weakref.WeakSet[nn.Module]' = weakref.WeakSet()
+
+
+def _guard_parent(parent: nn.Module, name: str,
+                  child: Optional[nn.Module]) -> None:
+    """torch's module-registration hook: a module that takes a guarded
+    backbone as its ``backbone`` gets the whole-model check."""
+    if (name != 'backbone' or not isinstance(child, tuple(_BACKBONES))
+            or parent in _GUARDED):
+        return None
+    _GUARDED.add(parent)
+    keep = [f'backbone.{k}' for k in getattr(child, 'partial_load_keys', ())]
+    require_complete_weights(parent, type(parent).__name__, tolerate=keep,
+                             unexpected=True)
+    return None
+
+
+_HOOK = []
+
+
+def guard_models_of(cls: Type[nn.Module]) -> Type[nn.Module]:
+    """Class decorator of a backbone family: every model built with it as
+    its ``backbone`` loads strictly as a whole (module docstring). Its
+    ``partial_load_keys`` (names relative to the backbone) are the only
+    tensors such a model may load without."""
+    _BACKBONES.append(cls)
+    if not _HOOK:
+        _HOOK.append(torch.nn.modules.module
+                     .register_module_module_registration_hook(_guard_parent))
+    return cls
