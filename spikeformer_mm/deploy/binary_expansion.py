@@ -183,14 +183,63 @@ def is_binary_form(model: nn.Module) -> bool:
     return any(isinstance(m, BinarySlotLayer) for m in model.modules())
 
 
+# the products the attention may compute; each is checked for a 0/1 operand
+_PRODUCTS = {torch.matmul, torch.Tensor.matmul, torch.Tensor.__matmul__,
+             torch.Tensor.__rmatmul__, torch.bmm, torch.Tensor.bmm, torch.mm,
+             torch.Tensor.mm, torch.einsum}
+
+
+def _is_binary(x) -> bool:
+    return torch.is_tensor(x) and bool(x.eq(0).logical_or_(x.eq(1)).all())
+
+
+class _AttentionProducts(torch.overrides.TorchFunctionMode):
+    """While a binary-form attention runs (``inside`` names it), record
+    every matrix product whose operands are both non-binary: an integer
+    MAC, not an accumulate of unit events."""
+
+    def __init__(self):
+        super().__init__()
+        self.inside, self.products, self.bad = None, {}, []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if self.inside is not None and func in _PRODUCTS:
+            ops = [a for a in args if torch.is_tensor(a)]
+            self.products[self.inside] = self.products.get(self.inside, 0) + 1
+            if not any(map(_is_binary, ops)):
+                self.bad.append(self.inside)
+        return func(*args, **(kwargs or {}))
+
+
+def _attention_hooks(model, mode):
+    """Forward hooks that point ``mode`` at each binary-form attention
+    while it runs."""
+    handles = []
+    for name, attn in _attentions(model):
+        def enter(m, args, name=name):
+            mode.inside = name
+            mode.products.setdefault(name, 0)
+
+        def leave(m, args, out):
+            mode.inside = None
+        handles += [attn.register_forward_pre_hook(enter),
+                    attn.register_forward_hook(leave)]
+    return handles
+
+
 @torch.no_grad()
 def check_binary_form(model: nn.Module, run: Callable[[], object]) -> int:
-    """Run ``model`` once and raise a ``ValueError`` naming any synaptic
-    layer that reads integer counts above 1 (a layer the expansion missed:
-    the model would do integer MACs there). The first synaptic layer run,
-    the encoder, reads the input (pixels, or an event camera's counts), not
-    a neuron's output, and is not checked. Returns how many synaptic layer
-    calls read binary slots."""
+    """Run ``model`` once and raise a ``ValueError`` naming
+
+    * any synaptic layer that reads integer counts above 1 (a layer the
+      expansion missed: the model would do integer MACs there). The first
+      synaptic layer run, the encoder, reads the input (pixels, or an event
+      camera's counts), not a neuron's output, and is not checked;
+    * any attention with integer Q, K, V one of whose matrix products has
+      no 0/1 operand (``K^T V`` of counts instead of unit events), or that
+      computed no product where this check sees it.
+
+    Returns how many synaptic layer calls read binary slots."""
     bad, binary, calls = [], [0], [0]
 
     def hook(name):
@@ -202,13 +251,24 @@ def check_binary_form(model: nn.Module, run: Callable[[], object]) -> int:
             integer = bool((x >= 0).all() and x.eq(x.round()).all())
             if integer and bool((x > 1).any()):
                 bad.append(name)
-            elif bool(x.eq(0).logical_or_(x.eq(1)).all()):
+            elif _is_binary(x):
                 binary[0] += 1
         return check
 
-    _run_with_layer_hooks(model, hook, run)
+    mode = _AttentionProducts()
+    handles = _attention_hooks(model, mode)
+    with mode:
+        _run_with_layer_hooks(model, hook, run, handles)
     if bad:
         raise ValueError(f'check_binary_form: {len(set(bad))} synaptic '
                          f'layers read integer counts, not binary slots: '
                          f'{sorted(set(bad))[:5]}')
+    unseen = sorted(n for n, k in mode.products.items() if k == 0)
+    if mode.bad or unseen:
+        raise ValueError(
+            f'check_binary_form: {len(set(mode.bad) | set(unseen))} '
+            f'attentions multiply integer counts, not unit events: '
+            f'{sorted(set(mode.bad))[:5]} (a product with no 0/1 operand)'
+            + (f'; {unseen[:5]} made no matrix product this check could '
+               f'see' if unseen else ''))
     return binary[0]

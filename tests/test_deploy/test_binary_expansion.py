@@ -296,3 +296,29 @@ def test_tool_on_the_event_project(tmp_path, monkeypatch):
     assert rep['equal'] and rep['neurons_counting_above_one'] > 0
     assert not any(layer['name'].endswith('downsample1_1.encode_conv')
                    for layer in rep['layers'])
+
+
+def test_attention_products_on_counts_are_caught(monkeypatch):
+    """The mutation this catches: ``SpikingSelfAttention.binary_products``
+    multiplying the integer counts directly (``q @ (k^T @ v)``) in the
+    binary form. The outputs stay equal (the same integers), so only a
+    check of the products' operands sees it: check_binary_form names the
+    attentions, and so the binary-equivalence tool exits 1."""
+    from spikeformer_mm.deploy import check_binary_form, expand_to_binary
+    from spikeformer_mm.models.layers import SpikingSelfAttention
+    torch.manual_seed(0)
+    model = firing(Classifier(1, 4).double())
+    x = torch.rand(1, 3, 32, 32, dtype=torch.float64)
+    expand_to_binary(model, lambda: model(x))
+    assert check_binary_form(model, lambda: model(x)) > 0  # as built: fine
+    monkeypatch.setattr(SpikingSelfAttention, 'binary_products',
+                        lambda self, q, k, v: q @ (k.transpose(-2, -1) @ v))
+    with pytest.raises(ValueError, match=r'attentions multiply integer '
+                                         r'counts.*backbone\.block3'):
+        check_binary_form(model, lambda: model(x))
+    # products computed where the check cannot see them are refused too
+    monkeypatch.setattr(SpikingSelfAttention, 'binary_products',
+                        lambda self, q, k, v: (q.unsqueeze(-1) * (
+                            k.transpose(-2, -1) @ v).unsqueeze(-3)).sum(-2))
+    with pytest.raises(ValueError, match='attentions multiply'):
+        check_binary_form(model, lambda: model(x))
