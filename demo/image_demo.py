@@ -11,7 +11,8 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import spikeformer_mm  # noqa: E402,F401  (compat fixes)
 from spikeformer_mm.apis import init_model  # noqa: E402
-from spikeformer_mm.cli import require_files, run_cli  # noqa: E402
+from spikeformer_mm.cli import (refuse_overwriting_inputs,  # noqa: E402
+                                require_files, run_cli)
 from spikeformer_mm.visualization import read_image  # noqa: E402
 
 
@@ -25,6 +26,11 @@ def main(argv=None):
     p.add_argument('--device', default=None, help='cpu, cuda, cuda:0 ...')
     args = p.parse_args(argv)
     require_files(image=args.img, config=args.config)
+    # mmpretrain's inferencer saves OUT_DIR/<the image's file name>
+    refuse_overwriting_inputs(
+        args, ['img', 'config', 'checkpoint'], [], planned={
+            'out_dir': [osp.join(args.out_dir, osp.basename(args.img))]
+            if args.out_dir else []})
     from mmpretrain.apis import ImageClassificationInferencer
     read_image(args.img)  # an unreadable file: a ValueError naming it
     model = init_model(args.config, args.checkpoint,

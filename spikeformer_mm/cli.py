@@ -51,25 +51,43 @@ def _same_file(a: str, b: str) -> bool:
 
 
 def refuse_overwriting_inputs(args, inputs: Sequence[str],
-                              outputs: Sequence[str]) -> None:
-    """Raise ``ValueError`` naming both arguments when an output argument of
-    a tool names the same file as one of its inputs (or as another output):
-    no tool writes over its own input. ``inputs``/``outputs``: attribute
-    names of ``args``; unset ones (None, ``'none'``) are skipped."""
+                              outputs: Sequence[str],
+                              planned: Optional[dict] = None) -> None:
+    """The one output-path check of every tool that writes (a test finds
+    the tools and fails for one without it): raise ``ValueError`` naming
+    both arguments when an output of a tool is the same file as one of its
+    inputs (or as another output). ``inputs``/``outputs``: attribute names
+    of ``args``; unset ones (None, ``'none'``) are skipped. ``planned``:
+    ``{output folder argument: [paths of the files the tool will write in
+    it]}``, for tools that write into a folder (``--out-dir``): each is
+    checked against the inputs the same way (``image_demo.py
+    DIR/digit.png ... --out-dir DIR`` would otherwise replace the image).
+    """
     def given(names):
         for n in names:
             v = getattr(args, n, None)
             if isinstance(v, str) and v and v.lower() != 'none' and \
                     '://' not in v:
                 yield n, v
+
+    def refuse(out_name, shown, in_name):
+        raise ValueError(
+            f'{out_name.replace("_", "-")} {shown}: the same file as '
+            f'{in_name.replace("_", "-")}; a tool never writes over its own '
+            f'input or another of its outputs')
+
+    ins = list(given(inputs))
     outs = list(given(outputs))
     for i, (out_name, out) in enumerate(outs):
-        for in_name, path in list(given(inputs)) + outs[:i]:
+        for in_name, path in ins + outs[:i]:
             if _same_file(out, path):
-                raise ValueError(
-                    f'{out_name.replace("_", "-")} {out}: the same file as '
-                    f'{in_name.replace("_", "-")}; a tool never writes over '
-                    f'its own input or another of its outputs')
+                refuse(out_name, out, in_name)
+    for folder, paths in (planned or {}).items():
+        for p in paths:
+            for in_name, path in ins + outs:
+                if _same_file(p, path):
+                    refuse(folder, f'{getattr(args, folder)} (it would '
+                           f'write {p})', in_name)
 
 
 def run_cli(main: Callable, argv: Optional[list] = None) -> Any:

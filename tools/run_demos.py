@@ -193,6 +193,8 @@ def main(argv=None):
     p.add_argument('--smoke', action='store_true',
                    help='a minimal run of each task (for tests)')
     args = p.parse_args(argv)
+    from spikeformer_mm.cli import refuse_overwriting_inputs
+    refuse_overwriting_inputs(args, ['cls_checkpoint'], ['work_dir'])
     if args.seeds is not None and args.seeds < 1:
         sys.exit(f'error: --seeds must be >= 1, got {args.seeds}')
     seeds = [None] if args.seeds is None else list(range(args.seeds))

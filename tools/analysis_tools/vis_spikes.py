@@ -15,7 +15,8 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from spikeformer_mm.cli import CfgOptions, run_cli  # noqa: E402
+from spikeformer_mm.cli import (CfgOptions,  # noqa: E402
+                                refuse_overwriting_inputs, run_cli)
 
 
 def main(argv=None):
@@ -35,8 +36,12 @@ def main(argv=None):
         raise ValueError(f'--channels must be >= 0, got {args.channels}')
     from spikeformer_mm.apis.spikes import visualize_spikes
     ck = None if args.checkpoint.lower() == 'none' else args.checkpoint
-    files = visualize_spikes(args.config, ck, args.input, args.out,
-                             args.stages, args.channels, args.cfg_options)
+    inputs = ['config', 'checkpoint', 'input']
+    refuse_overwriting_inputs(args, inputs, ['out'])
+    files = visualize_spikes(
+        args.config, ck, args.input, args.out, args.stages, args.channels,
+        args.cfg_options, check_paths=lambda paths: refuse_overwriting_inputs(
+            args, inputs, [], planned={'out': paths}))
     print(f'{len(files)} pictures in {args.out}')
 
 
