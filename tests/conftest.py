@@ -1,10 +1,25 @@
 import os
 import os.path as osp
+import sys
 
 import pytest
 import torch
 
 from helpers import ROOT, TINY_ARCH, FakeServer, run_py
+
+# The package under test is this checkout's, in this process and in every
+# script the tests run (fresh or warm: helpers.warm_python does the same),
+# whatever checkout the venv's editable install points at.
+sys.path.insert(0, ROOT)
+os.environ['PYTHONPATH'] = os.pathsep.join(
+    [ROOT] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep)
+              if p])
+import spikeformer_mm  # noqa: E402
+
+if osp.realpath(osp.dirname(spikeformer_mm.__file__)) != \
+        osp.realpath(osp.join(ROOT, 'spikeformer_mm')):
+    pytest.exit(f'spikeformer_mm imports from {spikeformer_mm.__file__}, '
+                f'not from the checkout under test {ROOT}', returncode=1)
 
 # no test reaches Google Drive (the Drive tests inject their folder listing
 # and fetch from loopback); subprocesses inherit it

@@ -24,6 +24,18 @@ if what == 'raise':
     raise ValueError('boom')
 if what == 'sleep':
     time.sleep(60)
+if what == 'state':  # the random states and the package a run starts with
+    import random, numpy, torch, spikeformer_mm
+    print(json.dumps(dict(
+        torch=torch.rand(3).tolist(), seed=torch.initial_seed(),
+        py=random.random(), np=float(numpy.random.rand()),
+        package=os.path.dirname(spikeformer_mm.__file__))), flush=True)
+if what == 'crash_at_exit':  # a crash while the interpreter shuts down,
+    class Bomb:              # after every atexit handler (gloo's once)
+        def __del__(self):
+            os.abort()
+    sys.modules['_bomb'] = type(sys)('_bomb')
+    sys.modules['_bomb'].bomb = Bomb()
 '''
 
 
@@ -92,3 +104,36 @@ def test_every_run_fresh_when_asked(tmp_path, monkeypatch):
     assert probe(run_py(str(script), 'ok'))['warm']
     monkeypatch.setenv('SPIKEFORMER_TEST_FRESH', '1')
     assert not probe(run_py(str(script), 'ok'))['warm']
+
+
+def test_a_warm_run_starts_as_a_fresh_one(tmp_path):
+    """Each run has random states of its own, as fresh processes do (torch
+    2.14, numpy and python seed themselves from the OS), not the state every
+    fork of the server would share; and imports the package from the
+    checkout under test, not from where the venv's editable install
+    points. Mutation caught: without the reseeding the two warm runs draw
+    the same numbers."""
+    from helpers import ROOT
+    script = tmp_path / 'probe.py'
+    script.write_text(PROBE)
+    runs = [json.loads(run_py(str(script), 'state').stdout.splitlines()[1])
+            for _ in range(3)]  # one fresh, two warm
+    for key in ('torch', 'seed', 'py', 'np'):
+        assert len({str(r[key]) for r in runs}) == 3, key
+    for r in runs:
+        assert os.path.realpath(r['package']) == \
+            os.path.realpath(os.path.join(ROOT, 'spikeformer_mm'))
+
+
+def test_a_crash_at_interpreter_exit_fails_a_warm_run(tmp_path):
+    """A crash after the script ended (in the interpreter's shutdown) is
+    the run's exit status, fresh and warm. Mutation caught: the warm child
+    ending with os._exit after its atexit handlers (the old runner) exits
+    0 here."""
+    script = tmp_path / 'probe.py'
+    script.write_text(PROBE)
+    fresh, warm = (run_py(str(script), 'crash_at_exit', check=False)
+                   for _ in range(2))
+    assert probe(warm)['warm'] and not probe(fresh)['warm']
+    assert fresh.returncode == warm.returncode == -6, (fresh.returncode,
+                                                       warm.returncode)

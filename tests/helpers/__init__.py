@@ -94,7 +94,7 @@ class _WarmPython:
             self.proc = subprocess.Popen(
                 [sys.executable,
                  osp.join(osp.dirname(__file__), 'warm_python.py'),
-                 self.sock], cwd=ROOT, stdin=subprocess.DEVNULL,
+                 self.sock, ROOT], cwd=ROOT, stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=log, text=True)
         if self.proc.stdout.readline().strip() != 'ready':
             self.proc.kill()

@@ -12,7 +12,8 @@ call of a session, every ``-c``/``-m`` call and every call with another
 environment in a fresh interpreter instead, so a tool that forgets an
 import still fails. Only the test suite uses it.
 
-Usage: ``python warm_python.py SOCKET`` (prints ``ready`` once listening).
+Usage: ``python warm_python.py SOCKET ROOT`` (prints ``ready`` once
+listening; imports ``spikeformer_mm`` from the checkout ``ROOT``).
 One request per connection, a JSON line ``{"argv": [...], "cwd": ...,
 "env": {...}, "stdout": path, "stderr": path}``; the answer is the child's
 pid, then its exit code (negative: killed by that signal), one per line.
@@ -37,8 +38,17 @@ def _run_child(req):
         out = os.open(req[key], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(out, fd)
         os.close(out)
+    # a random state of its own, as a fresh interpreter has (numpy, python's
+    # random and torch 2.14 seed themselves from the OS at start), not the
+    # one every fork would share with the server. The hash seed cannot
+    # change in a running interpreter: warm runs share the server's.
+    import random
+
     import numpy as np
-    np.random.seed()  # a fresh process's global numpy state is not the fork's
+    import torch
+    np.random.seed()
+    random.seed()
+    torch.seed()
     script = req['argv'][0]
     sys.argv = list(req['argv'])
     sys.path[0] = os.path.dirname(os.path.abspath(script))
@@ -56,22 +66,23 @@ def _run_child(req):
     except BaseException:
         traceback.print_exc()
         code = 1
-    try:
-        import atexit
-        import threading
-        threading._shutdown()  # non-daemon threads end as at exit
-        atexit._run_exitfuncs()
-    finally:
-        for f in (sys.stdout, sys.stderr):
-            try:
-                f.flush()
-            except Exception:  # a stream the script closed: nothing left
-                pass
-        os._exit(code & 0xFF)
+    # the interpreter's own shutdown, as at the end of a fresh run
+    # (threads joined, atexit handlers, modules and objects finalised): a
+    # crash there (gloo's SIGABRT once) is the run's exit status, not hidden
+    # by an os._exit. main() lets this SystemExit through.
+    raise _ChildExit(code & 0xFF)
+
+
+class _ChildExit(SystemExit):
+    """A forked child's end: the server's loop lets it propagate."""
 
 
 def main():
-    path = sys.argv[1]
+    path, root = sys.argv[1], sys.argv[2]
+    # the package under test is the checkout's, not whatever the venv's
+    # editable install points at (tests/conftest.py sets PYTHONPATH the same
+    # way for fresh runs)
+    sys.path.insert(0, root)
     # what every tool imports; nothing runs, so no worker thread pool exists
     # yet when the server forks
     import torch  # noqa: F401
@@ -80,7 +91,12 @@ def main():
     import mmpretrain.models  # noqa: F401
     import mmseg.models  # noqa: F401
 
-    import spikeformer_mm  # noqa: F401
+    import spikeformer_mm
+    here = os.path.dirname(os.path.abspath(spikeformer_mm.__file__))
+    if os.path.realpath(here) != os.path.realpath(
+            os.path.join(root, 'spikeformer_mm')):
+        sys.exit(f'warm_python: spikeformer_mm imports from {here}, not '
+                 f'from the checkout under test {root}')
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(path)
     srv.listen(1)
