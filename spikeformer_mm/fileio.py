@@ -81,3 +81,47 @@ def write_json(path: str, obj: Any) -> None:
         with open(tmp, 'w') as f:
             json.dump(obj, f, indent=2, sort_keys=True, default=float)
 
+
+
+class LockedError(OSError):
+    """A lock file held by another live process (``file_lock`` without
+    waiting); the message names the holder."""
+
+    def __str__(self):
+        return str(self.args[0]) if self.args else 'locked'
+
+
+def acquire_lock(path: str, wait: bool = True, what: str = 'this'):
+    """Take the lock file ``path`` exclusively and return it open: the lock
+    is held until the file is closed or the process ends. The one lock of
+    the toolbox (downloads, dataset folders, work dirs). ``fcntl.flock``
+    is released by the kernel when the process ends, ``kill -9`` included,
+    so a lock is never stale; the file stays (removing one that another
+    process waits on would let a third take a fresh lock) and holds the pid
+    of its last holder. ``wait=False``: instead of waiting, raise
+    :class:`LockedError` naming the holder's pid and ``what`` it guards."""
+    import fcntl
+    path = osp.abspath(path)
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    f = open(path, 'a+')
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        f.seek(0)
+        holder = f.read().strip() or 'unknown'
+        f.close()
+        raise LockedError(f'{what} is in use by another live process '
+                          f'(pid {holder}; lock file {path})') from None
+    f.seek(0)
+    f.truncate()
+    f.write(f'{os.getpid()}\n')
+    f.flush()
+    return f
+
+
+@contextlib.contextmanager
+def file_lock(path: str, wait: bool = True,
+              what: str = 'this') -> Iterator[None]:
+    """:func:`acquire_lock` for the block."""
+    with acquire_lock(path, wait, what):
+        yield

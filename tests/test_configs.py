@@ -197,3 +197,54 @@ def test_ilif_config_changes_only_the_neuron(path):
         neurons = [n for n in model.modules() if is_neuron(n)]
         assert neurons and all(isinstance(n, MultiStepILIF) and
                                n.max_spike_count == 4 for n in neurons)
+
+
+def _doc_example(tmp_path):
+    """docs/new_task.md's inheriting config, written where its relative
+    ``_base_`` resolves."""
+    import re
+    text = open(osp.join(ROOT, 'docs', 'new_task.md')).read()
+    block = next(b for b in re.findall(r'```python\n(.*?)```', text, re.S)
+                 if b.startswith('# projects/my_task/configs/'))
+    d = tmp_path / 'projects' / 'my_task' / 'configs'
+    d.mkdir(parents=True)
+    path = d / 'example.py'
+    path.write_text(block.replace('../../../configs/',
+                                  osp.join(ROOT, 'configs') + '/'))
+    return str(path)
+
+
+def test_the_documented_child_config_keeps_the_safety_policy(tmp_path):
+    """The example a user copies from docs/new_task.md keeps safe loading
+    and the NaN guard (it once replaced custom_imports and dropped them)."""
+    from spikeformer_mm.apis.config import SAFETY_HOOK, SAFETY_IMPORT
+    cfg = Config.fromfile(_doc_example(tmp_path),
+                          import_custom_modules=False)
+    assert SAFETY_IMPORT in cfg.custom_imports.imports
+    assert 'projects.my_task.my_task' in cfg.custom_imports.imports
+    assert SAFETY_HOOK in [h['type'] for h in cfg.custom_hooks]
+
+
+def test_the_tools_put_back_a_dropped_safety_policy(tmp_path, monkeypatch):
+    """A child config that replaces custom_imports and custom_hooks loses
+    the policy in mm; load_config (every tool's) puts it back and warns.
+    Mutation caught: load_config without keep_safety_policy."""
+    from spikeformer_mm.apis import config
+    from spikeformer_mm.apis.config import (SAFETY_HOOK, SAFETY_IMPORT,
+                                            load_config)
+    said = []
+    monkeypatch.setattr(config, '_warn', said.append)
+    child = tmp_path / 'child.py'
+    child.write_text(
+        f"_base_ = ['{ROOT}/configs/classification/"
+        f"metaspikeformer-demo_1xb32_digits-t2.py']\n"
+        "custom_imports = dict(imports=['json'], allow_failed_imports=False)\n"
+        "custom_hooks = [dict(type='EMAHook')]\n")
+    cfg = load_config(str(child))
+    assert cfg.custom_imports.imports == ['json', SAFETY_IMPORT]
+    assert [h['type'] for h in cfg.custom_hooks] == ['EMAHook', SAFETY_HOOK]
+    text = '\n'.join(said)
+    assert f'custom_imports lacks {SAFETY_IMPORT!r}' in text and \
+        '*_base_.custom_imports.imports' in text, text
+    assert load_config(osp.join(ROOT, CONFIGS[0])) and len(said) == 2, \
+        'a config that keeps the policy is left as it is, no warning'

@@ -248,7 +248,10 @@ def test_killing_the_launcher_ends_its_workers(tmp_path):
 
 def test_resume_after_kill_9(tmp_path):
     """kill -9 inside epoch 2 (3 iterations per epoch), at an iteration the
-    test chooses (PauseAtIterHook), then --resume continues from epoch 1."""
+    test chooses (PauseAtIterHook), then --resume continues from epoch 1.
+    While the run lives, a second run in its work dir is refused (it would
+    mix logs and save over its checkpoints); the kill leaves no stale lock.
+    Mutation caught: tools/train.py without exclusive_work_dir."""
     wd = tmp_path / 'resume'
     marker = tmp_path / 'paused'
     opts = [o for o in SMALL if 'max_epochs' not in o] + [
@@ -274,6 +277,12 @@ custom_hooks = [dict(type='spikeformer_mm.PauseAtIterHook', at_iter=4,
                                  + err.read_text()[-3000:])
         assert time.time() < deadline, 'no pause within 600 s'
         time.sleep(0.2)
+    # a second run in the live run's work dir is refused, naming it
+    r = run_py('tools/train.py', CLS_CFG, '--work-dir', str(wd),
+               '--cfg-options', *opts, check=False)
+    assert r.returncode == 1 and r.stderr.strip().splitlines()[-1] == (
+        f'error: work dir {wd} (a training run) is in use by another live '
+        f'process (pid {p.pid}; lock file {wd}/.train.lock)'), r.stderr[-2000:]
     os.killpg(p.pid, signal.SIGKILL)
     p.wait()
     assert marker.read_text() == '4'

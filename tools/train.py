@@ -14,7 +14,8 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from spikeformer_mm.apis import (build_runner, close_distributed,  # noqa: E402
                                  load_config)
-from spikeformer_mm.cli import end_with_launcher, run_cli  # noqa: E402
+from spikeformer_mm.cli import (end_with_launcher,  # noqa: E402
+                                refuse_overwriting_inputs, run_cli)
 from spikeformer_mm.cli import CfgOptions  # noqa: E402
 
 
@@ -45,12 +46,13 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    refuse_overwriting_inputs(args, ['config'], ['work_dir'])
     end_with_launcher(args.launcher)
     cfg = load_config(args.config, args.cfg_options)
     runner = build_runner(cfg, work_dir=args.work_dir, resume=args.resume,
                           amp=args.amp, auto_scale_lr=args.auto_scale_lr,
                           channels_last=args.channels_last,
-                          launcher=args.launcher)
+                          launcher=args.launcher, exclusive_work_dir=True)
     runner.train()
     close_distributed()
 

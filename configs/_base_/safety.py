@@ -7,9 +7,12 @@
 #   http downloads), and every file mmengine writes locally (checkpoints,
 #   last_checkpoint, log dumps) is written atomically:
 #   spikeformer_mm.engine.safe_io, imported when the config is read.
-# - A NaN or infinite loss stops training, naming the loss terms
-#   (NaNGuardHook). A config with hooks of its own keeps it:
+# - A NaN or infinite loss term, parameter or buffer stops training, naming
+#   them, before a checkpoint of them is written (NaNGuardHook). A config
+#   with hooks or imports of its own keeps the policy by appending:
 #   custom_hooks = [*_base_.safety_hooks, dict(type=...)]
+#   custom_imports = dict(imports=[*_base_.custom_imports.imports, 'mine'])
+#   (the tools put back what a config drops, with a warning).
 custom_imports = dict(imports=['spikeformer_mm.engine.safe_io'],
                       allow_failed_imports=False)
 safety_hooks = [dict(type='spikeformer_mm.NaNGuardHook')]

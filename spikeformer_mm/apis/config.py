@@ -16,8 +16,19 @@ from ..checkpoint.safe_io import MissingFileError
 from ..zoo import resolve_checkpoint
 
 
+# The safety policy of configs/_base_/safety.py (docs/reliability.md): the
+# module whose import makes mmengine load safely and write atomically, and
+# the hook that stops a run on NaN.
+SAFETY_IMPORT = 'spikeformer_mm.engine.safe_io'
+SAFETY_HOOK = 'spikeformer_mm.NaNGuardHook'
+
+
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """Read a config file (mm ``_base_`` inheritance, ``--cfg-options``)."""
+    """Read a config file (mm ``_base_`` inheritance, ``--cfg-options``);
+    a config of this toolbox's models that lost the safety policy (a child
+    config that replaced ``custom_imports`` or ``custom_hooks``) gets it
+    back, with a warning saying how to keep it
+    (:func:`keep_safety_policy`)."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file not found: {path}')
     try:
@@ -30,7 +41,38 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
         for key in new_keys(cfg, cfg_options):
             _warn(key)
         cfg.merge_from_dict(cfg_options)
+    keep_safety_policy(cfg, path)
     return cfg
+
+
+def keep_safety_policy(cfg: Config, path: str = 'the config') -> list:
+    """Put back what a config whose model is this toolbox's lost of the
+    safety policy: the :data:`SAFETY_IMPORT` in ``custom_imports`` (mm
+    replaces a list that a child config sets: ``custom_imports =
+    dict(imports=['my_module'])`` drops it) and :data:`SAFETY_HOOK` in
+    ``custom_hooks``. Returns what was put back, each with a warning."""
+    import importlib
+    if 'spikeformer_mm.' not in cfg.pretty_text:
+        return []  # not a model of this toolbox
+    fixed = []
+    imports = cfg.get('custom_imports') or {}
+    names = list(imports.get('imports') or [])
+    if SAFETY_IMPORT not in names:
+        cfg.custom_imports = dict(imports, imports=names + [SAFETY_IMPORT])
+        importlib.import_module(SAFETY_IMPORT)
+        fixed.append(f'custom_imports lacks {SAFETY_IMPORT!r}')
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(isinstance(h, dict) and h.get('type') in
+               (SAFETY_HOOK, SAFETY_HOOK.split('.')[-1]) for h in hooks):
+        cfg.custom_hooks = hooks + [dict(type=SAFETY_HOOK)]
+        fixed.append(f'custom_hooks lacks {SAFETY_HOOK}')
+    for what in fixed:
+        _warn(f'{path}: {what} (safe loading, atomic writes and the NaN '
+              f'guard of configs/_base_/safety.py); added back. Keep it '
+              f'with custom_imports = dict(imports=[*_base_.custom_imports.'
+              f'imports, ...]) and custom_hooks = [*_base_.safety_hooks, '
+              f'...]')
+    return fixed
 
 
 def new_keys(cfg, options: dict) -> list:
@@ -97,10 +139,12 @@ def configure(cfg: Config, work_dir: Optional[str] = None,
               resume: Optional[str] = None, load_from: Optional[str] = None,
               amp: bool = False, auto_scale_lr: bool = False,
               launcher: str = 'none', config_path: Optional[str] = None,
-              channels_last: bool = False) -> Config:
+              channels_last: bool = False,
+              exclusive_work_dir: bool = False) -> Config:
     """Apply the command-line choices of the mm tools to ``cfg``. What a
     run guards against (NaN, torn checkpoints, unsafe pickles) is the
-    config's own (``configs/_base_/runtime/``), not added here."""
+    config's own (``configs/_base_/safety.py``), not added here (but
+    put back by :func:`load_config` where a child config dropped it)."""
     cfg.launcher = launcher
     if channels_last:
         hooks = list(cfg.get('custom_hooks') or [])
@@ -113,6 +157,8 @@ def configure(cfg: Config, work_dir: Optional[str] = None,
     elif cfg.get('work_dir') is None:
         stem = osp.splitext(osp.basename(config_path or cfg.filename))[0]
         cfg.work_dir = osp.join('./work_dirs', stem)
+    if exclusive_work_dir:
+        claim_work_dir(cfg.work_dir)
     if osp.isdir(cfg.work_dir):  # what a kill -9 during a save left
         remove_stale_temporaries(cfg.work_dir, logger=_warn)
     if amp:
@@ -148,6 +194,27 @@ def configure(cfg: Config, work_dir: Optional[str] = None,
     check_annotation_files(cfg)
     compat.setup_cpu_distributed(cfg, launcher)
     return cfg
+
+
+_CLAIMED = {}  # work dir -> its open lock file, held until the process ends
+
+
+def claim_work_dir(work_dir: str) -> None:
+    """One training run per work dir: take ``WORK_DIR/.train.lock`` for
+    the rest of this process (rank 0 of a distributed run; the other ranks
+    share its work dir), or raise :class:`~spikeformer_mm.fileio.
+    LockedError` naming the live run's pid. Two runs in one work dir would
+    interleave their logs and save over each other's checkpoints and
+    ``last_checkpoint``. The kernel releases the lock when the run ends,
+    however it ends (``kill -9`` included)."""
+    from ..fileio import acquire_lock
+    rank = os.environ.get('RANK') or os.environ.get('SLURM_PROCID') or '0'
+    key = osp.realpath(work_dir)
+    if rank != '0' or key in _CLAIMED:
+        return
+    _CLAIMED[key] = acquire_lock(
+        osp.join(work_dir, '.train.lock'), wait=False,
+        what=f'work dir {work_dir} (a training run)')
 
 
 def check_annotation_files(cfg: Config) -> None:

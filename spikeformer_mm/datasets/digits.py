@@ -43,6 +43,7 @@ import tempfile
 
 import numpy as np
 
+from ..fileio import file_lock
 from ..fileio import sha256_file as _sha256
 
 FORMAT_VERSION = 1
@@ -435,10 +436,7 @@ def _claim(root, task, kwargs):
 @contextlib.contextmanager
 def _locked(root):
     """The folder's lock file (beside it), held exclusively."""
-    import fcntl
-    os.makedirs(osp.dirname(osp.abspath(root)), exist_ok=True)
-    with open(osp.abspath(root) + '.lock', 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with file_lock(osp.abspath(root) + '.lock'):
         yield
 
 

@@ -29,7 +29,7 @@ import urllib.request
 from typing import Optional
 
 from ..checkpoint import UnsafeCheckpointError, load_checkpoint_file
-from ..fileio import sha256_file, write_json
+from ..fileio import file_lock, sha256_file, write_json
 
 # torch.hub's rule: the first '-<hex>.' in a file name is its hash prefix.
 HASH_REGEX = re.compile(r'-([a-f0-9]*)\.')
@@ -101,14 +101,10 @@ def check_sha256(value: Optional[str], where: str) -> Optional[str]:
 
 @contextlib.contextmanager
 def _file_lock(path):
-    """One downloader of ``path`` at a time, across processes."""
-    import fcntl
-    # lock files stay (removing one another process waits on would let a
-    # third take a fresh lock): in a hidden folder, out of the way
-    locks = osp.join(osp.dirname(path), '.locks')
-    os.makedirs(locks, exist_ok=True)
-    with open(osp.join(locks, osp.basename(path) + '.lock'), 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    """One downloader of ``path`` at a time, across processes (lock files
+    in a hidden folder beside it, out of the way)."""
+    with file_lock(osp.join(osp.dirname(path), '.locks',
+                            osp.basename(path) + '.lock')):
         yield
 
 
