@@ -13,7 +13,8 @@ registers (:func:`install`):
   could not read mmengine's checkpoints);
 * the loader of ``http(s)://``: the zoo's verified download, then the same
   safe load (mmengine's own http loader unpickles anything);
-* ``zoo://NAME``: a model of the zoo, by name;
+* ``zoo://NAME``: a model of the zoo, by name; ``hf://OWNER/REPO/FILE``:
+  a Hugging Face Hub file, checked against the zoo index's sha256;
 * the local file backend :class:`AtomicLocalBackend`: every file mmengine
   writes to a local path (checkpoints, the ``last_checkpoint`` pointer,
   logs' JSON dumps) goes through :func:`spikeformer_mm.fileio.atomic_path`,
@@ -31,7 +32,7 @@ from mmengine.runner.checkpoint import CheckpointLoader
 
 from ..checkpoint import load_checkpoint_file
 from ..fileio import atomic_path
-from ..zoo import load_from_http_verified, load_from_zoo
+from ..zoo import load_from_hf, load_from_http_verified, load_from_zoo
 
 
 class AtomicLocalBackend(LocalBackend):
@@ -62,6 +63,8 @@ def install() -> None:
         prefixes=('http://', 'https://'), loader=load_from_http_verified,
         force=True)
     CheckpointLoader.register_scheme(prefixes='zoo://', loader=load_from_zoo,
+                                     force=True)
+    CheckpointLoader.register_scheme(prefixes='hf://', loader=load_from_hf,
                                      force=True)
     register_backend('local', AtomicLocalBackend, force=True, prefixes='')
     from mmengine.fileio import io

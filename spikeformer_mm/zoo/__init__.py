@@ -15,7 +15,8 @@ from typing import Dict, Optional, Sequence, Union
 from ..checkpoint import load_checkpoint_file, require_local
 from .download import (DownloadError, cache_dir, check_sha256, download,
                        hash_prefix)
-from .sources import GDRIVE_PREFIX, HF_PREFIX, download_gdrive, download_hf
+from .sources import (GDRIVE_PREFIX, HF_PREFIX, download_gdrive, download_hf,
+                      record_trust)
 
 PACKAGE_INDEX = osp.join(osp.dirname(__file__), 'model-index.yml')
 INDEX_ENV = 'SPIKEFORMER_ZOO_INDEX'
@@ -167,7 +168,13 @@ def resolve_checkpoint(filename: str) -> str:
     if filename.startswith('zoo://'):
         return download_model(filename[len('zoo://'):])
     if filename.startswith(HF_PREFIX):
-        return download_hf(filename)  # huggingface_hub's etag check only
+        # the zoo index's sha256 where an index lists this file, else the
+        # hash in its name; else, as a plain URL without one, what
+        # huggingface_hub's revalidation gives (docs/zoo.md)
+        sha = next((_expected_sha256(m) for m in list_models().values()
+                    if m.get('Weights') == filename), None)
+        return download_hf(filename, check_sha256(sha, filename),
+                           prefix=hash_prefix(filename))
     if filename.startswith(GDRIVE_PREFIX):
         raise ValueError(f'{filename}: a Drive file is in the paper\'s '
                          f'format; load it by its zoo name (zoo://NAME), '
@@ -237,6 +244,7 @@ def fetch_and_convert(model: dict, source: str,
     except Exception:
         os.remove(out)  # never leave weights that do not fit the config
         raise
+    record_trust(source, original)
     print(f'{name}: converted {osp.basename(source)} -> {out}, checked '
           f'against {osp.relpath(config)}')
     return out
@@ -246,6 +254,13 @@ def load_from_zoo(filename: str, map_location=None) -> dict:
     """mmengine CheckpointLoader scheme ``zoo://NAME``."""
     name = filename[len('zoo://'):]
     return load_checkpoint_file(download_model(name, progress=False),
+                                map_location=map_location or 'cpu')
+
+
+def load_from_hf(filename: str, map_location=None) -> dict:
+    """mmengine CheckpointLoader scheme ``hf://OWNER/REPO/FILE``
+    (:func:`resolve_checkpoint`: the index's sha256 checked)."""
+    return load_checkpoint_file(resolve_checkpoint(filename),
                                 map_location=map_location or 'cpu')
 
 

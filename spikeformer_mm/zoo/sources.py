@@ -35,9 +35,13 @@ def parse_hf(url: str) -> Tuple[str, str, Optional[str]]:
     return m.group(1), m.group(2), m.group(3)
 
 
-def download_hf(url: str, sha256: Optional[str] = None) -> str:
+def download_hf(url: str, sha256: Optional[str] = None,
+                prefix: Optional[str] = None) -> str:
     """The local file of ``hf://...`` (Hugging Face's cache), checked
-    against ``sha256`` when given."""
+    against ``sha256`` (a zoo index's) or the hash ``prefix`` its file name
+    carries, when given. A copy that fails the check (a corrupted
+    transfer kept in the cache) is fetched again once before the download
+    is refused. ``$SPIKEFORMER_OFFLINE``: the cache only, no request."""
     repo, path, revision = parse_hf(url)
     try:
         from huggingface_hub import hf_hub_download
@@ -45,15 +49,38 @@ def download_hf(url: str, sha256: Optional[str] = None) -> str:
     except ImportError as e:
         raise DownloadError(f'{url}: huggingface_hub is not installed '
                             f'(pip install -r requirements/runtime.txt)') from e
-    try:
-        local = hf_hub_download(repo_id=repo, filename=path,
-                                revision=revision)
-    except (HfHubHTTPError, OSError) as e:
-        raise DownloadError(f'{url}: {e}') from e
-    if sha256 is not None and sha256_file(local) != sha256.lower():
-        raise DownloadError(f'{url}: sha256 mismatch with the zoo index '
-                            f'(expected {sha256}); the file is corrupt or '
-                            f'was replaced')
+    offline = bool(os.environ.get(OFFLINE_ENV))
+
+    def fetch(force):
+        try:
+            return hf_hub_download(repo_id=repo, filename=path,
+                                   revision=revision, force_download=force,
+                                   local_files_only=offline)
+        except (HfHubHTTPError, OSError, ValueError) as e:
+            where = (f' (${OFFLINE_ENV} is set: the local cache only, and '
+                     f'it has no copy)' if offline else '')
+            raise DownloadError(f'{url}: {e}{where}') from e
+
+    def verified(local):
+        digest = sha256_file(local) if sha256 or prefix else None
+        return digest is None or (digest == sha256.lower() if sha256 else
+                                  digest.startswith(prefix.lower()))
+
+    local = fetch(False)
+    if not verified(local) and not offline:
+        # a corrupt copy in huggingface_hub's cache (which serves a file
+        # it holds for the commit without looking at it again): drop the
+        # file and its snapshot link, then fetch it again, once
+        for p in {osp.realpath(local), local}:
+            if osp.lexists(p):
+                os.remove(p)
+        local = fetch(True)
+    if not verified(local):
+        raise DownloadError(
+            f'{url}: sha256 mismatch with '
+            + (f'the zoo index (expected {sha256})' if sha256 else
+               f'the hash in its name ({prefix})')
+            + '; the file is corrupt or was replaced')
     return local
 
 
@@ -90,8 +117,8 @@ def download_gdrive(url: str, dest: str,
                     fetch_url: Optional[Callable[[str], str]] = None,
                     log: Callable = print) -> str:
     """Download the file of ``gdrive://FOLDER/FILE`` to ``dest``, checked
-    against the sha256 recorded at its first download (recorded now if
-    there is none). ``lister`` lists the folder; ``fetch_url(file id)``
+    against the sha256 recorded at its first download (a first download is
+    recorded by the caller once it checked the file: :func:`record_trust`). ``lister`` lists the folder; ``fetch_url(file id)``
     gives the URL gdown fetches (default: Drive's, by id)."""
     folder, name = parse_gdrive(url)
     if os.environ.get(OFFLINE_ENV) and lister is list_drive_folder:
@@ -118,21 +145,31 @@ def download_gdrive(url: str, dest: str,
             raise DownloadError(f'{url}: gdown fetched nothing (the Drive '
                                 f'quota, or the folder is not public)')
         digest = sha256_file(tmp)
-        trusted = _trusted()
-        known = trusted.get(url)
+        known = _trusted().get(url)
         if known is not None and known != digest:
             raise DownloadError(
                 f'{url}: sha256 {digest} differs from the one recorded at '
                 f'its first download ({known}); the publisher\'s file '
                 f'changed or this copy is corrupt: refused (delete '
                 f'{_trust_file()} to trust a new file)')
-        if known is None:
-            trusted[url] = digest
-            write_json(_trust_file(), trusted)
-            log(f'{name}: sha256 {digest} recorded at this first download; '
-                f'the publisher gives no hash, so it is unverified by the '
-                f'publisher (later downloads must match it)')
     return dest
+
+
+def record_trust(url: str, path: str, log: Callable = print) -> None:
+    """Record the sha256 of ``path``, the first download of ``url``, as
+    the one later downloads must match (trust on first use). Called only
+    once the file converted and checked: a corrupt first download is never
+    trusted."""
+    trusted = _trusted()
+    if url in trusted:
+        return
+    digest = sha256_file(path)
+    trusted[url] = digest
+    write_json(_trust_file(), trusted)
+    log(f'{osp.basename(path)}: sha256 {digest} recorded at this first '
+        f'download, after it converted and loaded into its config; the '
+        f'publisher gives no hash, so it is unverified by the publisher '
+        f'(later downloads must match it)')
 
 
 def clear_trust(url: str) -> None:
@@ -144,4 +181,4 @@ def clear_trust(url: str) -> None:
 
 __all__ = ['HF_PREFIX', 'GDRIVE_PREFIX', 'parse_hf', 'download_hf',
            'parse_gdrive', 'list_drive_folder', 'download_gdrive',
-           'clear_trust']
+           'record_trust', 'clear_trust']

@@ -74,7 +74,8 @@ def test_hf_source_through_huggingface_hub(tmp_path, run_py):
              SHA256='0' * 64),
         dict(Name='hub-none', Weights='hf://owner/repo/w.pth')]}))
     env = dict(HF_ENDPOINT=hub.url, HF_HOME=str(tmp_path / 'hf'),
-               HF_HUB_DISABLE_TELEMETRY='1', TORCH_HOME=str(tmp_path / 'th'))
+               HF_HUB_DISABLE_TELEMETRY='1', TORCH_HOME=str(tmp_path / 'th'),
+               SPIKEFORMER_OFFLINE='')
     r = run_py('-c', f'''
 import torch
 from spikeformer_mm.zoo import download_model, resolve_checkpoint
@@ -100,7 +101,9 @@ print('cached in', p)
     assert str(tmp_path / 'hf') in r.stdout  # huggingface_hub's own cache
     assert 'missing: hf://owner/repo/missing.pth' in r.stdout
     gets = [p for m, p in hub.hits if m == 'GET']
-    assert gets.count('/owner/repo/resolve/main/w.pth') == 1  # then cached
+    # then cached; 'hub-bad' (whose index sha256 no copy matches) fetches
+    # it once more before refusing, as for a corrupted cached copy
+    assert gets.count('/owner/repo/resolve/main/w.pth') == 2
 
 
 def tiny_config(tmp_path, embed_dims=(16, 32, 64, 80)):
@@ -180,3 +183,58 @@ def test_paper_weights_from_drive_converted_and_checked(tmp_path,
     idx.write_text(yaml.safe_dump({'Models': [entry]}))
     with pytest.raises(DownloadError, match="no 'nope.pth'.*other.pth"):
         download_model('tiny-paper', **kw)
+    # a first download that did not convert and fit was never trusted
+    # (mutation caught: recording the sha256 at download, before the check)
+    assert src not in json.load(open(osp.join(cache_dir(),
+                                              'trusted_sha256.json')))
+
+
+def test_hf_paths_are_verified_everywhere(tmp_path, run_py):
+    """``hf://`` in any checkpoint field: mmengine's loader (load_from,
+    init_cfg) once the safety policy is imported; the zoo index's sha256
+    checked for a direct path it lists; a corrupted cached copy fetched
+    again; ``$SPIKEFORMER_OFFLINE`` sends no request."""
+    data = tmp_path / 'w.pth'
+    torch.save({'state_dict': {'w': torch.ones(3)}}, data)
+    good = data.read_bytes()
+    hub = HubServer({'/owner/repo/resolve/main/w.pth': b'x' + good[1:],
+                     '/owner/repo/resolve/main/u.pth': good})
+    sha = hashlib.sha256(good).hexdigest()
+    idx = tmp_path / 'index.yml'
+    idx.write_text(yaml.safe_dump({'Models': [
+        dict(Name='hub', Weights='hf://owner/repo/w.pth', SHA256=sha)]}))
+    env = dict(HF_ENDPOINT=hub.url, HF_HOME=str(tmp_path / 'hf'),
+               HF_HUB_DISABLE_TELEMETRY='1', SPIKEFORMER_OFFLINE='',
+               SPIKEFORMER_ZOO_INDEX=str(idx))
+    code = '''
+import os, sys, torch
+import spikeformer_mm.engine.safe_io  # the configs' safety policy
+from mmengine.runner.checkpoint import CheckpointLoader
+from spikeformer_mm.zoo.download import DownloadError
+try:
+    ck = CheckpointLoader.load_checkpoint(sys.argv[1])
+    print('loaded', float(ck['state_dict']['w'].sum()))
+except DownloadError as e:
+    print('refused:', str(e).replace(chr(10), ' '))
+'''
+
+    def load(url, **extra):
+        r = run_py('-c', code, url, env=dict(env, **extra))
+        return r.stdout.strip().splitlines()[-1]
+    # the hub first serves a corrupted copy, which the index's sha256
+    # catches; it is dropped and fetched again
+    hub.files['/owner/repo/resolve/main/w.pth'] = b'x' + good[1:]
+    assert load('hf://owner/repo/w.pth').startswith('refused: ')
+    gets = [p for m, p in hub.hits if m == 'GET']
+    assert gets.count('/owner/repo/resolve/main/w.pth') == 2  # fetched again
+    hub.files['/owner/repo/resolve/main/w.pth'] = good  # the hub is fixed
+    assert load('hf://owner/repo/w.pth') == 'loaded 3.0'
+    # a path no index lists: huggingface_hub's revalidation, as a plain URL
+    assert load('hf://owner/repo/u.pth') == 'loaded 3.0'
+    # offline: served from the cache, no request; an uncached file refused
+    n = len(hub.hits)
+    assert load('hf://owner/repo/w.pth', SPIKEFORMER_OFFLINE='1') == \
+        'loaded 3.0'
+    out = load('hf://owner/repo/nope.pth', SPIKEFORMER_OFFLINE='1')
+    assert out.startswith('refused: ') and 'SPIKEFORMER_OFFLINE' in out, out
+    assert len(hub.hits) == n
