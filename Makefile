@@ -4,13 +4,19 @@
 PY := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-fast clean-venv
+.PHONY: setup demo demo-smoke test test-fast clean-venv
 
 setup:
 	@bash tools/setup_env.sh
 
 demo: setup
 	$(PY) tools/run_demos.py
+
+# The main job in its bounded form (a few iterations per task), writing where
+# `make demo` writes: CI runs it before the tests, so no test may depend on
+# what the main job leaves in the checkout.
+demo-smoke: setup
+	$(PY) tools/run_demos.py --smoke
 
 # What the tests may skip depends on the CPU: say which one runs them.
 CPU_INFO := $(PY) -c "import torch; from spikeformer_mm.compat import cpu_bf16_supported as b; print('CPU capability:', torch.backends.cpu.get_cpu_capability(), '| native bf16:', b())"

@@ -5,7 +5,7 @@ the models register themselves in the ``spikeformer_mm`` scope, which
 mmengine imports on demand when a config names ``spikeformer_mm.<Type>``.
 It changes nothing in mmengine but the toolchain repairs of
 :mod:`spikeformer_mm.compat`; what a run loads and writes safely is named
-in its config (``configs/_base_/runtime/``).
+in its config (``configs/_base_/safety.py``).
 """
 from .version import __version__
 from .registry import DATASETS, HOOKS, MODELS, NEURONS

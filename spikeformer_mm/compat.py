@@ -3,8 +3,8 @@
 
 Only repairs of the toolchain live here, none of this project's policy
 (what a run loads and writes safely is named in the configs: see
-:mod:`spikeformer_mm.engine.checkpoint_loading` and
-``configs/_base_/runtime/``):
+:mod:`spikeformer_mm.engine.safe_io` and
+``configs/_base_/safety.py``):
 
 1. setuptools >= 82 removed ``pkg_resources``, which mmengine uses to find
    installed packages, breaking ``mmdet::`` / ``mmseg::`` /

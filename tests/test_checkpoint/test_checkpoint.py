@@ -82,11 +82,17 @@ def test_default_loader_refuses_malicious_pickle(tmp_path):
         load_checkpoint_file(p)
 
 
-def test_missing_checkpoint_error_says_how_to_make_it(tmp_path, run_py):
+def test_missing_checkpoint_error_says_how_to_make_it(tmp_path, run_py,
+                                                     monkeypatch):
     """A config's checkpoint that is not there yet: the loader's error names
     it; the tools add the command that makes it (a training run, the demo,
-    or the paper's conversion), which the loader itself does not know."""
+    or the paper's conversion), which the loader itself does not know.
+    Run from an empty folder: what `make demo` (or a download) left in the
+    checkout must not change the result."""
+    from helpers import ROOT
+
     from spikeformer_mm.cli import with_hint
+    monkeypatch.chdir(tmp_path)
 
     def message(path):
         with pytest.raises(FileNotFoundError) as e:
@@ -104,9 +110,10 @@ def test_missing_checkpoint_error_says_how_to_make_it(tmp_path, run_py):
     assert message(tmp_path / 'other.pth') == \
         f'checkpoint not found: {tmp_path / "other.pth"}'
     # through a tool: one line with the hint
-    r = run_py('tools/test.py', 'configs/classification/'
+    r = run_py(f'{ROOT}/tools/test.py', f'{ROOT}/configs/classification/'
                'metaspikeformer-55m-kd_8xb64_in1k.py',
-               'checkpoints/metaspikeformer-55m-kd_in1k-t1.pth', check=False)
+               'checkpoints/metaspikeformer-55m-kd_in1k-t1.pth', check=False,
+               cwd=str(tmp_path))
     assert r.returncode == 1
     assert 'error: checkpoint not found: checkpoints/metaspikeformer-55m' \
         in r.stderr and 'sdtv2_to_mm.py' in r.stderr

@@ -194,8 +194,29 @@ def _conversions(prof, allowed_numel, allowed_shapes=()):
         if e.name == 'aten::to' and not any(
                 c.name == 'aten::_to_copy' for c in e.cpu_children):
             continue  # to() that returned its input: no work
+        if _torchs_one_thread_1x1_conv(e):
+            continue
         out.append((e.name, shape))
     return out
+
+
+def _torchs_one_thread_1x1_conv(event):
+    """A copy made inside PyTorch's own non-oneDNN convolution
+    (``_slow_conv2d_forward``, which wants NCHW) for a 1x1 conv at one
+    thread: ATen's backend choice (``use_mkldnn`` in Convolution.cpp skips
+    oneDNN for an unstrided 1x1 conv with a batch under 16 when
+    ``at::get_num_threads() == 1``), not a conversion of this toolbox's.
+    At one thread the fast path keeps every other layer NHWC."""
+    if torch.get_num_threads() != 1:
+        return False
+    p = event.cpu_parent
+    while p is not None and p.name != 'aten::convolution':
+        if p.name not in ('aten::_slow_conv2d_forward', 'aten::thnn_conv2d',
+                          'aten::_convolution', 'aten::contiguous'):
+            return False
+        p = p.cpu_parent
+    return p is not None and len(p.input_shapes) > 1 and \
+        tuple(p.input_shapes[1][-2:]) == (1, 1)
 
 
 @pytest.mark.parametrize('dtype', [
@@ -276,3 +297,27 @@ def test_paper_conv1d_mlp_weights_load():
     b.load_state_dict(sd)
     for k, v in a.state_dict().items():
         assert torch.equal(b.state_dict()[k], v)
+
+
+def test_fast_inference_at_one_thread():
+    """At one thread (OMP_NUM_THREADS=1) PyTorch runs small 1x1 convs
+    without oneDNN, copying their NHWC input to NCHW: the check above allows
+    exactly those copies there (and shows none other), checked here at one
+    thread whatever the suite's thread count."""
+    from torch.profiler import profile
+
+    from spikeformer_mm.deploy import prepare_inference
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        test_fast_inference_converts_nothing_between_layers(2, 'fp32')
+        torch.manual_seed(0)
+        m = _small(1)
+        prepare_inference(m, 'cpu', 'fp32')
+        with torch.inference_mode(), profile(record_shapes=True) as prof:
+            m(torch.rand(2, 3, 64, 64))
+        allowed = [e for e in prof.events() if e.name == 'aten::copy_'
+                   and _torchs_one_thread_1x1_conv(e)]
+        assert allowed, 'no 1x1 conv left oneDNN: the allowance is unused'
+    finally:
+        torch.set_num_threads(threads)

@@ -6,7 +6,7 @@
         [--cfg-options KEY=VALUE ...]
 
 The graph is the re-parameterised model at a fixed T with its neurons
-unrolled as plain ops (spikeformer_mm/export.py). After export, N real
+unrolled as plain ops (spikeformer_mm/deploy/onnx.py). After export, N real
 images of the config's val set (or random ones with --random) run through
 onnxruntime and PyTorch; the max |difference| of the outputs and, for a
 classifier, the top-1 agreement are printed; a mismatch is an error
