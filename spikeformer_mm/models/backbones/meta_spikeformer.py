@@ -107,6 +107,9 @@ class MetaSpikeFormer(BaseModule):
     }
     ARCH_DEFAULTS = {k: v for k, v in arch_settings['15m'].items()
                      if k != 'embed_dims'}
+    # the stages (a family of another layout, E-SpikeFormer's large models,
+    # sets its own)
+    layout = LAYOUT
     num_taps = len(LAYOUT)
 
     def __init__(self,
@@ -210,7 +213,7 @@ class MetaSpikeFormer(BaseModule):
         ``reduction`` (stride) and ``module`` (the block group it follows)."""
         return [dict(num_chs=self.tap_channels[i],
                      reduction=self.tap_strides[i],
-                     module=LAYOUT[i][1][-1])
+                     module=self.layout[i][1][-1])
                 for i in self.out_indices]
 
     @classmethod
@@ -242,7 +245,7 @@ class MetaSpikeFormer(BaseModule):
         if len(arch['embed_dims']) != cls.num_taps - 1:
             raise ValueError(f'arch: embed_dims needs {cls.num_taps - 1} '
                              f'values, got {arch["embed_dims"]}')
-        n_trans = sum(kind == 'trans' for *_, kind in LAYOUT)
+        n_trans = sum(kind == 'trans' for *_, kind in cls.layout)
         if len(arch['depths']) != n_trans:
             raise ValueError(f'arch: depths needs {n_trans} values '
                              f'(transformer blocks of the last two stages)')
@@ -272,7 +275,7 @@ class MetaSpikeFormer(BaseModule):
 
     # ----------------------------------------------------------- train mode
     def _stage_modules(self, s: int) -> List[nn.Module]:
-        down, groups, _ = LAYOUT[s]
+        down, groups, _ = self.layout[s]
         return [getattr(self, name) for name in (down, *groups)]
 
     def _freeze_stages(self):
@@ -336,7 +339,7 @@ class MetaSpikeFormer(BaseModule):
         """Convert the input, once, to the layout and dtype of the weights
         (:func:`spikeformer_mm.deploy.prepare_inference` makes them
         ``channels_last`` and/or bf16), so no layer converts its input."""
-        w = getattr(self, LAYOUT[0][0]).encode_conv.weight
+        w = getattr(self, self.layout[0][0]).encode_conv.weight
         if x.dtype != w.dtype and x.is_floating_point() and \
                 not torch.is_autocast_enabled(x.device.type):
             x = x.to(w.dtype)

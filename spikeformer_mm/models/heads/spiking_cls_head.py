@@ -29,6 +29,11 @@ class SpikingClsHead(ClsHead):
             paper's hard distillation. Defaults to 0.5.
         neuron_cfg (dict, optional): the neuron (see
             :func:`~spikeformer_mm.models.neurons.build_neuron`).
+        head_input (str): what the class head reads: ``'spikes'`` (the
+            neuron's output, V2 and E-SpikeFormer's base models) or
+            ``'pooled'`` (the pooled real values: E-SpikeFormer's large
+            models, whose distillation head alone reads the neuron's
+            output). Defaults to ``'spikes'``.
         loss (dict): mmpretrain loss config.
         init_cfg (dict): defaults to truncated normal (std 0.02) for the
             Linears, zero bias, as the paper's code.
@@ -40,6 +45,7 @@ class SpikingClsHead(ClsHead):
                  with_kd: bool = False,
                  kd_alpha: float = 0.5,
                  neuron_cfg: Optional[dict] = None,
+                 head_input: str = 'spikes',
                  loss: dict = dict(type='CrossEntropyLoss', loss_weight=1.0),
                  init_cfg: Optional[dict] = dict(
                      type='TruncNormal', layer='Linear', std=.02, bias=0.),
@@ -54,6 +60,10 @@ class SpikingClsHead(ClsHead):
         self.in_channels = in_channels
         self.with_kd = with_kd
         self.kd_alpha = kd_alpha
+        if head_input not in ('spikes', 'pooled'):
+            raise ValueError(f"head_input must be 'spikes' or 'pooled', got "
+                             f"{head_input!r}")
+        self.head_input = head_input
         self.lif = build_neuron(neuron_cfg)
         self.head = nn.Linear(in_channels, num_classes)
         if with_kd:
@@ -70,12 +80,21 @@ class SpikingClsHead(ClsHead):
             raise ValueError(f'SpikingClsHead: in_channels={self.in_channels}'
                              f' but the features have {x.shape[2]}')
         functional.reset_net(self)  # fresh neuron state for every batch
-        return self.lif(x.flatten(3).mean(3))
+        return self.lif(self.pooled(x))
+
+    @staticmethod
+    def pooled(x):
+        """``[T, B, C, H, W]`` -> the mean over positions ``[T, B, C]``."""
+        return x.flatten(3).mean(3)
 
     def forward_heads(self, feats):
         """Logits of the class head (and the distillation head, or None)."""
         s = self.pre_logits(feats)
-        out = self.head(s).mean(0)
+        if self.head_input == 'pooled':
+            x = feats[-1] if isinstance(feats, (tuple, list)) else feats
+            out = self.head(self.pooled(x)).mean(0)
+        else:
+            out = self.head(s).mean(0)
         kd = self.head_kd(s).mean(0) if self.with_kd else None
         return out, kd
 

@@ -12,6 +12,8 @@ type        neuron                                      module
             SpikeYOLO / E-SpikeFormer)
 ``QuantAct`` (D+1)-level quantised activation, no       :mod:`.ilif`
             membrane (the baseline of I-LIF)
+``MultiSpike`` E-SpikeFormer's normalised integer       :mod:`.multispike`
+            neuron: ``round(clip(x, 0, D)) / norm``
 ==========  ==========================================  ===============
 
 The attention neuron fires at half the threshold
@@ -21,6 +23,7 @@ from .builder import (build_neuron, build_surrogate, is_neuron,
                       merge_neuron_cfg, neuron_class)
 from .lif import LIF_DEFAULTS, MultiStepLIF, unrolled_lif
 from .ilif import MultiStepILIF, MultiStepQuantAct
+from .multispike import MultiStepMultiSpike
 from .spikingjelly_nodes import MultiStepIF, MultiStepParametricLIF
 
 # The paper's neuron settings (the default type's), for reading.
@@ -29,7 +32,7 @@ NEURON_DEFAULTS = LIF_DEFAULTS
 # The neuron after the attention product fires at half the usual threshold.
 ATTENTION_THRESHOLD = 0.5
 
-__all__ = ['MultiStepILIF', 'MultiStepQuantAct', 'build_neuron', 'build_surrogate', 'is_neuron', 'merge_neuron_cfg',
+__all__ = ['MultiStepILIF', 'MultiStepQuantAct', 'MultiStepMultiSpike', 'build_neuron', 'build_surrogate', 'is_neuron', 'merge_neuron_cfg',
            'neuron_class', 'MultiStepLIF', 'MultiStepIF',
            'MultiStepParametricLIF', 'unrolled_lif', 'NEURON_DEFAULTS',
            'LIF_DEFAULTS', 'ATTENTION_THRESHOLD']
