@@ -81,6 +81,27 @@ def test_tap_channel_tables_are_the_backbones():
     assert list(MetaSpikeFormer(**bb).tap_channels) == demo.tap_channels
 
 
+def test_v3_tables_are_the_backbones_and_neurons():
+    """E-SpikeFormer's tap channels per released size and its heads'
+    neurons, as the configs write them, are the backbones' and V3's."""
+    import torch
+
+    from spikeformer_mm.models import ESpikeFormer, ESpikeFormerLarge
+    from spikeformer_mm.models.backbones import e_spikeformer as v3
+    table = Config.fromfile(osp.join(
+        ROOT, 'configs', '_base_', 'models', 'e-spikeformer.py'))
+    sizes = {k.upper(): ESpikeFormer for k in ESpikeFormer.arch_settings}
+    sizes.update({k.upper(): ESpikeFormerLarge
+                  for k in ESpikeFormerLarge.arch_settings})
+    assert set(table.v3_tap_channels) == set(sizes)
+    for arch, chans in table.v3_tap_channels.items():
+        with torch.device('meta'):
+            model = sizes[arch](arch=arch)
+        assert list(model.tap_channels) == chans, arch
+    assert table.v3_base_head_neuron == v3.V3_BASE_HEAD_NEURON
+    assert table.v3_large_head_neuron == v3.V3_LARGE_HEAD_NEURON
+
+
 def build(cfg):
     init_default_scope(cfg.get('default_scope', 'mmengine'))
     model = MODELS.build(cfg.model)
@@ -101,7 +122,9 @@ def test_config_builds_and_runs(path):
     cfg = Config.fromfile(osp.join(ROOT, path))
     task = path.split(osp.sep)[1]
     T = cfg.model.backbone.T
-    assert cfg.model.backbone.type == 'spikeformer_mm.MetaSpikeFormer'
+    assert cfg.model.backbone.type in (
+        'spikeformer_mm.MetaSpikeFormer', 'spikeformer_mm.ESpikeFormer',
+        'spikeformer_mm.ESpikeFormerLarge')
     if cfg.model.get('teacher') is not None:
         # the teacher's weights are left out: the error names the file and
         # how to get it, then the student is checked with a stand-in teacher
@@ -136,8 +159,10 @@ def test_config_builds_and_runs(path):
                 dict(inputs=[x[0].to(torch.uint8)],
                      data_samples=[det_sample(64, 64)]), False)
             feats = model.extract_feat(data['inputs'])
-            assert len(feats) == 5  # FPN levels
-            assert [f.shape[-1] for f in feats] == [16, 8, 4, 4, 2]
+            assert len(feats) == 5  # FPN levels, at the anchors' strides
+            strides = cfg.model.rpn_head.anchor_generator.strides
+            assert [f.shape[-1] for f in feats] == [max(1, 64 // s)
+                                                    for s in strides]
             out = model(data['inputs'], data['data_samples'],
                         mode='predict')
             assert len(out) == 1 and 'pred_instances' in out[0]

@@ -9,7 +9,10 @@ It was made on the code before the layout change of issue 23 (bb549c1) and
 is to be remade only when a config's model is meant to change. The I-LIF
 configs (``*-ilif-*``) were added later with their binary twins' entries:
 an I-LIF neuron has no tensors, so the twin's model is theirs
-(tests/test_configs.py checks that the neuron is all they change).
+(tests/test_configs.py checks that the neuron is all they change). The
+E-SpikeFormer configs (``*e-spikeformer*``) were added with models of their
+own, their entries made by :func:`state_dict_shapes` when they came (the
+fidelity tests check those models against V3's code).
 """
 import glob
 import gzip
