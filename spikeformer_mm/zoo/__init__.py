@@ -184,6 +184,26 @@ def resolve_checkpoint(filename: str) -> str:
     return require_local(filename)
 
 
+# the papers' converters, by the ``Converted From: Converter`` of an entry
+# (``sdtv2``, the default; ``sdtv3``: E-SpikeFormer's, whose D is the
+# entry's ``Metadata: Max Spike Count``)
+PAPER_CONVERTERS = ('sdtv2', 'sdtv3')
+
+
+def convert_paper_weights(model: dict, checkpoint: dict, source: str) -> dict:
+    """``checkpoint`` (a paper's file) converted by the converter its zoo
+    entry ``model`` names."""
+    from ..checkpoint import convert_official, convert_v3
+    name = (model.get('Converted From') or {}).get('Converter', 'sdtv2')
+    if name not in PAPER_CONVERTERS:
+        raise ValueError(f'{model.name}: unknown Converter {name!r}; one of '
+                         f'{PAPER_CONVERTERS}')
+    if name == 'sdtv3':
+        D = (model.get('Metadata') or {}).get('Max Spike Count', 4)
+        return convert_v3(checkpoint, int(D), source=source)
+    return convert_official(checkpoint, source=source)
+
+
 def fetch_and_convert(model: dict, source: str,
                       dest_dir: Optional[str] = None, lister=None,
                       fetch_url=None) -> str:
@@ -194,7 +214,7 @@ def fetch_and_convert(model: dict, source: str,
     ``<cache>/<Name>.pth``. A converted file already there is checked and
     served without the network."""
     from ..checkpoint import load_weights, save_checkpoint_file
-    from ..checkpoint.official import convert_official, load_official
+    from ..checkpoint.official import load_official
     name = model.name
     dest_dir = dest_dir or cache_dir()
     out = osp.join(dest_dir, f'{name}.pth')
@@ -237,7 +257,7 @@ def fetch_and_convert(model: dict, source: str,
             raise DownloadError(f'{original}: sha256 differs from the one '
                                 f'recorded at its first download; delete '
                                 f'it to download again')
-    converted = convert_official(load_official(original), source=source)
+    converted = convert_paper_weights(model, load_official(original), source)
     save_checkpoint_file(converted, out)
     try:
         check(out)

@@ -25,6 +25,8 @@ OFFLINE_ENV = 'SPIKEFORMER_OFFLINE'  # no Drive access (tests, air-gapped)
 GDRIVE_PREFIX = 'gdrive://'
 _HF_RE = re.compile(r'^hf://([^/@]+/[^/@]+)/([^@]+?)(?:@([^/@]+))?$')
 _GDRIVE_RE = re.compile(r'^gdrive://([A-Za-z0-9_-]+)/([^/]+)$')
+# a file shared by its own id (E-SpikeFormer's weights), no folder to list
+_GDRIVE_FILE_RE = re.compile(r'^gdrive://file/([A-Za-z0-9_-]+)/([^/]+)$')
 
 
 def parse_hf(url: str) -> Tuple[str, str, Optional[str]]:
@@ -84,11 +86,18 @@ def download_hf(url: str, sha256: Optional[str] = None,
     return local
 
 
-def parse_gdrive(url: str) -> Tuple[str, str]:
+def parse_gdrive(url: str) -> Tuple[Optional[str], str, Optional[str]]:
+    """``(folder id, file name, None)`` of ``gdrive://FOLDER/FILE``, or
+    ``(None, file name, file id)`` of ``gdrive://file/ID/FILE`` (a file
+    shared by its own id)."""
+    m = _GDRIVE_FILE_RE.match(url)
+    if m:
+        return None, m.group(2), m.group(1)
     m = _GDRIVE_RE.match(url)
     if not m:
-        raise ValueError(f'{url!r}: expected gdrive://FOLDER_ID/FILE')
-    return m.group(1), m.group(2)
+        raise ValueError(f'{url!r}: expected gdrive://FOLDER_ID/FILE or '
+                         f'gdrive://file/FILE_ID/FILE')
+    return m.group(1), m.group(2), None
 
 
 def list_drive_folder(folder: str) -> List[Tuple[str, str]]:
@@ -116,26 +125,31 @@ def download_gdrive(url: str, dest: str,
                     lister: Callable = list_drive_folder,
                     fetch_url: Optional[Callable[[str], str]] = None,
                     log: Callable = print) -> str:
-    """Download the file of ``gdrive://FOLDER/FILE`` to ``dest``, checked
-    against the sha256 recorded at its first download (a first download is
-    recorded by the caller once it checked the file: :func:`record_trust`). ``lister`` lists the folder; ``fetch_url(file id)``
-    gives the URL gdown fetches (default: Drive's, by id)."""
-    folder, name = parse_gdrive(url)
-    if os.environ.get(OFFLINE_ENV) and lister is list_drive_folder:
+    """Download the file of ``gdrive://FOLDER/FILE`` (or
+    ``gdrive://file/ID/FILE``) to ``dest``, checked against the sha256
+    recorded at its first download (a first download is recorded by the
+    caller once it checked the file: :func:`record_trust`). ``lister``
+    lists the folder; ``fetch_url(file id)`` gives the URL gdown fetches
+    (default: Drive's, by id)."""
+    folder, name, file_id = parse_gdrive(url)
+    real_drive = fetch_url is None and (file_id is not None or
+                                        lister is list_drive_folder)
+    if os.environ.get(OFFLINE_ENV) and real_drive:
         raise DownloadError(f'{url}: ${OFFLINE_ENV} is set: no Drive '
                             f'access')
     import gdown
-    try:
-        files = dict((n, i) for i, n in lister(folder))
-    except Exception as e:  # gdown raises requests' and its own errors
-        raise DownloadError(f'{url}: cannot list the Drive folder '
-                            f'({type(e).__name__}: {e})') from e
-    if name not in files:
-        raise DownloadError(f'{url}: the Drive folder has no {name!r} (it '
-                            f'has {sorted(files)[:10]})')
+    if file_id is None:
+        try:
+            files = dict((n, i) for i, n in lister(folder))
+        except Exception as e:  # gdown raises requests' and its own errors
+            raise DownloadError(f'{url}: cannot list the Drive folder '
+                                f'({type(e).__name__}: {e})') from e
+        if name not in files:
+            raise DownloadError(f'{url}: the Drive folder has no {name!r} '
+                                f'(it has {sorted(files)[:10]})')
+        file_id = files[name]
     with atomic_path(dest, suffix='.pth') as tmp:
-        kw = dict(url=fetch_url(files[name])) if fetch_url else \
-            dict(id=files[name])
+        kw = dict(url=fetch_url(file_id)) if fetch_url else dict(id=file_id)
         try:
             got = gdown.download(output=tmp, quiet=False, **kw)
         except Exception as e:

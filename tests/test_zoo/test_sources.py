@@ -238,3 +238,59 @@ except DownloadError as e:
     out = load('hf://owner/repo/nope.pth', SPIKEFORMER_OFFLINE='1')
     assert out.startswith('refused: ') and 'SPIKEFORMER_OFFLINE' in out, out
     assert len(hub.hits) == n
+
+
+def tiny_v3_config(tmp_path):
+    cfg = tmp_path / 'tiny_v3.py'
+    cfg.write_text(f'''_base_ = [{osp.join(ROOT, 'configs/classification/e-spikeformer-19m_8xb256_in1k.py')!r}]
+model = dict(backbone=dict(arch=dict(_delete_=True, embed_dims=[16, 32, 64, 80])),
+             head=dict(in_channels=80, num_classes=10))
+''')
+    return str(cfg)
+
+
+def test_v3_weights_by_file_id_converted_and_checked(tmp_path, http_server,
+                                                     capsys):
+    """E-SpikeFormer's weights are Drive files shared by their own id
+    (gdrive://file/ID/NAME, no folder to list): fetched with gdown (from a
+    loopback URL), converted by the entry's Converter (sdtv3, with its
+    Max Spike Count) and checked against the config."""
+    from spikeformer_mm.zoo import download_model
+    from spikeformer_mm.zoo.download import cache_dir
+    srv = http_server
+    srv.files['19M.pth'] = open(osp.join(
+        ROOT, 'tests', 'data', 'reference',
+        'sdtv3_base-tiny_seed0_official.pth'), 'rb').read()
+    src = 'gdrive://file/fileIdV3_1/19M.pth'
+    entry = {'Name': 'tiny-v3', 'Config': tiny_v3_config(tmp_path),
+             'Weights': None, 'Metadata': {'Max Spike Count': 4},
+             'Converted From': {'Weights': src, 'Converter': 'sdtv3'}}
+    idx = tmp_path / 'index.yml'
+    idx.write_text(yaml.safe_dump({'Models': [entry]}))
+
+    def lister(folder):
+        raise AssertionError('a file shared by its id lists no folder')
+
+    fetched = []
+
+    def fetch_url(file_id):
+        fetched.append(file_id)
+        return f'{srv.url}/19M.pth'
+
+    path = download_model('tiny-v3', index=str(idx), lister=lister,
+                          fetch_url=fetch_url)
+    assert fetched == ['fileIdV3_1']
+    ck = torch.load(path, weights_only=True)
+    assert ck['meta']['family'] == 'ESpikeFormer' and \
+        ck['meta']['max_spike_count'] == 4
+    assert 'backbone.block3.0.attn.v_conv.0.weight' in ck['state_dict']
+    trusted = json.load(open(osp.join(cache_dir(), 'trusted_sha256.json')))
+    assert trusted[src] == hashlib.sha256(srv.files['19M.pth']).hexdigest()
+    # another converter name is refused, naming the choices
+    entry['Converted From']['Converter'] = 'sdtv9'
+    idx.write_text(yaml.safe_dump({'Models': [entry]}))
+    import os
+    os.remove(path)
+    with pytest.raises(ValueError, match=r"unknown Converter 'sdtv9'"):
+        download_model('tiny-v3', index=str(idx), lister=lister,
+                       fetch_url=fetch_url)
