@@ -1,5 +1,5 @@
-"""The integer (I-LIF) model against its binary form on a config's images
-(the ``binary_equivalence.py`` tool)."""
+"""The integer-spike model (I-LIF, E-SpikeFormer's MultiSpike) against its
+binary form on a config's images (the ``binary_equivalence.py`` tool)."""
 import copy
 from collections import OrderedDict
 from typing import Optional, Union
@@ -8,7 +8,8 @@ import torch
 
 from ..analysis.energy import tensors_of
 from ..deploy.binary_expansion import (BinarySlotLayer, check_binary_form,
-                                       expand_to_binary, integer_neurons)
+                                       count_slots, expand_to_binary,
+                                       integer_neurons)
 from ..deploy.reparameterize import switch_to_deploy
 from ..models.backbones import MetaSpikeFormer
 from .config import load_config
@@ -67,7 +68,8 @@ def binary_equivalence(config: str, checkpoint: Optional[str] = None,
                        deploy: Union[bool, str] = 'dense',
                        cfg_options: Optional[dict] = None,
                        strict: bool = True, progress: bool = True) -> dict:
-    """Run ``num_images`` val images through the I-LIF model of ``config``
+    """Run ``num_images`` val images through the integer-spike model of
+    ``config``
     (random weights without ``checkpoint``, their BatchNorm statistics
     those of the images) and through its binary form
     (:func:`~spikeformer_mm.deploy.expand_to_binary`), both in float64;
@@ -81,9 +83,9 @@ def binary_equivalence(config: str, checkpoint: Optional[str] = None,
         cfg.model.backbone.T = T
     model = init_model(cfg, checkpoint, strict=strict)
     if not integer_neurons(model):
-        raise ValueError(f'{config}: the model has no I-LIF neuron '
-                         "(neuron_cfg=dict(type='ILIF', ...)): nothing to "
-                         'expand')
+        raise ValueError(f'{config}: the model has no integer neuron '
+                         "(neuron_cfg=dict(type='ILIF', ...) or V3's "
+                         "'MultiSpike'): nothing to expand")
     model.double().eval()
     batches = []
     for batch in dataset_batches(cfg, num_images):
@@ -108,10 +110,10 @@ def binary_equivalence(config: str, checkpoint: Optional[str] = None,
     bb = _backbone_name(model)
     names = expanded + [bb]
     recs = [_Recorder(m, names) for m in (model, binary)]
-    counts = {}
+    counts = {}  # the largest count (output x scale) of each neuron
     hooks = [n.register_forward_hook(
-        lambda m, a, o, k=k: counts.__setitem__(
-            k, max(counts.get(k, 0.), float(o.max()))))
+        lambda m, a, o, k=k, s=count_slots(n)[1]: counts.__setitem__(
+            k, max(counts.get(k, 0.), float(o.max()) * s)))
         for k, n in integer_neurons(model).items()]
     outputs = ([], [])
     if progress:
@@ -174,7 +176,7 @@ def format_equivalence(report: dict) -> str:
         f'{report["num_slots"]}, {report["num_images"]} images, '
         f'{report["expanded_layers"]} layers expanded, '
         f'{report["neurons_counting_above_one"]} of {report["neurons"]} '
-        f'I-LIF neurons emitted counts above 1 (max {report["max_count"]:g})')
+        f'integer neurons emitted counts above 1 (max {report["max_count"]:g})')
     return '\n'.join(lines)
 
 

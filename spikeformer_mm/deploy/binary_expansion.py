@@ -31,7 +31,17 @@ import torch.nn as nn
 from spikingjelly.activation_based.layer import (SpikeCountToBinary,
                                                  TemporalBinSum)
 
-from ..models.neurons import MultiStepILIF
+from ..models.neurons import MultiStepILIF, MultiStepMultiSpike
+
+# the neurons whose outputs are integer counts (E-SpikeFormer's MultiSpike:
+# counts divided by its norm)
+INTEGER_NEURONS = (MultiStepILIF, MultiStepMultiSpike)
+
+
+def count_slots(neuron: nn.Module) -> tuple:
+    """``(D, scale)`` of an integer neuron: its output is ``count /
+    scale`` with ``count`` in ``0..D``."""
+    return int(neuron.max_spike_count), float(getattr(neuron, 'norm', 1.0))
 
 SYNAPTIC = (nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
 
@@ -45,12 +55,15 @@ class BinarySlotLayer(nn.Module):
     bias-free (spikingjelly's ``SpikeCountToBinary`` contract).
     """
 
-    def __init__(self, layer: nn.Module, num_slots: int):
+    def __init__(self, layer: nn.Module, num_slots: int, scale: float = 1.0):
         super().__init__()
         if not isinstance(layer, SYNAPTIC):
             raise TypeError(f'BinarySlotLayer: a conv or linear layer is '
                             f'needed, got {type(layer).__name__}')
         self.num_slots = int(num_slots)
+        # inputs are count / scale (E-SpikeFormer's neuron): the slots are
+        # the counts' and the sum is divided by scale (weights W / scale)
+        self.scale = float(scale)
         bias = layer.bias
         layer.register_parameter('bias', None)
         self.layer = layer
@@ -61,9 +74,11 @@ class BinarySlotLayer(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         D = self.num_slots
-        slots = self.to_slots(x.unsqueeze(0))  # [D, *x.shape], 0/1
+        counts = x if self.scale == 1.0 else x * self.scale
+        slots = self.to_slots(counts.unsqueeze(0))  # [D, *x.shape], 0/1
         y = self.layer(slots.flatten(0, 1))  # the slots in the batch axis
-        return self.add_bias(self.sum_slots(y.reshape(D, -1, *y.shape[1:]))[0])
+        y = self.sum_slots(y.reshape(D, -1, *y.shape[1:]))[0]
+        return self.add_bias(y if self.scale == 1.0 else y / self.scale)
 
     def add_bias(self, y: torch.Tensor) -> torch.Tensor:
         """``y`` plus the layer's bias (once)."""
@@ -74,13 +89,14 @@ class BinarySlotLayer(nn.Module):
         return y + self.bias.view(shape)
 
     def extra_repr(self):
-        return f'num_slots={self.num_slots}, bias_once={self.bias is not None}'
+        return (f'num_slots={self.num_slots}, scale={self.scale:g}, '
+                f'bias_once={self.bias is not None}')
 
 
-def integer_neurons(model: nn.Module) -> Dict[str, MultiStepILIF]:
-    """The I-LIF neurons of ``model`` by name."""
+def integer_neurons(model: nn.Module) -> Dict[str, nn.Module]:
+    """The integer neurons (I-LIF, MultiSpike) of ``model`` by name."""
     return OrderedDict((n, m) for n, m in model.named_modules()
-                       if isinstance(m, MultiStepILIF))
+                       if isinstance(m, INTEGER_NEURONS))
 
 
 def _storage(x):
@@ -130,11 +146,16 @@ def _run_with_layer_hooks(model, make_hook, run, handles=()):
             h.remove()
 
 
+def _query_neuron(attn):
+    return getattr(attn, 'q_lif', None) or getattr(attn, 'q_spike', None)
+
+
 def _attentions(model):
-    from ..models.layers import SpikingSelfAttention
+    """The attentions (those that can compute their products over unit
+    events: ``use_unit_events``) whose Q, K, V are integer counts."""
     return [(n, m) for n, m in model.named_modules()
-            if isinstance(m, SpikingSelfAttention)
-            and isinstance(m.q_lif, MultiStepILIF)]
+            if hasattr(m, 'use_unit_events')
+            and isinstance(_query_neuron(m), INTEGER_NEURONS)]
 
 
 def _set_module(model, name, module):
@@ -160,7 +181,7 @@ def expand_to_binary(model: nn.Module, run: Callable[[], object]
                          'model is already spike-driven')
     attentions = _attentions(model)
     for name, attn in attentions:
-        if attn.attention != 'sdsa_v2':
+        if getattr(attn, 'attention', 'sdsa_v2') != 'sdsa_v2':
             raise ValueError(f'expand_to_binary: {name} uses attention='
                              f'{attn.attention!r}; the binary form of '
                              f'integer spikes is built for sdsa_v2 (the '
@@ -171,9 +192,9 @@ def expand_to_binary(model: nn.Module, run: Callable[[], object]
     for layer_name, neuron_name in consumers.items():
         layer = model.get_submodule(layer_name)
         _set_module(model, layer_name, BinarySlotLayer(
-            layer, neurons[neuron_name].max_spike_count))
+            layer, *count_slots(neurons[neuron_name])))
     for _, attn in attentions:
-        attn.binary_slots = attn.q_lif.max_spike_count
+        attn.use_unit_events(*count_slots(_query_neuron(attn)))
     model.train(was_training)
     return list(consumers)
 
@@ -235,6 +256,8 @@ def check_binary_form(model: nn.Module, run: Callable[[], object]) -> int:
       expansion missed: the model would do integer MACs there). The first
       synaptic layer run, the encoder, reads the input (pixels, or an event
       camera's counts), not a neuron's output, and is not checked;
+    * any synaptic layer that reads an integer neuron's output as it is
+      (not its binary slots; E-SpikeFormer's counts ``k / 4`` look real);
     * any attention with integer Q, K, V one of whose matrix products has
       no 0/1 operand (``K^T V`` of counts instead of unit events), or that
       computed no product where this check sees it.
@@ -259,6 +282,7 @@ def check_binary_form(model: nn.Module, run: Callable[[], object]) -> int:
     handles = _attention_hooks(model, mode)
     with mode:
         _run_with_layer_hooks(model, hook, run, handles)
+    bad += list(find_count_consumers(model, run))
     if bad:
         raise ValueError(f'check_binary_form: {len(set(bad))} synaptic '
                          f'layers read integer counts, not binary slots: '

@@ -433,6 +433,27 @@ class MSConvBlock(nn.Module):
         return residual(x, mlp, self.shortcut, self.out_lif2, self.drop_path)
 
 
+def unit_event_matmul(a: torch.Tensor, b: torch.Tensor, slots: int,
+                      scale: float = 1.0, a_counts: bool = True,
+                      b_counts: bool = True) -> torch.Tensor:
+    """``a @ b`` where the operands flagged as counts (values ``k / scale``,
+    ``k`` in ``0..slots``) are expanded into their ``slots`` binary unit
+    events (spikingjelly's ``SpikeCountToBinary``) and the products of
+    every pair summed: the same result, computed with a 0/1 operand in
+    every product (the binary form of integer-spike attention). ``scale``
+    (a power of two in every model here) keeps the division exact."""
+    to_slots = SpikeCountToBinary(slots, always_convert=True)
+
+    def events(x, counts):
+        return to_slots((x * scale).unsqueeze(0)) if counts else \
+            x.unsqueeze(0)
+
+    y = (events(a, a_counts).unsqueeze(1) @
+         events(b, b_counts).unsqueeze(0)).sum((0, 1))
+    n = int(a_counts) + int(b_counts)
+    return y / scale ** n if scale != 1.0 and n else y
+
+
 class SpikingSelfAttention(nn.Module):
     """Spike-driven self-attention (SDSA), paper Eq. (7)-(9).
 
@@ -496,20 +517,25 @@ class SpikingSelfAttention(nn.Module):
         return x.flatten(3).transpose(-1, -2).reshape(
             T, B, -1, self.num_heads, C // self.num_heads).permute(0, 1, 3, 2, 4)
 
+    def use_unit_events(self, slots: int, scale: float = 1.0) -> None:
+        """Compute the attention products over unit events (the binary
+        form of integer Q, K, V of at most ``slots`` counts each, valued
+        ``count / scale``): :func:`unit_event_matmul`."""
+        self.binary_slots, self.count_scale = int(slots), float(scale)
+
     def binary_products(self, q, k, v):
-        """``Q (K^T V)``. With integer counts and ``binary_slots = D``, the
-        same products over unit events: each count ``C = sum_d S_d`` (the
-        thermometer slots ``S_d = [C > d]``), so ``K^T V = sum_{d,e}
-        K_d^T V_e`` (one accumulate per pair of co-active unit events) and
-        ``Q M = sum_d Q_d M`` (one accumulate of a row of ``M`` per unit
-        event of ``Q``): exactly the integer products, computed with binary
-        operands only."""
+        """``Q (K^T V)``. With integer counts (after
+        :meth:`use_unit_events`), the same products over unit events: each
+        count ``C = sum_d S_d`` (the thermometer slots ``S_d = [C > d]``),
+        so ``K^T V = sum_{d,e} K_d^T V_e`` (one accumulate per pair of
+        co-active unit events) and ``Q M = sum_d Q_d M`` (one accumulate
+        of a row of ``M`` per unit event of ``Q``): exactly the integer
+        products, computed with binary operands only."""
         if not self.binary_slots:
             return q @ (k.transpose(-2, -1) @ v)
-        to_slots = SpikeCountToBinary(self.binary_slots, always_convert=True)
-        qs, ks, vs = (to_slots(t.unsqueeze(0)) for t in (q, k, v))
-        kv = (ks.transpose(-2, -1).unsqueeze(1) @ vs.unsqueeze(0)).sum((0, 1))
-        return (qs @ kv).sum(0)
+        D, s = self.binary_slots, getattr(self, 'count_scale', 1.0)
+        kv = unit_event_matmul(k.transpose(-2, -1), v, D, s)
+        return unit_event_matmul(q, kv, D, s, b_counts=False)
 
     def forward(self, x):
         T, B, C, H, W = x.shape

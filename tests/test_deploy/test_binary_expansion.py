@@ -276,7 +276,7 @@ def test_tool_proves_the_demo_config_equal(tmp_path, monkeypatch, capsys):
 def test_tool_refuses_a_binary_model(monkeypatch):
     from helpers import ROOT
     monkeypatch.chdir(ROOT)
-    with pytest.raises(ValueError, match='no I-LIF neuron'):
+    with pytest.raises(ValueError, match='no integer neuron'):
         _tool(['configs/classification/metaspikeformer-demo_1xb32_digits-t2.py',
                '--num-images', '1'])
 
@@ -322,3 +322,88 @@ def test_attention_products_on_counts_are_caught(monkeypatch):
                             k.transpose(-2, -1) @ v).unsqueeze(-3)).sum(-2))
     with pytest.raises(ValueError, match='attentions multiply'):
         check_binary_form(model, lambda: model(x))
+
+
+class V3Classifier(nn.Module):
+    """An E-SpikeFormer backbone (tiny) and its head, V3's neurons."""
+
+    def __init__(self, large):
+        super().__init__()
+        from spikeformer_mm.models import ESpikeFormer, ESpikeFormerLarge
+        from spikeformer_mm.models.backbones import e_spikeformer as v3
+        from spikeformer_mm.models.heads.spiking_cls_head import \
+            SpikingClsHead
+        if large:
+            self.backbone = ESpikeFormerLarge(
+                arch=dict(embed_dims=[16, 32, 64], depth=2,
+                          layer_scale_init=0.5))
+        else:
+            self.backbone = ESpikeFormer(arch=dict(embed_dims=TINY_ARCH[
+                'embed_dims']))
+        dim = self.backbone.tap_channels[-1]
+        self.head = SpikingClsHead(
+            num_classes=10, in_channels=dim, with_kd=large,
+            head_input='pooled' if large else 'spikes',
+            neuron_cfg=v3.V3_LARGE_HEAD_NEURON if large
+            else v3.V3_BASE_HEAD_NEURON)
+
+    def forward(self, x):
+        return self.head(self.backbone(x))
+
+
+@pytest.mark.parametrize('large', [False, True])
+def test_e_spikeformer_equal_in_binary_form(large, monkeypatch):
+    """E-SpikeFormer's counts (``k / 4``) run as unit events with weights
+    ``W / 4``: every V3 layer kind (the SepConv with BN after the depthwise
+    conv, the 3x3 conv MLP, the linear attention's (Q K^T) V with its wide
+    V, the large model's two-conv projections, rep_conv branch and layer
+    scales, the heads) equal in float64, every synaptic layer and attention
+    product on 0/1. Mutation caught: the V3 attentions multiplying the
+    counts directly (``_UnitEventProducts.matmul`` as ``a @ b``)."""
+    from spikeformer_mm.deploy import check_binary_form
+    from spikeformer_mm.models.e_spikeformer_layers import _UnitEventProducts
+    torch.manual_seed(0)
+    model = firing(V3Classifier(large).double())
+    x = torch.rand(2, 3, 32, 32, dtype=torch.float64)
+    seen = max_counts(model, lambda: model(x))
+    assert max(seen.values()) >= 1.0  # counts of 4 (k / 4 = 1) occur
+    diff, n, names, binary = expanded_equal(model, lambda m: m(x),
+                                            lambda out: [out])
+    assert diff < TOL and n > 0
+    assert any('attn.proj_conv' in k for k in names)
+    assert any(k.startswith('head.') for k in names)
+    monkeypatch.setattr(_UnitEventProducts, 'matmul',
+                        lambda self, a, b, a_counts=True, b_counts=True:
+                        a @ b)
+    with pytest.raises(ValueError, match='attentions multiply integer'):
+        check_binary_form(binary, lambda: binary(x))
+
+
+def test_unexpanded_v3_counts_are_named():
+    """A V3 layer that reads its neuron's output as it is (counts / 4,
+    which look like real values) is named by check_binary_form."""
+    from spikeformer_mm.deploy import check_binary_form
+    torch.manual_seed(0)
+    model = firing(V3Classifier(False).double())
+    x = torch.rand(1, 3, 32, 32, dtype=torch.float64)
+    with pytest.raises(ValueError, match='read integer counts'):
+        check_binary_form(model, lambda: model(x))
+
+
+def test_tool_proves_the_v3_demo_config_equal(tmp_path, monkeypatch):
+    """binary_equivalence.py on the E-SpikeFormer digits config: every
+    V3 layer kind expanded, equal in float64, counts up to 4."""
+    import json
+    from helpers import ROOT
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / 'v3.json'
+    assert _tool(['configs/classification/e-spikeformer-demo_1xb32_digits-'
+                  't1.py', '--num-images', '2', '--out', str(out)]) == 0
+    rep = json.loads(out.read_text())
+    assert rep['equal'] and rep['max_abs_diff'] <= TOL
+    assert rep['num_slots'] == [4] and rep['max_count'] == 4
+    assert rep['neurons_counting_above_one'] > rep['neurons'] // 2
+    names = {layer['name'] for layer in rep['layers']}
+    for kind in ('conv.dwconv.0', 'Conv.pwconv2.0', 'attn.v_conv.0',
+                 'attn.proj_conv.0', 'ConvBlock1_1.0.conv2', 'head.head'):
+        assert any(n.endswith(kind) for n in names), kind

@@ -1,5 +1,5 @@
-"""Prove an integer-spike (I-LIF) model equal to its binary (spike-driven)
-form on a config's val images.
+"""Prove an integer-spike model (I-LIF; E-SpikeFormer's MultiSpike) equal
+to its binary (spike-driven) form on a config's val images.
 
     python tools/analysis_tools/binary_equivalence.py CONFIG [CHECKPOINT] \
         [--T T] [--num-images N] [--deploy dense|factorised|none] \
