@@ -83,6 +83,15 @@ TASKS = {
         smoke=CLASSIFICATION_SMOKE,
         on_request=True,
     ),
+    # E-SpikeFormer (V3's base model, T=1, counts 0..4 / 4) at the binary
+    # classifier's widths, the same schedule (run on request: --tasks
+    # classification-v3)
+    'classification-v3': dict(
+        config='configs/classification/e-spikeformer-demo_1xb32_digits-t1.py',
+        metrics={'top1': 'accuracy/top1'},
+        smoke=CLASSIFICATION_SMOKE,
+        on_request=True,
+    ),
     # projects/event_digits: event-camera input (run on request:
     # --tasks event)
     'event': dict(

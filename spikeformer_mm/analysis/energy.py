@@ -80,13 +80,25 @@ def _count_sops(m, x):
     return float(reach.sum()) * (m.out_channels // m.groups)
 
 
+def attention_neurons(attn: nn.Module) -> tuple:
+    """Names of the Q, K, V neurons of an attention (V2's ``q_lif``...,
+    E-SpikeFormer's base models' ``q_spike``...)."""
+    return tuple(f'{p}_{kind}' for p in 'qkv' for kind in ('lif', 'spike')
+                 if hasattr(attn, f'{p}_{kind}'))
+
+
+def lif_scale(neuron: nn.Module) -> float:
+    """What a neuron's output is divided by (E-SpikeFormer's ``norm``;
+    1 for spikes and I-LIF counts)."""
+    return float(getattr(neuron, 'norm', 1.0))
+
+
 class FiringRateRecorder:
     """Forward pre-hooks recording the input firing rate of synaptic layers
     (and of the spike tensors that enter each attention product)."""
 
     def __init__(self, model, T):
         from ..deploy.binary_expansion import BinarySlotLayer
-        from ..models.layers import SpikingSelfAttention
         self.T = T
         self.sums = defaultdict(lambda: torch.zeros(T, dtype=torch.float64))
         self.events = defaultdict(float)  # sum of the input (= non-zeros
@@ -112,7 +124,7 @@ class FiringRateRecorder:
                     else 'conv'
                 self.slots[name] = m.num_slots
                 self.handles.append(m.register_forward_pre_hook(
-                    self._pre_hook(name)))
+                    self._pre_hook(name, m.scale)))
             elif isinstance(m, SYNAPTIC) and id(m) not in inner:
                 self.kind[name] = 'linear' if isinstance(m, nn.Linear) \
                     else 'conv'
@@ -125,15 +137,18 @@ class FiringRateRecorder:
                         m.groups, getattr(m, 'rep_conv_hidden', None))
                 self.handles.append(m.register_forward_pre_hook(
                     self._pre_hook(name)))
-            elif isinstance(m, SpikingSelfAttention):
+            elif hasattr(m, 'use_unit_events'):  # an attention (V2's, V3's)
                 self.kind[name] = 'matmul'
                 if m.binary_slots:
                     self.slots[name] = m.binary_slots
-                for lif in ('q_lif', 'k_lif', 'v_lif'):
+                for lif in attention_neurons(m):
                     self.handles.append(getattr(m, lif).register_forward_hook(
-                        self._post_hook(name)))
+                        self._post_hook(name, lif_scale(getattr(m, lif)))))
 
-    def _add(self, name, x, once=False):
+    def _add(self, name, x, once=False, scale=1.0):
+        """Record input ``x`` of ``name``; ``scale``: ``x`` holds counts
+        divided by it (E-SpikeFormer's neuron), so its unit events are
+        ``x * scale``."""
         if not torch.is_tensor(x) or x.numel() == 0:
             return
         x = x.detach()
@@ -144,7 +159,7 @@ class FiringRateRecorder:
             nz = torch.full((T, ), (x != 0).double().sum().item())
             self.sums[name] += nz
             self.counts[name] += x.numel()
-            self.events[name] += float(x.double().sum()) * T
+            self.events[name] += float(x.double().sum()) * T * scale
             return
         # non-zeros and elements per time step, summed over calls: a layer
         # run on inputs of several sizes (a head shared over FPN levels)
@@ -159,12 +174,12 @@ class FiringRateRecorder:
             self.steps[name] = 1
         self.sums[name] += nz
         self.counts[name] += n
-        self.events[name] += float(x.double().sum())
+        self.events[name] += float(x.double().sum()) * scale
 
-    def _pre_hook(self, name):
+    def _pre_hook(self, name, scale=1.0):
         def hook(m, args):
             x = args[0]
-            self._add(name, x, getattr(m, 'runs_once_for_T', None))
+            self._add(name, x, getattr(m, 'runs_once_for_T', None), scale)
             if torch.is_tensor(x) and not self.binary[name] and \
                     self.count[name] and name not in self.slots:
                 # event counts feed an encoding conv, never a transposed one
@@ -179,8 +194,8 @@ class FiringRateRecorder:
             self.bias_adds[name] += out.numel()
         return hook
 
-    def _post_hook(self, name):
-        return lambda m, args, out: self._add(name, out)
+    def _post_hook(self, name, scale=1.0):
+        return lambda m, args, out: self._add(name, out, scale=scale)
 
     def rates(self, name):
         if not self.counts[name]:
@@ -377,8 +392,9 @@ class EnergyMeter:
             s, m = sops.get(name, 0) / n, macs.get(name, 0) / n
             binary = self.recorder.binary[name]
             D = self.recorder.slots.get(name)
-            source = ', '.join(f'{name}.{q}' for q in
-                               ('q_lif', 'k_lif', 'v_lif')) \
+            source = ', '.join(
+                f'{name}.{q}' for q in attention_neurons(
+                    self.model.get_submodule(name))) \
                 if kind == 'matmul' else self.tracker.source.get(name, '')
             steps = self.recorder.steps.get(name, self.T)
             f = flops.get(name, 0) / n

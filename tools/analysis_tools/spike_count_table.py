@@ -8,8 +8,9 @@ top-1, training time, energy per image (binary form) and firing rates.
 Variants (``--variants``, comma-separated; default all): binary LIF at
 T=1, 2, 4 (the demo classifier's config with another T); I-LIF at T=1 with
 D=2 and D=4, and at T=2 with D=2 (T x D = 4 binary slots, as binary T=4);
-and the (D+1)-level quantised activation without membrane at T=2, D=2 (at
-T=1 it is I-LIF itself). Each is trained with tools/train.py and tested
+the (D+1)-level quantised activation without membrane at T=2, D=2 (at
+T=1 it is I-LIF itself); and E-SpikeFormer (V3's base model, its blocks and
+neuron, counts 0..4 / 4) at T=1 at the same widths. Each is trained with tools/train.py and tested
 with tools/test.py (run_demos.py's steps), then measured with the energy
 meter on --num-images val images (integer spikes in their binary form).
 Results go to ``<work-dir>/results.json`` after every run, each with its
@@ -28,6 +29,7 @@ sys.path.insert(0, osp.join(ROOT, 'tools'))
 
 BINARY = 'configs/classification/metaspikeformer-demo_1xb32_digits-t2.py'
 ILIF = 'configs/classification/metaspikeformer-demo-ilif-d4_1xb32_digits-t1.py'
+V3 = 'configs/classification/e-spikeformer-demo_1xb32_digits-t1.py'
 
 
 def neuron(kind, D):
@@ -48,6 +50,7 @@ VARIANTS = {
                    ['model.backbone.T=2'] + neuron('ILIF', 2), 2, 2),
     'quant-t2-d2': ('quantised activation, no membrane, T=2, D=2', ILIF,
                     ['model.backbone.T=2'] + neuron('QuantAct', 2), 2, 2),
+    'v3-t1-d4': ('E-SpikeFormer (V3), T=1, D=4', V3, [], 1, 4),
 }
 SMOKE = ['train_cfg.max_epochs=1', 'train_cfg.val_interval=1']
 COLUMNS = ('top1', 'train_seconds', 'train_iter_seconds', 'energy_mJ',
