@@ -53,10 +53,50 @@ def upscale_seg_sample(sample: Any, s: int) -> Any:
     return sample
 
 
+# The largest image a tool or the browser demo takes (4096 x 4096): models
+# see it at their test pipeline's size anyway, and decoding and drawing a
+# larger one took minutes and gigabytes (an 8000 x 8000 PNG of 202 kB: 17.7
+# GB resident in the browser demo, no answer in 150 s).
+MAX_IMAGE_PIXELS = 4096 * 4096
+# pictures of spikes are drawn over the image at most this long a side
+MAX_DISPLAY_SIDE = 1024
+
+
+def check_image_size(path: str) -> None:
+    """Refuse, naming the file and the limit, an image file of more than
+    :data:`MAX_IMAGE_PIXELS`, from its header (nothing is decoded); a file
+    that is no image PIL knows is left to its reader."""
+    from PIL import Image
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+    except Image.DecompressionBombError as e:  # PIL's own limit, far above
+        raise ValueError(f'{path}: {e}') from None
+    except Exception:  # not an image PIL reads (an event recording, ...)
+        return
+    if w * h > MAX_IMAGE_PIXELS:
+        raise ValueError(
+            f'{path}: {w} x {h} pixels ({w * h / 1e6:.1f} MP), above the '
+            f'{MAX_IMAGE_PIXELS / 1e6:.1f} MP this toolbox takes (spikeformer_'
+            f'mm.visualization.MAX_IMAGE_PIXELS); resize it first')
+
+
+def fit_display(img: np.ndarray, side: int = MAX_DISPLAY_SIDE) -> np.ndarray:
+    """``img`` shrunk (area averaging) so that its long side is at most
+    ``side`` pixels; smaller images as they are."""
+    h, w = img.shape[:2]
+    if max(h, w) <= side:
+        return img
+    import mmcv
+    return mmcv.imrescale(img, side / max(h, w), interpolation='area')
+
+
 def read_image(path: str) -> np.ndarray:
     """RGB array of an image file; ``ValueError`` naming the file for an
-    empty, damaged or non-image file, or one under 2x2 pixels."""
+    empty, damaged or non-image file, one under 2x2 pixels, or one above
+    :data:`MAX_IMAGE_PIXELS`."""
     import mmcv
+    check_image_size(path)
     try:
         img = mmcv.imread(path, channel_order='rgb')
     except Exception:  # empty or damaged file
@@ -113,6 +153,7 @@ def spike_pictures(spikes: dict, image: Optional[np.ndarray] = None,
     from mmengine.visualization import Visualizer
     base = None
     if image is not None:
+        image = fit_display(image)
         base = upscale(image, display_scale(image.shape, 256))
     pics = {}
     for s, x in sorted(spikes.items()):

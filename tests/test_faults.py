@@ -481,3 +481,33 @@ def test_written_checkpoints_are_readable_by_others(tmp_path):
     from spikeformer_mm.checkpoint import save_checkpoint_file
     out = save_checkpoint_file({'state_dict': {}}, tmp_path / 'pub.pth')
     assert os.stat(out).st_mode & 0o044  # not mkstemp's 0600
+
+
+# ------------------------------------------------------------ huge inputs
+def test_huge_images_are_refused_before_decoding(tmp_path):
+    """An 8000 x 8000 PNG (a few hundred kB: it once took the browser demo
+    17.7 GB and no answer) is refused by every image reader of the
+    toolbox, from its header, naming the file and the limit; a large image
+    under the limit is drawn at a bounded size (vis_spikes.py on 4000 x
+    4000 once ran for minutes)."""
+    import numpy as np
+    from PIL import Image
+
+    from spikeformer_mm.apis.data import file_batch
+    from spikeformer_mm.apis.inference import init_model
+    from spikeformer_mm.visualization import (MAX_DISPLAY_SIDE, read_image,
+                                              spike_pictures)
+    big = tmp_path / 'big.png'
+    Image.new('RGB', (8000, 8000)).save(big)
+    cfg = init_model(osp.join(ROOT, CLS)).cfg
+    t = time.monotonic()
+    for read in (read_image, lambda p: file_batch(cfg, p)):
+        with pytest.raises(ValueError, match=r'big\.png: 8000 x 8000 pixels '
+                                             r'\(64\.0 MP\), above the 16\.8 MP'):
+            read(str(big))
+    assert time.monotonic() - t < 5
+    spikes = {0: (torch.rand(2, 1, 4, 8, 8) > 0.5).float()}
+    image = np.zeros((3000, 2000, 3), np.uint8)
+    pics = spike_pictures(spikes, image, channels=1)
+    assert max(max(p.shape[:2]) for name, p in pics.items()
+               if name != 'overview') <= MAX_DISPLAY_SIDE

@@ -83,5 +83,7 @@ def file_batch(cfg: Config, path: str) -> dict:
     if not osp.isfile(path):
         from ..checkpoint.safe_io import MissingFileError
         raise MissingFileError(path, 'input')
+    from ..visualization import check_image_size
+    check_image_size(path)  # before anything decodes it
     pipeline = Compose(_test_pipeline(cfg))
     return pseudo_collate([pipeline(dict(img_path=path, img_id=0))])
