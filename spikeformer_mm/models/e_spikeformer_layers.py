@@ -160,13 +160,16 @@ class LinearSpikingAttention(_UnitEventProducts, nn.Module):
     sqrt(head dim)``, SN, 1x1 conv + BN back to ``dim``."""
 
     def __init__(self, dim: int, num_heads: int = 8, v_ratio: int = 4,
+                 scale: Optional[float] = None,
                  neuron_cfg: Optional[dict] = None):
         super().__init__()
         if dim % num_heads:
             raise ValueError(f'embed dim {dim} is not divisible by '
                              f'num_heads={num_heads}')
         self.num_heads = num_heads
-        self.scale = (dim // num_heads) ** -0.5 * 2
+        # V3's: twice the usual 1 / sqrt(head dim)
+        self.scale = (dim // num_heads) ** -0.5 * 2 if scale is None \
+            else float(scale)
         self.head_spike = build_neuron(neuron_cfg)
         self.q_conv = conv_bn(dim, dim)
         self.k_conv = conv_bn(dim, dim)
@@ -199,10 +202,11 @@ class ESBlock(nn.Module):
     (3x3)``, ``x + LinearSpikingAttention``, ``x + MLP``."""
 
     def __init__(self, dim: int, num_heads: int = 8, mlp_ratio: int = 4,
-                 drop_path: float = 0., neuron_cfg: Optional[dict] = None):
+                 drop_path: float = 0., neuron_cfg: Optional[dict] = None,
+                 attn_scale: Optional[float] = None):
         super().__init__()
         self.conv = SepConvSpike(dim, kernel_size=3, neuron_cfg=neuron_cfg)
-        self.attn = LinearSpikingAttention(dim, num_heads,
+        self.attn = LinearSpikingAttention(dim, num_heads, scale=attn_scale,
                                            neuron_cfg=neuron_cfg)
         self.mlp = SpikingMLP(dim, int(dim * mlp_ratio),
                               neuron_cfg=neuron_cfg)

@@ -115,6 +115,8 @@ class ESpikeFormer(_V3Backbone):
         T (int): time steps (the input repeated; V3: 1).
         neuron_cfg (dict, optional): overrides of V3's neuron
             (:data:`V3_BASE_NEURON`), e.g. ``max_spike_count``.
+        attn_scale (float, optional): the attention's scale; None (the
+            default) is V3's, ``2 / sqrt(head dim)``.
         Other arguments as :class:`MetaSpikeFormer`'s.
     """
     arch_settings = {
@@ -140,7 +142,9 @@ class ESpikeFormer(_V3Backbone):
                  with_cp: bool = False,
                  deploy: Union[bool, str] = False,
                  partial_load_keys: Sequence[str] = (),
+                 attn_scale: Optional[float] = None,
                  init_cfg: Optional[dict] = None):
+        self.attn_scale = attn_scale
         self._setup(arch, T, in_channels, out_indices, neuron_cfg,
                     frozen_stages, norm_eval, drop_path_rate, with_cp,
                     partial_load_keys, init_cfg)
@@ -157,7 +161,7 @@ class ESpikeFormer(_V3Backbone):
             return [ESConvBlock(dim, a['mlp_ratio'], next(dpr),
                                 self.neuron_cfg) for _ in range(n)]
         return [ESBlock(dim, a['num_heads'], a['mlp_ratio'], next(dpr),
-                        self.neuron_cfg) for _ in range(n)]
+                        self.neuron_cfg, self.attn_scale) for _ in range(n)]
 
 
 @MODELS.register_module()
