@@ -4,6 +4,7 @@ Version pins live in ``requirements/*.txt`` (read here and by
 ``tools/setup_env.sh``). torch is deliberately not required: users who bring
 their own (CUDA) build of torch install with ``pip install -e .`` and keep it.
 """
+import os
 import os.path as osp
 import shutil
 
@@ -29,14 +30,20 @@ def requirements(name):
 
 class BuildWithConfigs(build_py):
     """Ship ``configs/`` inside the package (``spikeformer_mm/.mim/configs``,
-    where mmpretrain keeps its own), so that a non-editable install still
-    finds the configs that the zoo's metafiles name."""
+    where mmpretrain keeps its own), so that ``spikeformer_mm.apis.
+    get_config(NAME)`` and the zoo's metafiles find them in any install: a
+    copy in a built wheel, a link to the checkout's ``configs/`` in an
+    editable install (as mmdet's ``setup.py`` does in develop mode)."""
 
     def run(self):
         super().run()
-        if getattr(self, 'editable_mode', False):
-            return  # an editable install reads configs/ in the checkout
         src = osp.join(ROOT, 'configs')
+        if getattr(self, 'editable_mode', False):
+            link = osp.join(ROOT, 'spikeformer_mm', '.mim', 'configs')
+            os.makedirs(osp.dirname(link), exist_ok=True)
+            if not osp.lexists(link):
+                os.symlink(osp.join('..', '..', 'configs'), link)
+            return
         dst = osp.join(self.build_lib, 'spikeformer_mm', '.mim', 'configs')
         if osp.isdir(src):
             shutil.rmtree(dst, ignore_errors=True)

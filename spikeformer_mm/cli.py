@@ -12,9 +12,15 @@ from .checkpoint.safe_io import MissingFileError
 
 def require_files(**paths: Optional[str]) -> None:
     """Raise ``FileNotFoundError('<what> not found: <path>')`` for the first
-    missing file (arguments of the command-line tools)."""
+    missing file (arguments of the command-line tools). A ``config`` may
+    also be the name of a config shipped with the package
+    (:func:`spikeformer_mm.apis.config_path`)."""
     for what, path in paths.items():
         if path is not None and not osp.isfile(path):
+            if what == 'config':
+                from .apis.config import config_path
+                config_path(path)  # a shipped name, or the error
+                continue
             raise MissingFileError(path, what)
 
 

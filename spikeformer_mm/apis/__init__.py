@@ -8,8 +8,10 @@ file, ``ValueError`` and its subclasses for bad input); the tools turn them
 into one-line ``error: ...`` messages (:mod:`spikeformer_mm.cli`).
 """
 from .config import (build_runner, check_annotation_files, close_distributed,
-                     configure, innermost_dataset, load_config)
+                     config_path, configure, get_config, innermost_dataset,
+                     load_config)
 from .inference import init_model
 
 __all__ = ['build_runner', 'check_annotation_files', 'close_distributed',
-           'configure', 'innermost_dataset', 'load_config', 'init_model']
+           'configure', 'innermost_dataset', 'load_config', 'init_model',
+           'get_config', 'config_path']

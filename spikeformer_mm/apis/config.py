@@ -23,14 +23,53 @@ SAFETY_IMPORT = 'spikeformer_mm.engine.safe_io'
 SAFETY_HOOK = 'spikeformer_mm.NaNGuardHook'
 
 
+def config_path(name: str) -> str:
+    """The file of a config shipped with the package, by its ``NAME``
+    relative to ``configs/`` (``classification/metaspikeformer-demo_1xb32_
+    digits-t2.py``; the ``.py`` may be left out), from the installed package,
+    editable or wheel (``spikeformer_mm/.mim/configs``), so from any working
+    directory. mmengine's ``pkg::NAME`` form cannot reach it: mmengine 0.10.7
+    resolves ``pkg::`` through a fixed table of OpenMMLab packages
+    (``MODULE2PACKAGE`` in ``mmengine/config/utils.py``), which only patching
+    its globals would extend. An unknown name is refused with the closest
+    shipped ones."""
+    import difflib
+    import glob
+
+    from ..zoo import config_root
+    root = osp.join(config_root(), 'configs')
+    rel = name if name.endswith('.py') else name + '.py'
+    path = osp.join(root, rel)
+    if osp.isfile(path):
+        return path
+    shipped = sorted(osp.relpath(p, root) for p in
+                     glob.glob(osp.join(root, '**', '*.py'), recursive=True)
+                     if '_base_' not in p)
+    close = difflib.get_close_matches(rel, shipped, n=3, cutoff=0.5)
+    raise FileNotFoundError(
+        f'config not found: {name} (neither a file nor a config shipped in '
+        f'{root}' + (f'; did you mean {", ".join(close)}?)' if close else ')'))
+
+
+def get_config(name: str, cfg_options: Optional[dict] = None) -> Config:
+    """The :class:`~mmengine.config.Config` of a shipped config by name
+    (:func:`config_path`), as mmpretrain's ``get_config`` for its own."""
+    return load_config(config_path(name), cfg_options)
+
+
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """Read a config file (mm ``_base_`` inheritance, ``--cfg-options``);
     a config of this toolbox's models that lost the safety policy (a child
     config that replaced ``custom_imports`` or ``custom_hooks``) gets it
     back, with a warning saying how to keep it
-    (:func:`keep_safety_policy`)."""
+    (:func:`keep_safety_policy`). ``path`` may also name a config shipped
+    with the package (:func:`config_path`), from any working directory."""
     if not osp.isfile(path):
-        raise FileNotFoundError(f'config file not found: {path}')
+        try:
+            path = config_path(path)
+        except FileNotFoundError as e:
+            raise FileNotFoundError(f'config file not found: {path}; {e}') \
+                from None
     try:
         cfg = Config.fromfile(path)
     except SyntaxError as e:

@@ -26,9 +26,11 @@ _PACKAGE = osp.dirname(osp.dirname(osp.abspath(__file__)))
 def config_root() -> str:
     """The folder that the metafiles' ``Config: configs/...`` paths are
     relative to: ``spikeformer_mm/.mim`` in a regular install (setup.py ships
-    the configs there, as mmpretrain does), the checkout in an editable one."""
+    the configs there, as mmpretrain does), the checkout in an editable one
+    (whose ``.mim/configs`` is a link to it, or absent)."""
     mim = osp.join(_PACKAGE, '.mim')
-    if osp.isdir(osp.join(mim, 'configs')):
+    if osp.isdir(osp.join(mim, 'configs')) and \
+            not osp.islink(osp.join(mim, 'configs')):
         return mim
     return osp.dirname(_PACKAGE)
 
