@@ -1,9 +1,12 @@
-"""The spikes of a Meta-SpikeFormer, per stage and time step.
+"""The spikes of a Meta-SpikeFormer (or E-SpikeFormer), per stage and time
+step.
 
 Each stage's spikes are those its last block reads its residual stream
 with: the first neuron of that block (``SepConv.lif1`` of a conv stage,
 ``attn.head_lif`` of a transformer stage under the paper's membrane
 shortcut; the stage's first neuron otherwise), ``[T, B, C, H, W]``.
+Integer neurons' outputs are recorded as counts (E-SpikeFormer's ``k /
+4`` as ``k``).
 :class:`SpikeRecorder` records them with forward hooks during any forward
 of the model (classifier, detector or segmentor alike).
 """
@@ -13,7 +16,6 @@ import torch
 import torch.nn as nn
 
 from ..models.backbones import MetaSpikeFormer
-from ..models.backbones.meta_spikeformer import LAYOUT
 from ..models.neurons import is_neuron
 
 
@@ -27,7 +29,7 @@ def find_backbone(model: nn.Module) -> MetaSpikeFormer:
 def stage_neurons(backbone: MetaSpikeFormer) -> Dict[int, nn.Module]:
     """Stage index -> the neuron whose output is that stage's spikes."""
     out = {}
-    for s, (down, groups, _) in enumerate(LAYOUT):
+    for s, (down, groups, _) in enumerate(backbone.layout):
         last_block = getattr(backbone, groups[-1])[-1]
         for module in (last_block, getattr(backbone, down)):
             first = next((m for m in module.modules() if is_neuron(m)),
@@ -39,7 +41,7 @@ def stage_neurons(backbone: MetaSpikeFormer) -> Dict[int, nn.Module]:
 
 
 class SpikeRecorder:
-    """Records the spikes of ``stages`` (default: all five) while active::
+    """Records the spikes of ``stages`` (default: all) while active::
 
         with SpikeRecorder(model) as rec:
             model.extract_feat(inputs)
@@ -60,9 +62,11 @@ class SpikeRecorder:
         self._hooks = []
 
     def _keep(self, stage):
+        scale = float(getattr(self.neurons[stage], 'norm', 1.0))
+
         def hook(module, args, out):
             if torch.is_tensor(out) and out.dim() == 5:
-                self.spikes[stage] = out.detach().float().cpu()
+                self.spikes[stage] = out.detach().float().cpu() * scale
         return hook
 
     def __enter__(self) -> 'SpikeRecorder':

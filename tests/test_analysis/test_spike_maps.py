@@ -29,6 +29,28 @@ def test_recorder_keeps_each_stages_spikes():
         SpikeRecorder(m, stages=[7])
 
 
+@pytest.mark.parametrize('large', [False, True])
+def test_recorder_keeps_e_spikeformer_counts(large):
+    """E-SpikeFormer's stages (five for the base models, four for the
+    large ones) recorded as counts 0..4, not as V3's count / 4. Mutation
+    caught: recording the neuron's output as it is."""
+    from spikeformer_mm.analysis.spike_maps import SpikeRecorder
+    from spikeformer_mm.models import ESpikeFormer, ESpikeFormerLarge
+    torch.manual_seed(0)
+    m = ESpikeFormerLarge(arch=dict(embed_dims=[16, 32, 64], depth=1)) \
+        if large else ESpikeFormer(arch=TINY_ARCH)
+    for bn in m.modules():  # statistics that make the quantisers count
+        if isinstance(bn, torch.nn.BatchNorm2d):
+            bn.running_var.fill_(0.05)
+    m.eval()
+    with SpikeRecorder(m) as rec, torch.no_grad():
+        m(torch.rand(2, 3, 32, 32))
+    assert sorted(rec.spikes) == list(range(4 if large else 5))
+    values = set(torch.cat([x.flatten() for x in rec.spikes.values()])
+                 .unique().tolist())
+    assert values <= {0.0, 1.0, 2.0, 3.0, 4.0} and max(values) > 1, values
+
+
 def test_pictures_show_where_the_spikes_are():
     """A spike map that fires in one corner only draws that corner hot."""
     from spikeformer_mm.visualization import raster, spike_pictures
