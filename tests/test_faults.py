@@ -511,3 +511,58 @@ def test_huge_images_are_refused_before_decoding(tmp_path):
     pics = spike_pictures(spikes, image, channels=1)
     assert max(max(p.shape[:2]) for name, p in pics.items()
                if name != 'overview') <= MAX_DISPLAY_SIDE
+
+
+def test_a_full_disk_during_training_names_the_file(tmp_path, monkeypatch):
+    """What mmengine writes through its file backend (checkpoints during
+    training, last_checkpoint, log dumps): a full disk's OSError, which
+    names no file, becomes one naming the file and the space left; the
+    previous file is kept."""
+    import errno
+
+    import spikeformer_mm.engine.safe_io  # noqa: F401  (the backend)
+    from mmengine import fileio
+
+    from spikeformer_mm.checkpoint.safe_io import CheckpointWriteError
+    target = tmp_path / 'epoch_2.pth'
+    target.write_bytes(b'the previous file')
+    real_open = open
+
+    def full(path, mode='r', *a, **k):
+        f = real_open(path, mode, *a, **k)
+        if 'w' in mode and '.tmp-' in str(path):
+            def write(data):
+                raise OSError(errno.ENOSPC, 'No space left on device')
+            f.write = write
+        return f
+    monkeypatch.setattr('builtins.open', full)
+    with pytest.raises(CheckpointWriteError,
+                       match=rf'could not write {target} \(.* MB free there; '
+                             r'is the disk full\?\): \[Errno 28\]'):
+        fileio.put(b'new checkpoint', str(target))
+    monkeypatch.undo()
+    assert target.read_bytes() == b'the previous file'
+    assert sorted(os.listdir(tmp_path)) == ['epoch_2.pth']
+
+
+def test_misspelled_key_warning_knows_dataset_arguments():
+    """--cfg-options keys that set an argument every mm dataset takes
+    (indices, the smoke runs' own) are not reported as misspellings; a
+    misspelled one still is, with the closest key."""
+    from spikeformer_mm.apis.config import load_config, new_keys
+    cfg = load_config(osp.join(ROOT, CLS))
+    said = new_keys(cfg, {'test_dataloader.dataset.indices': 4,
+                          'test_dataloader.dataset.serialize_data': False,
+                          'test_dataloader.dataset.data_rot': 'x'})
+    assert len(said) == 1 and "has no key 'data_rot'" in said[0] and \
+        'did you mean test_dataloader.dataset.data_root?' in said[0], said
+
+
+@pytest.mark.e2e  # runs the tool in a subprocess
+def test_energy_assume_rate_is_checked_first(tmp_path):
+    t = time.monotonic()
+    r = run_py('tools/analysis_tools/energy.py', CLS, '--assume-rate', '0.2',
+               '1.5', check=False)
+    assert r.returncode == 1 and r.stderr.strip().endswith(
+        'error: --assume-rate: a rate is in [0, 1], got [1.5]'), r.stderr
+    assert time.monotonic() - t < 30  # no measurement ran first

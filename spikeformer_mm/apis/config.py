@@ -132,6 +132,9 @@ def new_keys(cfg, options: dict) -> list:
             if not isinstance(node, dict):
                 break
             if part not in node:
+                if path and path[-1] == 'dataset' and \
+                        part in _dataset_arguments():
+                    break  # an argument every mm dataset takes (indices...)
                 close = difflib.get_close_matches(part, [str(k) for k in node],
                                                   n=1, cutoff=0.7)
                 where = '.'.join(path) or 'the top level'
@@ -142,6 +145,16 @@ def new_keys(cfg, options: dict) -> list:
                 break
             node, path = node[part], path + [part]
     return out
+
+
+def _dataset_arguments() -> set:
+    """The arguments of mmengine's ``BaseDataset``, which every mm dataset
+    takes (``indices``, ``serialize_data``, ``lazy_init`` ...): a
+    ``--cfg-options`` key that sets one is no misspelling."""
+    import inspect
+
+    from mmengine.dataset import BaseDataset
+    return set(inspect.signature(BaseDataset.__init__).parameters) - {'self'}
 
 
 def _syntax_error_where(path, error):

@@ -184,26 +184,32 @@ class CheckpointWriteError(OSError):
     """A checkpoint that could not be written (a full disk...)."""
 
 
+def write_error(filename: str, error: Exception) -> CheckpointWriteError:
+    """The error of a file that could not be written: it names the file,
+    the space left there and the cause (a full disk's ``OSError`` names no
+    file; torch's says ``enforce fail at inline_container.cc``)."""
+    import shutil
+    try:
+        free = shutil.disk_usage(osp.dirname(osp.abspath(filename))).free
+        left = f'{free / 2**20:.1f} MB free there'
+    except OSError:
+        left = 'free space unknown'
+    msg = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return CheckpointWriteError(
+        f'could not write {filename} ({left}; is the disk full?): {msg}')
+
+
 def save_checkpoint_file(obj: dict, filename: str) -> str:
     """``torch.save`` to a temporary file beside ``filename``, then rename: a
     failure never leaves a half-written file under the final name, and is
     reported as a :class:`CheckpointWriteError` naming the file and the
     space left (torch says ``enforce fail at inline_container.cc``)."""
-    import shutil
     filename = osp.abspath(osp.expanduser(str(filename)))
     try:
         with atomic_path(filename, suffix='.pth') as tmp:
             torch.save(obj, tmp)
     except (OSError, RuntimeError) as e:
-        try:
-            free = shutil.disk_usage(osp.dirname(filename)).free
-            left = f'{free / 2**20:.1f} MB free there'
-        except OSError:
-            left = 'free space unknown'
-        raise CheckpointWriteError(
-            f'could not write {filename} ({left}; is the disk full?): '
-            f'{str(e).splitlines()[0] if str(e) else type(e).__name__}'
-        ) from None
+        raise write_error(filename, e) from None
     return filename
 
 

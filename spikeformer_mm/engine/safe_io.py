@@ -31,23 +31,31 @@ from mmengine.fileio import LocalBackend, register_backend
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from ..checkpoint import load_checkpoint_file
+from ..checkpoint.safe_io import write_error
 from ..fileio import atomic_path
 from ..zoo import load_from_hf, load_from_http_verified, load_from_zoo
 
 
 class AtomicLocalBackend(LocalBackend):
     """mmengine's ``LocalBackend`` whose writes are atomic
-    (:func:`~spikeformer_mm.fileio.atomic_path`)."""
+    (:func:`~spikeformer_mm.fileio.atomic_path`); a write that fails (a
+    full disk) names the file and the space left."""
 
     def put(self, obj, filepath):
-        with atomic_path(str(filepath)) as tmp:
-            with open(tmp, 'wb') as f:
-                f.write(obj)
+        try:
+            with atomic_path(str(filepath)) as tmp:
+                with open(tmp, 'wb') as f:
+                    f.write(obj)
+        except OSError as e:
+            raise write_error(str(filepath), e) from None
 
     def put_text(self, obj, filepath, encoding='utf-8'):
-        with atomic_path(str(filepath)) as tmp:
-            with open(tmp, 'w', encoding=encoding) as f:
-                f.write(obj)
+        try:
+            with atomic_path(str(filepath)) as tmp:
+                with open(tmp, 'w', encoding=encoding) as f:
+                    f.write(obj)
+        except OSError as e:
+            raise write_error(str(filepath), e) from None
 
 
 def load_local(filename: str, map_location=None) -> dict:

@@ -67,6 +67,9 @@ def main(argv=None):
                               ('out', 'plot'))
     if args.num_images < 1:
         sys.exit('error: --num-images must be >= 1')
+    bad = [r for r in args.assume_rate or () if not 0 <= r <= 1]
+    if bad:  # before the measurement, not after it
+        sys.exit(f'error: --assume-rate: a rate is in [0, 1], got {bad}')
     report, table = measure_energy(
         args.config, args.checkpoint, num_images=args.num_images,
         random_images=args.random, img_size=tuple(args.img_size),
