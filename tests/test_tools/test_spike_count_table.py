@@ -65,3 +65,29 @@ def test_runs_of_another_recipe_are_trained_again(table_tool, tmp_path,
     table = (tmp_path / 'table.md').read_text()
     assert '| I-LIF, T=1, D=4 | 1 x 4 = 4 | 90.50 ± 0.71 | 100 ± 1 | 80 ± 0 |' \
         in table
+
+
+def test_readme_rows_are_the_committed_run_record():
+    """The E-SpikeFormer row of configs/classification/README.md is what
+    the committed run record (docs/results/) gives, formatted by the tool
+    itself: an edited figure or record fails here."""
+    import importlib.util
+    import json
+    import os.path as osp
+
+    from helpers import ROOT
+    spec = importlib.util.spec_from_file_location(
+        'sct', osp.join(ROOT, 'tools/analysis_tools/spike_count_table.py'))
+    sct = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sct)
+    record = json.load(open(osp.join(
+        ROOT, 'docs/results/spike_counts_v3_2026-12-06.json')))
+    rows = {ln.split('|')[1].strip(): ln for ln in
+            sct.table(record).splitlines()[2:] if ln.startswith('| ')}
+    readme = open(osp.join(ROOT, 'configs/classification/README.md')).read()
+    v3 = rows['E-SpikeFormer (V3), T=1, D=4']
+    cells = v3.split('|')[2:]
+    assert ('| E-SpikeFormer (V3), T=1, D=4 (2026-12-06) |' +
+            '|'.join(cells)) in readme, v3
+    ilif = rows['I-LIF, T=1, D=4'].split('|')[3].strip()
+    assert ilif == '98.43 ± 0.42' and f'({ilif};' in readme
