@@ -212,7 +212,8 @@ def test_neuron_type_is_honoured_and_unknown_types_refused():
     # the attention's threshold override reaches any type
     assert build_neuron(dict(type='IF'), v_threshold=0.5).v_threshold == 0.5
     with pytest.raises(ValueError, match=r"unknown neuron 'IFNode'; choose "
-                       r"one of \['IF', 'ILIF', 'LIF', 'PLIF', 'QuantAct'\]"):
+                       r"one of \['IF', 'ILIF', 'LIF', 'MultiSpike', 'PLIF', "
+                       r"'QuantAct'\]"):
         build_neuron(dict(type='IFNode'))
     with pytest.raises(ValueError, match=r"unknown keys \['tau'\] for the IF"):
         build_neuron(dict(type='IF', tau=2.0))
