@@ -96,6 +96,42 @@ def official_arch(state_dict: dict) -> tuple:
     return arch, num_classes, 'head_kd.weight' in state_dict
 
 
+def official_state_dict(checkpoint, what: str) -> dict:
+    """The state_dict of a checkpoint as a paper's training script saves it
+    (``{'model': ...}``, or a bare state_dict; DDP's ``module.`` prefix
+    dropped); a ValueError saying it is not ``what`` (``'an SDT-V2'``)
+    checkpoint otherwise."""
+    if not isinstance(checkpoint, dict):
+        raise ValueError(f'not {what} checkpoint: a '
+                         f'{type(checkpoint).__name__}')
+    sd = checkpoint.get('model', checkpoint)
+    if not isinstance(sd, dict) or not all(torch.is_tensor(v)
+                                           for v in sd.values()):
+        raise ValueError(f'not {what} checkpoint: no state_dict of tensors '
+                         f'under "model"')
+    return {k[len('module.'):] if k.startswith('module.') else k: v
+            for k, v in sd.items()}
+
+
+def check_keys_and_shapes(state_dict: dict, expected: dict,
+                          what: str) -> None:
+    """Raise a ValueError naming the missing and unknown keys (the first 20
+    and how many) or the wrong shapes of a converted ``state_dict`` against
+    ``expected`` (``{key: shape}`` of ``what``)."""
+    missing = sorted(set(expected) - set(state_dict))
+    unknown = sorted(set(state_dict) - set(expected))
+    if missing or unknown:
+        raise ValueError(
+            f'the checkpoint does not match {what}: missing keys '
+            f'{missing[:20]}{" ..." if len(missing) > 20 else ""} '
+            f'({len(missing)}), unknown keys {unknown[:20]}'
+            f'{" ..." if len(unknown) > 20 else ""} ({len(unknown)})')
+    bad = [f'{k}: {tuple(v.shape)} != {tuple(expected[k])}'
+           for k, v in state_dict.items() if v.shape != expected[k]]
+    if bad:
+        raise ValueError(f'wrong shapes: {bad[:20]}')
+
+
 def official_to_mm_key(key: str) -> str:
     """Official key -> key of an mmpretrain ImageClassifier of this project."""
     if key.startswith('head_kd.') or key.startswith('head.'):
@@ -121,15 +157,7 @@ def convert_official(checkpoint: dict, source: Optional[str] = None) -> dict:
     """
     from ..models.backbones import MetaSpikeFormer
     from ..models.layers import SpikingMLP
-    if not isinstance(checkpoint, dict):
-        raise ValueError(f'not an SDT-V2 checkpoint: a {type(checkpoint)}')
-    sd = checkpoint.get('model', checkpoint)
-    if not isinstance(sd, dict) or not all(torch.is_tensor(v)
-                                           for v in sd.values()):
-        raise ValueError('not an SDT-V2 checkpoint: no state_dict of '
-                         'tensors under "model"')
-    sd = {k[len('module.'):] if k.startswith('module.') else k: v
-          for k, v in sd.items()}
+    sd = official_state_dict(checkpoint, 'an SDT-V2')
     arch, num_classes, with_kd = official_arch(sd)
     sd = {k: SpikingMLP.from_paper_weight(k, v) for k, v in sd.items()}
     backbone = MetaSpikeFormer(arch=arch)
@@ -138,19 +166,7 @@ def convert_official(checkpoint: dict, source: Optional[str] = None) -> dict:
     for h in ('head', 'head_kd') if with_kd else ('head', ):
         expected[f'{h}.weight'] = torch.Size([num_classes, in_dim])
         expected[f'{h}.bias'] = torch.Size([num_classes])
-    missing = sorted(set(expected) - set(sd))
-    unknown = sorted(set(sd) - set(expected))
-    if missing or unknown:
-        raise ValueError(
-            'the checkpoint does not match the SDT-V2 architecture '
-            f'{arch}: missing keys {missing[:20]}'
-            f'{" ..." if len(missing) > 20 else ""} ({len(missing)}), '
-            f'unknown keys {unknown[:20]}'
-            f'{" ..." if len(unknown) > 20 else ""} ({len(unknown)})')
-    bad = [f'{k}: {tuple(v.shape)} != {tuple(expected[k])}'
-           for k, v in sd.items() if v.shape != expected[k]]
-    if bad:
-        raise ValueError(f'wrong shapes: {bad[:20]}')
+    check_keys_and_shapes(sd, expected, f'the SDT-V2 architecture {arch}')
     state_dict = {official_to_mm_key(k): v.detach().clone()
                   for k, v in sd.items()}
     meta = dict(

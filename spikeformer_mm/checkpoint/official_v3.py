@@ -111,16 +111,8 @@ def convert_v3(checkpoint: dict, max_spike_count: int = 4,
     shape is checked against the architecture the tensors name;
     ``max_spike_count`` (D) is recorded, not checked (module docstring)."""
     from ..models.backbones import ESpikeFormer, ESpikeFormerLarge
-    if not isinstance(checkpoint, dict):
-        raise ValueError(f'not an E-SpikeFormer (V3) checkpoint: a '
-                         f'{type(checkpoint).__name__}')
-    sd = checkpoint.get('model', checkpoint)
-    if not isinstance(sd, dict) or not all(torch.is_tensor(v)
-                                           for v in sd.values()):
-        raise ValueError('not an E-SpikeFormer (V3) checkpoint: no '
-                         'state_dict of tensors under "model"')
-    sd = {k[len('module.'):] if k.startswith('module.') else k: v
-          for k, v in sd.items()}
+    from .official import official_state_dict
+    sd = official_state_dict(checkpoint, 'an E-SpikeFormer (V3)')
     family, arch, size = v3_arch(sd)
     num_classes = int(sd['head.weight'].shape[0])
     with_kd = 'head_kd.weight' in sd
@@ -138,17 +130,8 @@ def convert_v3(checkpoint: dict, max_spike_count: int = 4,
     for h in ('head', 'head_kd') if with_kd else ('head', ):
         expected[f'head.{h}.weight'] = torch.Size([num_classes, in_dim])
         expected[f'head.{h}.bias'] = torch.Size([num_classes])
-    missing = sorted(set(expected) - set(out))
-    unknown = sorted(set(out) - set(expected))
-    if missing or unknown:
-        raise ValueError(
-            f'the checkpoint does not match {family} {arch}: missing keys '
-            f'{missing[:10]} ({len(missing)}), unknown keys {unknown[:10]} '
-            f'({len(unknown)})')
-    bad = [f'{k}: {tuple(v.shape)} != {tuple(expected[k])}'
-           for k, v in out.items() if v.shape != expected[k]]
-    if bad:
-        raise ValueError(f'wrong shapes: {bad[:10]}')
+    from .official import check_keys_and_shapes
+    check_keys_and_shapes(out, expected, f'{family} {arch}')
     meta = dict(
         family=family, size=size,
         arch={k: list(v) if isinstance(v, tuple) else v

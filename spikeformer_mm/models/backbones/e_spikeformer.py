@@ -45,14 +45,29 @@ V3_LARGE_HEAD_NEURON = dict(V3_LARGE_NEURON, norm=1)
 
 
 class _V3Backbone(MetaSpikeFormer):
-    """What the two V3 families share: argument checks and the stage
-    builder; ``_blocks(kind, dim, n, dpr)`` makes a stage's blocks."""
+    """What the two V3 families share: the arguments (as
+    :class:`MetaSpikeFormer`'s, less its V2 settings), their checks and the
+    stage builder; a family sets ``default_arch``, ``arch_settings`` and
+    ``_blocks(kind, dim, n, dpr)``, which makes a stage's blocks."""
     default_neuron = V3_BASE_NEURON
 
-    def _setup(self, arch, T, in_channels, out_indices, neuron_cfg,
-               frozen_stages, norm_eval, drop_path_rate, with_cp,
-               partial_load_keys, init_cfg):
+    def __init__(self,
+                 arch: Union[str, dict, None] = None,
+                 T: int = 1,
+                 in_channels: int = 3,
+                 out_indices: Union[int, Sequence[int], None] = None,
+                 drop_path_rate: float = 0.,
+                 neuron_cfg: Optional[dict] = None,
+                 frozen_stages: int = 0,
+                 norm_eval: bool = False,
+                 with_cp: bool = False,
+                 deploy: Union[bool, str] = False,
+                 partial_load_keys: Sequence[str] = (),
+                 init_cfg: Optional[dict] = None):
         BaseModule.__init__(self, init_cfg=init_cfg)
+        arch = self.default_arch if arch is None else arch
+        if out_indices is None:  # the last tap
+            out_indices = (self.num_taps - 1, )
         self.arch = arch = self._parse_arch(arch)
         self.embed_dims = list(arch['embed_dims'])
         if not isinstance(T, int) or isinstance(T, bool) or T < 1:
@@ -94,6 +109,9 @@ class _V3Backbone(MetaSpikeFormer):
         self.partial_load_keys = tuple(partial_load_keys)
         require_complete_weights(self, type(self).__name__,
                                  partial_load_keys)
+        if deploy:
+            self.switch_to_deploy(deploy)
+        self._freeze_stages()
 
 
 @MODELS.register_module()
@@ -128,29 +146,12 @@ class ESpikeFormer(_V3Backbone):
                     num_heads=8, mlp_ratio=4),
     }
     ARCH_DEFAULTS = dict(depths=(6, 2), num_heads=8, mlp_ratio=4)
+    default_arch = '19M'
     last_stride = 1
 
-    def __init__(self,
-                 arch: Union[str, dict] = '19M',
-                 T: int = 1,
-                 in_channels: int = 3,
-                 out_indices: Union[int, Sequence[int]] = (4, ),
-                 drop_path_rate: float = 0.,
-                 neuron_cfg: Optional[dict] = None,
-                 frozen_stages: int = 0,
-                 norm_eval: bool = False,
-                 with_cp: bool = False,
-                 deploy: Union[bool, str] = False,
-                 partial_load_keys: Sequence[str] = (),
-                 attn_scale: Optional[float] = None,
-                 init_cfg: Optional[dict] = None):
+    def __init__(self, *args, attn_scale: Optional[float] = None, **kwargs):
         self.attn_scale = attn_scale
-        self._setup(arch, T, in_channels, out_indices, neuron_cfg,
-                    frozen_stages, norm_eval, drop_path_rate, with_cp,
-                    partial_load_keys, init_cfg)
-        if deploy:
-            self.switch_to_deploy(deploy)
-        self._freeze_stages()
+        super().__init__(*args, **kwargs)
 
     def _depth(self, arch, s):
         return arch['depths'][s - 3]  # block3, block4
@@ -197,48 +198,12 @@ class ESpikeFormerLarge(_V3Backbone):
     ARCH_DEFAULTS = dict(depth=12, rep_conv=True, num_heads=8, mlp_ratio=4,
                          layer_scale_init=1e-6)
     default_neuron = V3_LARGE_NEURON
+    default_arch = '83M'
     last_stride = 2
-
-    def __init__(self,
-                 arch: Union[str, dict] = '83M',
-                 T: int = 1,
-                 in_channels: int = 3,
-                 out_indices: Union[int, Sequence[int]] = (3, ),
-                 drop_path_rate: float = 0.,
-                 neuron_cfg: Optional[dict] = None,
-                 frozen_stages: int = 0,
-                 norm_eval: bool = False,
-                 with_cp: bool = False,
-                 deploy: Union[bool, str] = False,
-                 partial_load_keys: Sequence[str] = (),
-                 init_cfg: Optional[dict] = None):
-        self._setup(arch, T, in_channels, out_indices, neuron_cfg,
-                    frozen_stages, norm_eval, drop_path_rate, with_cp,
-                    partial_load_keys, init_cfg)
-        if deploy:
-            self.switch_to_deploy(deploy)
-        self._freeze_stages()
 
     @classmethod
     def _parse_arch(cls, arch) -> dict:
-        if isinstance(arch, str):
-            key = arch.lower()
-            if key not in cls.arch_settings:
-                raise ValueError(
-                    f'Unknown arch {arch!r}: choose one of '
-                    f'{sorted(k.upper() for k in cls.arch_settings)} or '
-                    f'give a dict with "embed_dims"')
-            return dict(cls.arch_settings[key])
-        if not isinstance(arch, dict) or 'embed_dims' not in arch:
-            raise ValueError(f'arch must be a name or a dict with '
-                             f'"embed_dims", got {arch!r}')
-        unknown = set(arch) - {'embed_dims', *cls.ARCH_DEFAULTS}
-        if unknown:
-            raise ValueError(f'arch: unknown keys {sorted(unknown)}')
-        arch = {**cls.ARCH_DEFAULTS, **arch}
-        if len(arch['embed_dims']) != cls.num_taps - 1:
-            raise ValueError(f'arch: embed_dims needs {cls.num_taps - 1} '
-                             f'values, got {arch["embed_dims"]}')
+        arch = cls._arch_dict(arch)
         if arch['embed_dims'][-1] % arch['num_heads']:
             raise ValueError(f'arch: embed dim {arch["embed_dims"][-1]} is '
                              f'not divisible by num_heads='

@@ -227,6 +227,25 @@ class MetaSpikeFormer(BaseModule):
     # ------------------------------------------------------------------ args
     @classmethod
     def _parse_arch(cls, arch) -> dict:
+        arch = cls._arch_dict(arch)
+        n_trans = sum(kind == 'trans' for *_, kind in cls.layout)
+        if len(arch['depths']) != n_trans:
+            raise ValueError(f'arch: depths needs {n_trans} values '
+                             f'(transformer blocks of the last two stages)')
+        if arch['embed_dims'][0] % 2:
+            raise ValueError('arch: embed_dims[0] must be even (the first '
+                             'stage has embed_dims[0] // 2 channels)')
+        for d in arch['embed_dims'][-n_trans:]:
+            if d % arch['num_heads']:
+                raise ValueError(f'arch: embed dim {d} is not divisible by '
+                                 f'num_heads={arch["num_heads"]}')
+        return arch
+
+    @classmethod
+    def _arch_dict(cls, arch) -> dict:
+        """A name of ``arch_settings`` or a dict (completed from
+        ``ARCH_DEFAULTS``), its keys and its count of embed dims checked:
+        what every backbone family's ``_parse_arch`` starts from."""
         if isinstance(arch, str):
             key = arch.lower()
             if key not in cls.arch_settings:
@@ -245,17 +264,6 @@ class MetaSpikeFormer(BaseModule):
         if len(arch['embed_dims']) != cls.num_taps - 1:
             raise ValueError(f'arch: embed_dims needs {cls.num_taps - 1} '
                              f'values, got {arch["embed_dims"]}')
-        n_trans = sum(kind == 'trans' for *_, kind in cls.layout)
-        if len(arch['depths']) != n_trans:
-            raise ValueError(f'arch: depths needs {n_trans} values '
-                             f'(transformer blocks of the last two stages)')
-        if arch['embed_dims'][0] % 2:
-            raise ValueError('arch: embed_dims[0] must be even (the first '
-                             'stage has embed_dims[0] // 2 channels)')
-        for d in arch['embed_dims'][-n_trans:]:
-            if d % arch['num_heads']:
-                raise ValueError(f'arch: embed dim {d} is not divisible by '
-                                 f'num_heads={arch["num_heads"]}')
         return arch
 
     def _parse_out_indices(self, out_indices) -> Tuple[int, ...]:
