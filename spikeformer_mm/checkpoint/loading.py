@@ -11,12 +11,6 @@ class CheckpointMismatchError(ValueError):
     """A checkpoint whose keys or shapes do not fit the model."""
 
 
-def _listing(keys, n=5):
-    keys = sorted(keys)
-    more = f' and {len(keys) - n} more' if len(keys) > n else ''
-    return ', '.join(keys[:n]) + more
-
-
 def load_weights(model: nn.Module, filename: str, strict: bool = True,
                  map_location: str = 'cpu',
                  checkpoint: Optional[dict] = None) -> dict:
@@ -42,33 +36,22 @@ def load_weights(model: nn.Module, filename: str, strict: bool = True,
         model = model.module
     if all(k.startswith('module.') for k in sd):
         sd = {k[len('module.'):]: v for k, v in sd.items()}
-    from ..models.strict_loading import fits_loaded_shape
+    from ..models.strict_loading import describe, lenient_loading, mismatch
     own = model.state_dict()
-    bad_shape = [f'{k} {tuple(v.shape)} vs {tuple(own[k].shape)} in the '
-                 f'model' for k, v in sd.items()
-                 if k in own and not fits_loaded_shape(v, own[k])]
-    if bad_shape:
+    found = mismatch(own, sd)
+    if found['shapes']:  # refused always, as torch does
         raise CheckpointMismatchError(
-            f'{filename} does not fit the model: {len(bad_shape)} tensors '
-            f'have other shapes ({"; ".join(bad_shape[:3])}): is it a '
+            f'{filename} does not fit the model: '
+            f'{describe(dict(shapes=found["shapes"]), len(own))}: is it a '
             f'checkpoint of another arch or config?')
-    from ..models.strict_loading import lenient_loading
-    # the modules' own checks are this function's below (strict) or off
+    # the modules' own checks are this function's (strict) or off
     with lenient_loading():
-        result = model.load_state_dict(sd, strict=False)
-    missing, unexpected = result.missing_keys, result.unexpected_keys
-    if strict and (missing or unexpected):
-        parts = []
-        if missing:
-            parts.append(f'{len(missing)} of the model\'s tensors are not in '
-                         f'it ({_listing(missing)})')
-        if unexpected:
-            parts.append(f'{len(unexpected)} of its tensors are not in the '
-                         f'model ({_listing(unexpected)})')
+        model.load_state_dict(sd, strict=False)
+    if strict and (found['missing'] or found['unexpected']):
         raise CheckpointMismatchError(
-            f'{filename} does not fit the model: {"; ".join(parts)}. A '
-            f'checkpoint of another task, arch or deploy form? (--non-strict '
-            f'loads it anyway)')
+            f'{filename} does not fit the model: {describe(found, len(own))}'
+            f'. A checkpoint of another task, arch or deploy form? '
+            f'(--non-strict loads it anyway)')
     meta = ck.get('meta') if isinstance(ck, dict) else None
     return meta if isinstance(meta, dict) else {}
 

@@ -81,46 +81,55 @@ def _listing(keys: Sequence[str], n: int = 5) -> str:
 
 
 def mismatch(own: dict, state_dict: dict, prefix: str = '',
-             tolerate: Sequence[str] = (), unexpected: bool = False) -> list:
+             tolerate: Sequence[str] = ()) -> dict:
     """What does not fit when ``state_dict`` (keys under ``prefix``) is
-    loaded into a module whose own state is ``own``: a list of phrases,
-    empty when it fits. ``unexpected``: also name the checkpoint's tensors
-    under ``prefix`` that the module does not have."""
+    loaded into a module whose own state is ``own``: ``{'missing': [...],
+    'unexpected': [...], 'shapes': [...]}`` (names relative to the module;
+    ``num_batches_tracked`` and ``tolerate`` left out). The one rule of
+    strict loading: the modules' pre-hooks and
+    :func:`spikeformer_mm.checkpoint.load_weights` use it."""
     tolerate = set(tolerate)
-    missing, shapes = [], []
+    found = dict(missing=[], unexpected=[], shapes=[])
     for k, v in own.items():
         if k in tolerate or k.endswith('num_batches_tracked'):
             continue
         got = state_dict.get(prefix + k)
         if got is None:
-            missing.append(k)
+            found['missing'].append(k)
         elif torch.is_tensor(got) and not fits_loaded_shape(got, v):
-            shapes.append(f'{k} {tuple(got.shape)} vs {tuple(v.shape)}')
-    extra = sorted(k[len(prefix):] for k in state_dict
-                   if unexpected and k.startswith(prefix)
-                   and k[len(prefix):] not in own
-                   and not k.endswith('num_batches_tracked')
-                   and k[len(prefix):] not in tolerate)
+            found['shapes'].append(f'{k} {tuple(got.shape)} vs '
+                                   f'{tuple(v.shape)}')
+    found['unexpected'] = sorted(
+        k[len(prefix):] for k in state_dict if k.startswith(prefix)
+        and k[len(prefix):] not in own
+        and not k.endswith('num_batches_tracked')
+        and k[len(prefix):] not in tolerate)
+    return found
+
+
+def describe(found: dict, total: int) -> str:
+    """The phrases of :func:`mismatch`'s ``found`` (``total``: how many
+    tensors the module has), ``''`` when it all fits."""
     parts = []
-    if missing:
-        parts.append(f'{len(missing)} of its {len(own)} tensors are missing '
-                     f'({_listing(missing)})')
-    if extra:
-        parts.append(f'{len(extra)} tensors are not in it '
-                     f'({_listing(extra)})')
-    if shapes:
-        parts.append(f'{len(shapes)} have other shapes '
-                     f'({"; ".join(shapes[:3])})')
-    return parts
+    if found.get('missing'):
+        parts.append(f'{len(found["missing"])} of its {total} tensors are '
+                     f'missing ({_listing(found["missing"])})')
+    if found.get('unexpected'):
+        parts.append(f'{len(found["unexpected"])} tensors are not in it '
+                     f'({_listing(found["unexpected"])})')
+    if found.get('shapes'):
+        parts.append(f'{len(found["shapes"])} have other shapes '
+                     f'({"; ".join(found["shapes"][:3])})')
+    return '; '.join(parts)
 
 
 def require_complete_weights(module: nn.Module, who: str,
                              tolerate: Sequence[str] = (),
-                             unexpected: bool = False) -> None:
+                             unexpected: bool = True) -> None:
     """Make ``module`` refuse, whichever loader calls it (torch's
     ``load_state_dict``, mmengine's ``load_checkpoint``), weights that lack
-    one of its tensors or give one another shape (and with ``unexpected``,
-    weights holding tensors it does not have): an
+    one of its tensors, hold tensors it does not have (``unexpected``) or
+    give one another shape: an
     :class:`IncompleteWeightsError` naming the first of them and the
     checkpoint file read last. ``tolerate``: names (relative to ``module``)
     that may be missing or differ, keeping their initialisation;
@@ -132,19 +141,30 @@ def require_complete_weights(module: nn.Module, who: str,
         # a deployed copy) checks itself, not the module it was copied from
         if _LENIENT.get():
             return
-        parts = mismatch(module.state_dict(), state_dict, prefix, tolerate,
-                         unexpected)
-        if parts:
+        own = module.state_dict()
+        # a part that checks itself does so after its own key upgrades
+        # (SpikeToDense's older list form): leave it to that check
+        inner = tuple(f'{n}.' for n, m in module.named_modules()
+                      if n and getattr(m, '_checks_own_weights', False))
+        own = {k: v for k, v in own.items() if not k.startswith(inner)}
+        sub = {k: v for k, v in state_dict.items()
+               if not k[len(prefix):].startswith(inner)}
+        found = mismatch(own, sub, prefix, tolerate)
+        if not unexpected:
+            found['unexpected'] = []
+        text = describe(found, len(own))
+        if text:
             path = _LAST_FILE.get()
             src = f' from {osp.basename(path)} ({path})' if path else ''
             raise IncompleteWeightsError(
                 f'{who} ({prefix or "the model"}): the weights loaded into '
-                f'it{src} do not fit: {"; ".join(parts)}. A checkpoint of '
+                f'it{src} do not fit: {text}. A checkpoint of '
                 f'another task, arch, class count or deploy form? Loading '
                 f'it would leave those layers random (--non-strict, or '
                 f'spikeformer_mm.models.lenient_loading(), loads it '
                 f'anyway).')
     module._register_load_state_dict_pre_hook(check, with_module=True)
+    module._checks_own_weights = True  # read by the checks of its parents
 
 
 # ------------------------------------------------ the model-level guard
@@ -161,8 +181,7 @@ def _guard_parent(parent: nn.Module, name: str,
         return None
     _GUARDED.add(parent)
     keep = [f'backbone.{k}' for k in getattr(child, 'partial_load_keys', ())]
-    require_complete_weights(parent, type(parent).__name__, tolerate=keep,
-                             unexpected=True)
+    require_complete_weights(parent, type(parent).__name__, tolerate=keep)
     return None
 
 
