@@ -407,3 +407,21 @@ def test_tool_proves_the_v3_demo_config_equal(tmp_path, monkeypatch):
     for kind in ('conv.dwconv.0', 'Conv.pwconv2.0', 'attn.v_conv.0',
                  'attn.proj_conv.0', 'ConvBlock1_1.0.conv2', 'head.head'):
         assert any(n.endswith(kind) for n in names), kind
+
+
+def test_nilif_counts_equal_in_binary_form():
+    """Spike2Former's normalised I-LIF (counts / D, a membrane over T) in
+    the V2 backbone at T=2: each count k/4 as k unit events, equal."""
+    from spikeformer_mm.models import MetaSpikeFormer
+    from spikeformer_mm.models.heads.spiking_cls_head import SpikingClsHead
+    torch.manual_seed(0)
+    cfg = dict(type='NILIF', max_spike_count=4)
+    model = nn.Sequential()
+    model.backbone = MetaSpikeFormer(arch=TINY_ARCH, T=2, neuron_cfg=cfg)
+    model.head = SpikingClsHead(num_classes=10, in_channels=80,
+                                neuron_cfg=cfg)
+    model = firing(model.double())
+    x = torch.rand(1, 3, 32, 32, dtype=torch.float64)
+    diff, n, names, _ = expanded_equal(
+        model, lambda m: m.head(m.backbone(x)), lambda out: [out])
+    assert diff < TOL and n > 0 and 'head.head' in names

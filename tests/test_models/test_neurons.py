@@ -212,8 +212,8 @@ def test_neuron_type_is_honoured_and_unknown_types_refused():
     # the attention's threshold override reaches any type
     assert build_neuron(dict(type='IF'), v_threshold=0.5).v_threshold == 0.5
     with pytest.raises(ValueError, match=r"unknown neuron 'IFNode'; choose "
-                       r"one of \['IF', 'ILIF', 'LIF', 'MultiSpike', 'PLIF', "
-                       r"'QuantAct'\]"):
+                       r"one of \['IF', 'ILIF', 'LIF', 'MultiSpike', 'NILIF', "
+                       r"'PLIF', 'QuantAct'\]"):
         build_neuron(dict(type='IFNode'))
     with pytest.raises(ValueError, match=r"unknown keys \['tau'\] for the IF"):
         build_neuron(dict(type='IF', tau=2.0))
@@ -401,3 +401,32 @@ def test_fused_quantised_activation_is_per_step_ilif(T):
         want.backward(g[t:t + 1])
         assert torch.equal(out[t:t + 1], want)
         assert torch.equal(x.grad[t:t + 1], xt.grad)
+
+
+@pytest.mark.parametrize('T', [1, 2, 4])
+def test_nilif_is_ilif_normalised_and_v3s_quantiser_at_t1(T):
+    """Spike2Former's normalised I-LIF: I-LIF's counts (membrane over T)
+    divided by D, in values and gradients; at T=1 exactly E-SpikeFormer's
+    base quantiser (values and gradients). Mutation caught: dividing by
+    anything but the norm."""
+    from spikeformer_mm.models.backbones import e_spikeformer as v3
+    torch.manual_seed(T)
+    x = torch.randn(T, 4, 9, dtype=torch.float64) * 3
+    xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
+    nilif, ilif = build_neuron(dict(type='NILIF')), build_neuron(
+        dict(type='ILIF'))
+    a, b = nilif(xa), ilif(xb) / 4
+    assert torch.equal(a, b) and a.max() <= 1
+    g = torch.randn_like(a)
+    (a * g).sum().backward()
+    (b * g).sum().backward()
+    assert torch.equal(xa.grad, xb.grad)
+    if T == 1:
+        xm = x.clone().requires_grad_()
+        m = build_neuron(v3.V3_BASE_NEURON)(xm)
+        assert torch.equal(m, a)
+        (m * g).sum().backward()
+        assert torch.equal(xm.grad, xa.grad)
+    assert build_neuron(dict(type='NILIF', max_spike_count=8)).norm == 8
+    with pytest.raises(ValueError, match='norm must be > 0'):
+        build_neuron(dict(type='NILIF', norm=0))

@@ -14,6 +14,8 @@ type        neuron                                      module
             membrane (the baseline of I-LIF)
 ``MultiSpike`` E-SpikeFormer's normalised integer       :mod:`.multispike`
             neuron: ``round(clip(x, 0, D)) / norm``
+``NILIF``   Spike2Former's normalised I-LIF: I-LIF's      :mod:`.ilif`
+            counts over T with a membrane, ``/ norm``
 ==========  ==========================================  ===============
 
 The attention neuron fires at half the threshold
@@ -22,7 +24,7 @@ The attention neuron fires at half the threshold
 from .builder import (build_neuron, build_surrogate, is_neuron,
                       merge_neuron_cfg, neuron_class)
 from .lif import LIF_DEFAULTS, MultiStepLIF, unrolled_lif
-from .ilif import MultiStepILIF, MultiStepQuantAct
+from .ilif import MultiStepILIF, MultiStepNILIF, MultiStepQuantAct
 from .multispike import MultiStepMultiSpike
 from .spikingjelly_nodes import MultiStepIF, MultiStepParametricLIF
 
@@ -32,7 +34,8 @@ NEURON_DEFAULTS = LIF_DEFAULTS
 # The neuron after the attention product fires at half the usual threshold.
 ATTENTION_THRESHOLD = 0.5
 
-__all__ = ['MultiStepILIF', 'MultiStepQuantAct', 'MultiStepMultiSpike', 'build_neuron', 'build_surrogate', 'is_neuron', 'merge_neuron_cfg',
+__all__ = ['MultiStepILIF', 'MultiStepNILIF', 'MultiStepQuantAct',
+           'MultiStepMultiSpike', 'build_neuron', 'build_surrogate', 'is_neuron', 'merge_neuron_cfg',
            'neuron_class', 'MultiStepLIF', 'MultiStepIF',
            'MultiStepParametricLIF', 'unrolled_lif', 'NEURON_DEFAULTS',
            'LIF_DEFAULTS', 'ATTENTION_THRESHOLD']

@@ -195,3 +195,36 @@ class MultiStepQuantAct(MultiStepILIF):
             steps.append(super().multi_step_forward(x))
         self.reset()
         return torch.cat(steps)
+
+
+@NEURONS.register_module(name='NILIF')
+class MultiStepNILIF(MultiStepILIF):
+    """The normalised integer LIF of Spike2Former (Lei et al., AAAI 2025):
+    I-LIF with its membrane over T steps, each step's count divided by
+    ``norm`` (D by default), so that the output lies in ``[0, 1]`` as
+    E-SpikeFormer's ``MultiSpike`` does. At T=1 it is V3's ``MultiSpike``
+    (``round(clip(x / v_th, 0, D)) / D``; Spike2Former's own code uses that
+    quantiser, ``MultiSpike_norm4``); at T>1 the membrane carries what a
+    step did not emit (soft reset by the count times the threshold). Its
+    counts run spike-driven as I-LIF's do, with weights ``W / norm``.
+
+    Settings: I-LIF's, and ``norm`` (None: D).
+    """
+    defaults = dict(MultiStepILIF.defaults, norm=None)
+    type_name = 'NILIF'
+
+    @classmethod
+    def from_cfg(cls, cfg: dict) -> 'MultiStepNILIF':
+        cfg = dict(cfg)
+        norm = cfg.pop('norm')
+        if norm is not None:
+            require_above(dict(norm=norm), 0, 'norm')
+        node = super().from_cfg(cfg)
+        node.norm = float(cfg['max_spike_count'] if norm is None else norm)
+        return node
+
+    def multi_step_forward(self, x_seq, *args, **kwargs):
+        return super().multi_step_forward(x_seq, *args, **kwargs) / self.norm
+
+    def extra_repr(self):
+        return super().extra_repr() + f', norm={self.norm:g}'
