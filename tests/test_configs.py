@@ -273,3 +273,9 @@ def test_the_tools_put_back_a_dropped_safety_policy(tmp_path, monkeypatch):
         '*_base_.custom_imports.imports' in text, text
     assert load_config(osp.join(ROOT, CONFIGS[0])) and len(said) == 2, \
         'a config that keeps the policy is left as it is, no warning'
+    other = tmp_path / 'not_ours.py'  # a model of no type of ours
+    other.write_text("model = dict(type='ImageClassifier', "
+                     "backbone=dict(type='ResNet', depth=18))\n"
+                     "custom_imports = dict(imports=['json'])\n")
+    assert load_config(str(other)).custom_imports.imports == ['json']
+    assert len(said) == 2

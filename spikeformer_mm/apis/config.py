@@ -84,6 +84,15 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     return cfg
 
 
+def _names_ours(node) -> bool:
+    """True if a (nested) config value names a type of this toolbox."""
+    if isinstance(node, dict):
+        return any(_names_ours(v) for v in node.values())
+    if isinstance(node, (list, tuple)):
+        return any(_names_ours(v) for v in node)
+    return isinstance(node, str) and node.startswith('spikeformer_mm.')
+
+
 def keep_safety_policy(cfg: Config, path: str = 'the config') -> list:
     """Put back what a config whose model is this toolbox's lost of the
     safety policy: the :data:`SAFETY_IMPORT` in ``custom_imports`` (mm
@@ -91,7 +100,7 @@ def keep_safety_policy(cfg: Config, path: str = 'the config') -> list:
     dict(imports=['my_module'])`` drops it) and :data:`SAFETY_HOOK` in
     ``custom_hooks``. Returns what was put back, each with a warning."""
     import importlib
-    if 'spikeformer_mm.' not in cfg.pretty_text:
+    if not _names_ours(cfg.get('model')):
         return []  # not a model of this toolbox
     fixed = []
     imports = cfg.get('custom_imports') or {}

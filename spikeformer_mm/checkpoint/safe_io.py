@@ -97,11 +97,12 @@ def load_checkpoint_file(filename: str, map_location: str = 'cpu') -> dict:
     anything that would need arbitrary unpickling."""
     filename = require_local(filename)
     from ..models.strict_loading import note_checkpoint_file
-    note_checkpoint_file(filename)  # a refusal to load it names the file
     with torch.serialization.safe_globals(mmengine_safe_globals()):
         try:
-            return torch.load(filename, map_location=map_location,
-                              weights_only=True)
+            ck = torch.load(filename, map_location=map_location,
+                            weights_only=True)
+            note_checkpoint_file(filename, ck)  # a refusal names the file
+            return ck
         except pickle.UnpicklingError as e:
             try:
                 bad = torch.serialization.get_unsafe_globals_in_checkpoint(

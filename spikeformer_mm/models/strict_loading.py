@@ -43,9 +43,10 @@ class IncompleteWeightsError(ValueError):
 # (or asyncio task) does not turn the check off in another
 _LENIENT: contextvars.ContextVar = contextvars.ContextVar(
     'spikeformer_mm_lenient_loading', default=False)
-# the checkpoint file read last in this context (named in the errors)
+# the checkpoint file read last in this context and its keys and shapes:
+# an error names the file only for weights that are that file's
 _LAST_FILE: contextvars.ContextVar = contextvars.ContextVar(
-    'spikeformer_mm_last_checkpoint_file', default=None)
+    'spikeformer_mm_last_checkpoint_file', default=(None, None))
 
 
 @contextlib.contextmanager
@@ -60,10 +61,30 @@ def lenient_loading() -> Iterator[None]:
         _LENIENT.reset(token)
 
 
-def note_checkpoint_file(path: Optional[str]) -> None:
-    """Record ``path`` as the checkpoint file read last (the toolbox's
-    loaders call it), so that a refusal can name the file."""
-    _LAST_FILE.set(path)
+def _signature(key: str, value) -> tuple:
+    k = key[len('module.'):] if key.startswith('module.') else key
+    return k, tuple(value.shape) if torch.is_tensor(value) else None
+
+
+def note_checkpoint_file(path: str, checkpoint) -> None:
+    """Record ``checkpoint`` as read from ``path`` (the toolbox's loaders
+    call it), so that a refusal to load its weights can name the file."""
+    sd = checkpoint.get('state_dict', checkpoint) \
+        if isinstance(checkpoint, dict) else None
+    keys = frozenset(_signature(k, v) for k, v in sd.items()) \
+        if isinstance(sd, dict) else frozenset()
+    _LAST_FILE.set((path, keys))
+
+
+def _file_of(state_dict: dict) -> Optional[str]:
+    """The file :func:`note_checkpoint_file` recorded, if every tensor of
+    ``state_dict`` (by key and shape; copies too, as mmengine's EMAHook
+    loads) is one of that file's: other weights get no file name."""
+    path, keys = _LAST_FILE.get()
+    if not path or not keys or not state_dict:
+        return None
+    return path if all(_signature(k, v) in keys
+                       for k, v in state_dict.items()) else None
 
 
 def fits_loaded_shape(saved: torch.Tensor, own: torch.Tensor) -> bool:
@@ -154,7 +175,7 @@ def require_complete_weights(module: nn.Module, who: str,
             found['unexpected'] = []
         text = describe(found, len(own))
         if text:
-            path = _LAST_FILE.get()
+            path = _file_of(state_dict)
             src = f' from {osp.basename(path)} ({path})' if path else ''
             raise IncompleteWeightsError(
                 f'{who} ({prefix or "the model"}): the weights loaded into '

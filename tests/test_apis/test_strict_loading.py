@@ -194,3 +194,24 @@ def test_partial_load_keys_reach_the_model_check(tmp_path):
     with pytest.raises(IncompleteWeightsError, match=r'missing \(head\.'):
         model.load_state_dict({k: v for k, v in sd.items()
                                if not k.startswith('head.')}, strict=False)
+
+
+def test_the_file_is_named_only_for_its_own_weights(checkpoints):
+    """The refusal names the checkpoint file whose weights were refused,
+    never the file read before them (another file's weights, read by
+    another loader, get no file name). Mutation caught: naming the last
+    file read whatever the weights."""
+    from spikeformer_mm.apis import init_model
+    from spikeformer_mm.checkpoint import load_checkpoint_file
+    from spikeformer_mm.models import IncompleteWeightsError
+    model = init_model(DET)
+    sd = load_checkpoint_file(checkpoints['det'])['state_dict']
+    partial = {k: v for k, v in sd.items() if not k.startswith('rpn_head.')}
+    with pytest.raises(IncompleteWeightsError, match=r'from det\.pth'):
+        model.load_state_dict(partial, strict=False)
+    # another file's weights (read by torch itself) get no file name
+    seg = torch.load(checkpoints['seg'], weights_only=True)['state_dict']
+    with pytest.raises(IncompleteWeightsError) as e:
+        model.load_state_dict(seg, strict=False)
+    assert 'det.pth' not in str(e.value) and 'into it do not fit' in \
+        str(e.value)
