@@ -9,14 +9,9 @@ out_indices = (1, 2, 3)
 strides = [4, 8, 16, 32]  # the RoI levels: taps 1-3, then FPN's pool
 pretrained = 'zoo://e-spikeformer-83m-kd_in1k'
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='spikeformer_mm.ESpikeFormerLarge',
-        arch=arch,
-        T=1,
-        out_indices=out_indices,
-        init_cfg=dict(type='Pretrained', checkpoint=pretrained,
-                      prefix='backbone.')),
+    backbone=dict(type='spikeformer_mm.ESpikeFormerLarge', arch=arch,
+                  out_indices=out_indices,
+                  init_cfg=dict(checkpoint=pretrained)),
     neck=dict(in_channels=[_base_.v3_tap_channels[arch][i]
                            for i in out_indices]),
     rpn_head=dict(anchor_generator=dict(strides=strides + [64])),

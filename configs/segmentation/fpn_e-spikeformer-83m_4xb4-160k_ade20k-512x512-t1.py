@@ -7,13 +7,8 @@ arch = '83M'
 out_indices = (0, 1, 2, 3)
 pretrained = 'zoo://e-spikeformer-83m-kd_in1k'
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='spikeformer_mm.ESpikeFormerLarge',
-        arch=arch,
-        T=1,
-        out_indices=out_indices,
-        init_cfg=dict(type='Pretrained', checkpoint=pretrained,
-                      prefix='backbone.')),
+    backbone=dict(type='spikeformer_mm.ESpikeFormerLarge', arch=arch,
+                  out_indices=out_indices,
+                  init_cfg=dict(checkpoint=pretrained)),
     neck=dict(in_channels=[_base_.v3_tap_channels[arch][i]
                            for i in out_indices]))
