@@ -91,3 +91,29 @@ def test_readme_rows_are_the_committed_run_record():
             '|'.join(cells)) in readme, v3
     ilif = rows['I-LIF, T=1, D=4'].split('|')[3].strip()
     assert ilif == '98.43 ± 0.42' and f'({ilif};' in readme
+
+
+def test_v3_tuning_figures_are_the_committed_record():
+    """The attention scales and learning rates tried for the V3 digits demo,
+    as its config and the classification README state them, are those of
+    the committed run record."""
+    import json
+    import os.path as osp
+
+    from helpers import ROOT
+    rec = json.load(open(osp.join(
+        ROOT, 'docs/results/v3_demo_attention_scale_2026-12-06.json')))
+    top1 = {(r['variant'], r['seed']): r['top1_epoch12'] for r in rec['runs']}
+    readme = open(osp.join(ROOT, 'configs/classification/README.md')).read()
+    config = open(osp.join(ROOT, 'configs/classification/'
+                           'e-spikeformer-demo_1xb32_digits-t1.py')).read()
+    for scale in ('0.25', '0.0625'):
+        pair = ' / '.join(f'{top1[(f"scale {scale}", s)]:.2f}' for s in (1, 2))
+        assert f'{scale}, {pair}%' in readme, (scale, pair)
+    lrs = ' / '.join(f'{top1[(v, 0)]:.1f}' for v in (
+        "V3's scale, lr 3e-3", "V3's scale, lr 3e-2"))
+    assert f'{lrs}%' in readme and lrs.replace(' ', '') in \
+        config.replace(' ', '')
+    v3_scale = top1[("V3's scale 2/sqrt(head dim)", 0)]
+    assert f"{v3_scale:.1f}% top-1 with V3's scale" in config
+    assert f"{top1[('scale 0.125 (adopted)', 0)]:.2f}% with 0.125" in config
