@@ -60,8 +60,9 @@ def test_config_names_the_safety_policy(path):
     cfg = Config.fromfile(osp.join(ROOT, path), import_custom_modules=False)
     assert 'spikeformer_mm.engine.safe_io' in cfg.custom_imports.imports
     assert not cfg.custom_imports.get('allow_failed_imports')
+    from spikeformer_mm.apis.config import SAFETY_HOOKS
     hooks = [h['type'] for h in cfg.get('custom_hooks') or []]
-    assert 'spikeformer_mm.NaNGuardHook' in hooks, hooks
+    assert set(SAFETY_HOOKS) <= set(hooks), hooks
 
 
 def test_tap_channel_tables_are_the_backbones():
@@ -242,12 +243,12 @@ def _doc_example(tmp_path):
 def test_the_documented_child_config_keeps_the_safety_policy(tmp_path):
     """The example a user copies from docs/new_task.md keeps safe loading
     and the NaN guard (it once replaced custom_imports and dropped them)."""
-    from spikeformer_mm.apis.config import SAFETY_HOOK, SAFETY_IMPORT
+    from spikeformer_mm.apis.config import SAFETY_HOOKS, SAFETY_IMPORT
     cfg = Config.fromfile(_doc_example(tmp_path),
                           import_custom_modules=False)
     assert SAFETY_IMPORT in cfg.custom_imports.imports
     assert 'projects.my_task.my_task' in cfg.custom_imports.imports
-    assert SAFETY_HOOK in [h['type'] for h in cfg.custom_hooks]
+    assert set(SAFETY_HOOKS) <= {h['type'] for h in cfg.custom_hooks}
 
 
 def test_the_tools_put_back_a_dropped_safety_policy(tmp_path, monkeypatch):
@@ -255,7 +256,7 @@ def test_the_tools_put_back_a_dropped_safety_policy(tmp_path, monkeypatch):
     the policy in mm; load_config (every tool's) puts it back and warns.
     Mutation caught: load_config without keep_safety_policy."""
     from spikeformer_mm.apis import config
-    from spikeformer_mm.apis.config import (SAFETY_HOOK, SAFETY_IMPORT,
+    from spikeformer_mm.apis.config import (SAFETY_HOOKS, SAFETY_IMPORT,
                                             load_config)
     said = []
     monkeypatch.setattr(config, '_warn', said.append)
@@ -267,11 +268,13 @@ def test_the_tools_put_back_a_dropped_safety_policy(tmp_path, monkeypatch):
         "custom_hooks = [dict(type='EMAHook')]\n")
     cfg = load_config(str(child))
     assert cfg.custom_imports.imports == ['json', SAFETY_IMPORT]
-    assert [h['type'] for h in cfg.custom_hooks] == ['EMAHook', SAFETY_HOOK]
+    assert [h['type'] for h in cfg.custom_hooks] == ['EMAHook',
+                                                     *SAFETY_HOOKS]
     text = '\n'.join(said)
     assert f'custom_imports lacks {SAFETY_IMPORT!r}' in text and \
         '*_base_.custom_imports.imports' in text, text
-    assert load_config(osp.join(ROOT, CONFIGS[0])) and len(said) == 2, \
+    assert load_config(osp.join(ROOT, CONFIGS[0])) and \
+        len(said) == 1 + len(SAFETY_HOOKS), \
         'a config that keeps the policy is left as it is, no warning'
     other = tmp_path / 'not_ours.py'  # a model of no type of ours
     other.write_text("model = dict(type='ImageClassifier', "

@@ -15,5 +15,9 @@
 #   (the tools put back what a config drops, with a warning).
 custom_imports = dict(imports=['spikeformer_mm.engine.safe_io'],
                       allow_failed_imports=False)
-safety_hooks = [dict(type='spikeformer_mm.NaNGuardHook')]
+# - A resumed run (--resume) equals the uninterrupted one on one machine:
+#   the random state at each epoch (or batch) start is a function of the
+#   seed and that number (ResumableRandomnessHook).
+safety_hooks = [dict(type='spikeformer_mm.NaNGuardHook'),
+                dict(type='spikeformer_mm.ResumableRandomnessHook')]
 custom_hooks = safety_hooks

@@ -37,8 +37,13 @@ Integer spikes (I-LIF) are counted in their binary form
 events, each reaching each weight is one AC, so an integer input is never
 billed as a MAC (the meter refuses an I-LIF model that was not expanded).
 Two rates are reported per layer: ``firing_rate``, the non-zero fraction of
-the input (the paper's), and ``events_per_neuron_step``, unit events per
-neuron and step (SpikeYOLO's, which includes D; the same for 0/1 spikes).
+the input, and ``events_per_neuron_step``, unit events per neuron and step
+(SpikeYOLO's, which includes D; the same for 0/1 spikes). The paper
+convention bills a spike input at ``events_per_neuron_step`` (the report's
+``paper_rate``), a real-valued input inside the backbone (SepConv's second
+1x1 conv) at its ``firing_rate``, as the papers do; a dense layer (real
+values outside the spiking backbone: dense necks and heads) is a MAC in
+both conventions, and the report gives its share (``dense``).
 """
 import math
 from collections import defaultdict
@@ -313,7 +318,9 @@ class EnergyMeter:
             reaches; a static image's encoder counted once) or ``'paper'``
             (the Meta-SpikeFormer family's formula: 4.6 pJ x the encoding
             conv's FLOPs, once, plus 0.9 pJ x rate x T x FLOPs of every
-            other synaptic layer, whatever its input; docs/energy.md).
+            other synaptic layer of the spiking model; a dense layer, one
+            that reads real values outside the backbone, is 4.6 pJ x its
+            MACs here too; docs/energy.md).
         flops_basis (str): the FLOPs of the paper convention: ``'deployed'``
             (each RepConv as the one dense 3x3 conv it is at deployment) or
             ``'trained'`` (as its 1x1, depthwise 3x3, 1x1 convs).
@@ -344,6 +351,13 @@ class EnergyMeter:
         # spikingjelly's module tracker names modules by their path from the
         # root, with the root's class name in front
         self.prefix = type(model).__name__
+
+    def _in_backbone(self, name: str) -> bool:
+        """Whether layer ``name`` belongs to the spiking backbone (the
+        model itself when it has no ``backbone``)."""
+        if not isinstance(getattr(self.model, 'backbone', None), nn.Module):
+            return True
+        return name.startswith('backbone.')
 
     @torch.no_grad()
     def run(self, fn, num_images):
@@ -437,12 +451,21 @@ class EnergyMeter:
             ev = self.recorder.events_per_neuron_step(name) if spikes \
                 else None
             rate = sum(rates) / len(rates)
+            # a dense layer: real values outside the spiking backbone (a
+            # dense neck or head); the papers' formula is for their
+            # spike-driven model, so it is a MAC in both conventions
+            dense = not spikes and source != 'input' and \
+                not self._in_backbone(name)
             papers = {}
             for basis, per_step in bases.items():
                 if source == 'input' and not spikes:
                     papers[basis] = dict(
                         op='MAC', rate=None, macs_per_step=per_step,
                         energy_mJ=per_step * E_MAC_PJ * 1e-9)
+                elif dense:
+                    papers[basis] = dict(
+                        op='MAC', rate=None, macs_per_step=per_step,
+                        energy_mJ=per_step * steps * E_MAC_PJ * 1e-9)
                 else:
                     r = ev if spikes else rate
                     papers[basis] = dict(
@@ -461,6 +484,7 @@ class EnergyMeter:
                 events_per_neuron_step=ev,
                 num_slots=D,
                 spike_input=spikes,
+                dense=dense,
                 input=(f'binary slots (D={D})' if D else 'spikes') if binary
                 else 'events' if events else 'real',
                 static_input=static,
@@ -477,6 +501,7 @@ class EnergyMeter:
             layer['paper'][f'energy_mJ_{other}_basis'] for layer in layers)}
         real = [layer for layer in layers if not layer['spike_input']
                 and layer['source'] != 'input']
+        dense = [layer for layer in real if layer['dense']]
         return dict(
             energy_mJ=totals[self.convention],
             convention=self.convention,
@@ -495,11 +520,23 @@ class EnergyMeter:
                 layers, 'events_per_neuron_step'),
             rates=dict(
                 firing_rate='the non-zero fraction of a synaptic layer\'s '
-                'input per time step (the paper\'s rate)',
+                'input per time step (the V2 paper\'s rate for 0/1 spikes; '
+                'the paper convention bills real-valued backbone layers at '
+                'it)',
                 events_per_neuron_step='unit events per input neuron and '
                 'time step: an integer count of k is k events (SpikeYOLO\'s '
                 'rate, which includes D); equal to firing_rate for 0/1 '
-                'spikes'),
+                'spikes; the paper convention bills spike inputs at it'),
+            # the rate the paper convention multiplies the FLOPs of a layer
+            # that reads spikes by (I-LIF: events, not non-zeros)
+            paper_rate='events_per_neuron_step',
+            # dense layers (real values outside the spiking backbone: dense
+            # necks and heads) are MACs in both conventions
+            dense=dict(
+                layers=[layer['name'] for layer in dense],
+                share={c: (sum(layer[c]['energy_mJ'] for layer in dense) /
+                           totals[c]) if totals[c] else 0.
+                       for c in CONVENTIONS}),
             # synaptic layers past the encoder that read real values, not
             # spikes (SepConv's second 1x1 conv, dense necks and heads)
             non_spike_input=dict(
@@ -530,7 +567,9 @@ def energy_at_rate(report: dict, rate: float) -> dict:
                         trained=layer['macs_per_step_trained'])
         for basis in paper:
             paper[basis] += per_step[basis] * (
-                E_MAC_PJ if p['op'] == 'MAC' else  # the encoder: once
+                # the encoder: once; a dense layer: at each of its steps
+                E_MAC_PJ * (layer['steps'] if layer.get('dense') else 1)
+                if p['op'] == 'MAC' else
                 rate * layer['steps'] * E_AC_PJ) * 1e-9
         if p['op'] == 'MAC':
             measured += layer['measured']['energy_mJ']
@@ -590,6 +629,17 @@ def format_table(report: dict, max_rows: Optional[int] = None) -> str:
         f'spikes ({len(report["non_spike_input"]["layers"])} layers past '
         f'the encoder: {share["measured"]:.1%} of the measured energy, '
         f'{share["paper"]:.1%} of the paper\'s)')
+    dense = report.get('dense')
+    if dense and dense['layers']:
+        lines.append(
+            f'dense layers (real values outside the backbone: '
+            f'{len(dense["layers"])}) are MACs in both conventions: '
+            f'{dense["share"]["measured"]:.1%} of the measured energy, '
+            f'{dense["share"]["paper"]:.1%} of the paper\'s; not comparable '
+            'with the papers\' spiking-model tables')
+    lines.append('paper convention: spike inputs billed at events per neuron '
+                 'and step (= the non-zero rate for 0/1 spikes; I-LIF: '
+                 'counts, SpikeYOLO\'s rate)')
     if counts:
         lines.append('rate: non-zero fraction of the input; events: unit '
                      'events per neuron and step (a count of k is k; '

@@ -18,9 +18,11 @@ from ..zoo import resolve_checkpoint
 
 # The safety policy of configs/_base_/safety.py (docs/reliability.md): the
 # module whose import makes mmengine load safely and write atomically, and
-# the hook that stops a run on NaN.
+# the hooks that stop a run on NaN and make a resumed run equal the
+# uninterrupted one.
 SAFETY_IMPORT = 'spikeformer_mm.engine.safe_io'
-SAFETY_HOOK = 'spikeformer_mm.NaNGuardHook'
+SAFETY_HOOKS = ('spikeformer_mm.NaNGuardHook',
+                'spikeformer_mm.ResumableRandomnessHook')
 
 
 def config_path(name: str) -> str:
@@ -110,10 +112,13 @@ def keep_safety_policy(cfg: Config, path: str = 'the config') -> list:
         importlib.import_module(SAFETY_IMPORT)
         fixed.append(f'custom_imports lacks {SAFETY_IMPORT!r}')
     hooks = list(cfg.get('custom_hooks') or [])
-    if not any(isinstance(h, dict) and h.get('type') in
-               (SAFETY_HOOK, SAFETY_HOOK.split('.')[-1]) for h in hooks):
-        cfg.custom_hooks = hooks + [dict(type=SAFETY_HOOK)]
-        fixed.append(f'custom_hooks lacks {SAFETY_HOOK}')
+    for hook in SAFETY_HOOKS:
+        if not any(isinstance(h, dict) and h.get('type') in
+                   (hook, hook.split('.')[-1]) for h in hooks):
+            hooks.append(dict(type=hook))
+            fixed.append(f'custom_hooks lacks {hook}')
+    if len(hooks) != len(cfg.get('custom_hooks') or []):
+        cfg.custom_hooks = hooks
     for what in fixed:
         _warn(f'{path}: {what} (safe loading, atomic writes and the NaN '
               f'guard of configs/_base_/safety.py); added back. Keep it '

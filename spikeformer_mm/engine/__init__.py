@@ -1,9 +1,11 @@
 """Runner extensions of spikeformer_mm (hooks, optimizer wrappers)."""
-from .hooks import ChannelsLastHook, NaNGuardHook, SpikeVisHook
+from .hooks import (ChannelsLastHook, NaNGuardHook, ResumableRandomnessHook,
+                    SpikeVisHook)
 from .optim_constructor import (GroupedOptimWrapperConstructor,
                                 merge_param_groups)
 from .optim_wrapper import AutocastOptimWrapper
 
 __all__ = ['AutocastOptimWrapper', 'ChannelsLastHook',
-           'GroupedOptimWrapperConstructor', 'NaNGuardHook', 'SpikeVisHook',
+           'GroupedOptimWrapperConstructor', 'NaNGuardHook',
+           'ResumableRandomnessHook', 'SpikeVisHook',
            'merge_param_groups']

@@ -104,6 +104,84 @@ class NaNGuardHook(Hook):
                 f'{_listing(tensors)}')
 
 
+def reseed(seed: int, *key: int) -> None:
+    """Seed python's, numpy's and torch's (every device's) random states
+    from ``seed`` and ``key`` (an epoch or a batch number), through numpy's
+    ``SeedSequence``: different keys give independent streams."""
+    import random
+
+    import numpy as np
+    state = np.random.SeedSequence([seed, *key]).generate_state(2)
+    random.seed(int(state[0]))
+    np.random.seed(int(state[1]))
+    torch.manual_seed(int(state[0]) << 32 | int(state[1]))
+
+
+class _ReseedingIterator:
+    """An iteration-based loop's data iterator that reseeds before fetching
+    batch ``k`` (counted from 0): batch k's random transforms, and the
+    iteration that uses it, start from a state of (seed, k) alone. On
+    resume mmengine fetches the batches already trained again to skip
+    them; each is reseeded as it was, so the first new batch is too."""
+
+    def __init__(self, iterator, seed):
+        self.iterator, self.seed, self.fetched = iterator, seed, 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        reseed(self.seed, 1, self.fetched)
+        self.fetched += 1
+        return next(self.iterator)
+
+
+@HOOKS.register_module()
+class ResumableRandomnessHook(Hook):
+    """Make a resumed run equal the uninterrupted one (on one machine).
+
+    mmengine saves the seed in a checkpoint and, on ``--resume``, reseeds
+    from it as at the start of the run: the random states of python, numpy
+    and torch (shuffling, augmentation, dropout, drop path) restart where
+    the first run began, not where it stopped, so the resumed run draws
+    other numbers from its first iteration on. Saving the states in the
+    checkpoint would not be enough either: the checkpoint is written
+    before the validation that follows it, which draws from them too.
+    Instead, the random state at the start of each epoch (epoch-based
+    loops) or before each batch is fetched (iteration-based loops) is made
+    a function of the run's seed and that number alone, so a run resumed
+    at any checkpoint continues with the numbers the uninterrupted run
+    drew. Loader processes that persist across epochs keep their own
+    random state, which no checkpoint holds: with
+    ``persistent_workers=True`` and ``num_workers > 0`` a resumed run
+    warns that its augmentations differ (the digits configs do not
+    persist their workers).
+    """
+    priority = 'VERY_HIGH'
+
+    def before_train(self, runner):
+        loader = runner.train_loop.dataloader
+        if getattr(runner, '_has_loaded', False) and \
+                getattr(loader, 'persistent_workers', False) and \
+                getattr(loader, 'num_workers', 0) > 0:
+            from mmengine.logging import print_log
+            print_log('ResumableRandomnessHook: train_dataloader has '
+                      'persistent_workers=True: its loader processes keep '
+                      'random states no checkpoint holds, so this resumed '
+                      'run\'s augmentations differ from the uninterrupted '
+                      'run\'s (set persistent_workers=False for an equal '
+                      'run)', logger='current', level=30)
+
+    def before_train_epoch(self, runner):
+        loop = runner.train_loop
+        if hasattr(loop, 'dataloader_iterator'):  # iteration-based
+            if not isinstance(loop.dataloader_iterator, _ReseedingIterator):
+                loop.dataloader_iterator = _ReseedingIterator(
+                    loop.dataloader_iterator, runner.seed)
+        else:
+            reseed(runner.seed, 0, runner.epoch)
+
+
 @HOOKS.register_module()
 class ChannelsLastHook(Hook):
     """Train and test in the ``channels_last`` (NHWC) memory format.

@@ -293,6 +293,58 @@ def test_both_conventions_by_hand(basis):
     assert rep['non_spike_input']['share']['measured'] == pytest.approx(share)
 
 
+class WithDenseHead(nn.Module):
+    """KnownSpikes as the backbone of a model whose head reads its real
+    output: a dense head, as mmdet's FPN and RPN read ``SpikeToDense``."""
+
+    def __init__(self, T):
+        super().__init__()
+        self.backbone = KnownSpikes(T)
+        self.head = nn.Conv2d(5, 3, 1, bias=False)
+
+    def forward(self, img):
+        return self.head(self.backbone(img))
+
+
+def test_dense_layers_are_macs_in_both_conventions():
+    """The papers' formula covers the spiking model: a layer that reads real
+    values outside the backbone (a dense neck or head) is 4.6 pJ per MAC in
+    the paper convention too, at each step it runs; a real-valued layer
+    inside the backbone (SepConv's second 1x1) keeps the papers' AC at its
+    input's non-zero fraction. (Mutation tried: billing the dense head as
+    accumulates at rate 1, as before, fails here.)"""
+    T, H, W = 2, 8, 8
+    model = WithDenseHead(T).eval()
+    meter = EnergyMeter(model, T, 'paper')
+    meter.run(lambda: model(torch.rand(1, 3, H, W)), 1)
+    meter.remove()
+    rep = meter.report()
+    P = H * W
+    enc_macs, spk_macs, real_macs, head_macs = (P * 27 * 4, P * 4 * 6,
+                                                P * 6 * 5, P * 5 * 3)
+    head, real = layer(rep, 'head'), layer(rep, 'backbone.real')
+    assert head['dense'] and not real['dense']
+    assert head['paper']['op'] == 'MAC' and real['paper']['op'] == 'AC'
+    assert head['paper']['energy_mJ'] == pytest.approx(
+        head['measured']['energy_mJ']) == pytest.approx(
+        E_MAC_PJ * T * head_macs * 1e-9)
+    paper = (E_MAC_PJ * enc_macs + E_AC_PJ * 0.5 * T * spk_macs +
+             E_AC_PJ * 1.0 * T * real_macs + E_MAC_PJ * T * head_macs) * 1e-9
+    assert rep['conventions']['paper'] == pytest.approx(paper, rel=1e-3)
+    assert rep['dense']['layers'] == ['head']
+    assert rep['dense']['share']['paper'] == pytest.approx(
+        E_MAC_PJ * T * head_macs * 1e-9 / paper, rel=1e-3)
+    assert rep['paper_rate'] == 'events_per_neuron_step'
+    # an assumed rate keeps the dense head's MACs in the paper convention
+    from spikeformer_mm.analysis.energy import energy_at_rate
+    at = energy_at_rate(rep, 0.25)
+    assert at['paper'] == pytest.approx(
+        (E_MAC_PJ * enc_macs + E_AC_PJ * 0.25 * T * (spk_macs + real_macs) +
+         E_MAC_PJ * T * head_macs) * 1e-9, rel=1e-3)
+    from spikeformer_mm.analysis.energy import format_table
+    assert 'MACs in both conventions' in format_table(rep)
+
+
 def test_trained_flops_basis_counts_repconv_unfolded():
     """A RepConv deployed as one dense 3x3 conv: 9 Cin Cout MACs per
     position on the deployed basis, Cin C + 9 C + C Cout on the trained

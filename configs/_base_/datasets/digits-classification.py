@@ -13,8 +13,11 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
+# The training loader's process does not persist across epochs: one that
+# does keeps random states no checkpoint holds, and a resumed run would
+# augment differently from the uninterrupted one (ResumableRandomnessHook).
 train_dataloader = dict(
-    batch_size=32, num_workers=1, persistent_workers=True,
+    batch_size=32, num_workers=1, persistent_workers=False,
     dataset=dict(type=dataset_type, data_root=data_root, split='train',
                  pipeline=train_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True))
