@@ -25,6 +25,18 @@ def _config_metainfo(cfg) -> Optional[dict]:
     return dict(meta) if meta else None
 
 
+def use_safe_loaders() -> None:
+    """Make mmengine load checkpoints the safe way whatever the caller
+    imported (``configs/_base_/safety.py`` does it for a config read from
+    a file; a Config built in code, or code that imports only
+    ``spikeformer_mm``, would get mmengine's own http loader, which keeps
+    downloads by file name: a stale file, or another URL's file of the
+    same name). Idempotent."""
+    import importlib
+    from .config import SAFETY_IMPORT
+    importlib.import_module(SAFETY_IMPORT)
+
+
 def init_model(config: Union[str, Config],
                checkpoint: Optional[str] = None,
                deploy: Union[bool, str] = False,
@@ -42,6 +54,7 @@ def init_model(config: Union[str, Config],
     toolboxes' own ``init_*`` functions do.
     """
     from mmengine.registry import MODELS, init_default_scope
+    use_safe_loaders()
     cfg = load_config(config, cfg_options) if isinstance(config, str) \
         else config
     if checkpoint is not None:
@@ -78,7 +91,11 @@ def load_model_weights(model: torch.nn.Module, checkpoint: str,
     """:func:`~spikeformer_mm.checkpoint.load_weights` for a checkpoint of
     any form: one written by ``reparameterize.py`` (``meta['deploy']``: its
     backbone, spiking neck and heads folded) deploys ``model`` the same way
-    first, so the config that trained it loads it. Returns its ``meta``."""
+    first, so the config that trained it loads it. ``checkpoint``: a file,
+    ``zoo://NAME``, ``hf://...`` or an http(s) URL (downloaded, verified).
+    Returns its ``meta``."""
+    use_safe_loaders()
+    checkpoint = resolve_checkpoint(checkpoint)
     ck = load_checkpoint_file(checkpoint)
     form = (ck.get('meta') or {}).get('deploy') if isinstance(ck, dict) \
         else None
