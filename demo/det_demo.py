@@ -1,6 +1,6 @@
 """Detect (boxes and masks) with a spikeformer_mm Mask R-CNN on any image.
 
-    python demo/det_demo.py IMAGE CONFIG CHECKPOINT [--out result.png] [--score-thr 0.3]
+    python demo/det_demo.py IMAGE CONFIG CHECKPOINT [--out result.png] [--score-thr 0.5]
 
 Builds the model with spikeformer_mm's ``init_model`` (strict, safe
 loading), runs mmdet's ``inference_detector`` and draws the result with
@@ -14,6 +14,7 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import spikeformer_mm  # noqa: E402,F401  (compat fixes)
 from spikeformer_mm.apis import init_model  # noqa: E402
+from spikeformer_mm.apis.predict import DEMO_SCORE_THR  # noqa: E402
 from spikeformer_mm.cli import (refuse_overwriting_inputs,  # noqa: E402
                                 require_files, run_cli)
 from spikeformer_mm.visualization import read_image  # noqa: E402
@@ -25,7 +26,9 @@ def main(argv=None):
     p.add_argument('config', help='model config')
     p.add_argument('checkpoint', help='checkpoint file')
     p.add_argument('--out', default='det_result.png', help='output picture')
-    p.add_argument('--score-thr', type=float, default=0.3)
+    p.add_argument('--score-thr', type=float, default=DEMO_SCORE_THR,
+                   help='show detections with at least this score '
+                   '(default: %(default)s)')
     p.add_argument('--device', default='cpu')
     p.add_argument('--min-side', type=int, default=512,
                    help='draw images smaller than this scaled up')

@@ -146,8 +146,11 @@ def spike_pictures(spikes: dict, image: Optional[np.ndarray] = None,
     * ``stage<s>_rate``: the firing rate per position over all steps and
       channels, over ``image``;
     * ``raster``: sampled neurons of the first recorded stage over T;
-    * ``overview`` (with ``image``): the input, then every stage's spike
-      map at every step, side by side.
+    * ``overview`` (with ``image``): a grid, one row per stage (labelled
+      at the left), one column per time step (labelled at the top), the
+      input in the first column of the first row: each map at the size of
+      the other pictures (short side >= 256 px), legible when shown at a
+      page's width.
 
     Small maps are drawn scaled up (short side >= 256 px)."""
     from mmengine.visualization import Visualizer
@@ -172,13 +175,45 @@ def spike_pictures(spikes: dict, image: Optional[np.ndarray] = None,
         first = spikes[min(spikes)][:, sample]
         pics['raster'] = raster(first, raster_neurons)
     if base is not None and spikes:
-        panels = [base] + [pics[f'stage{s}_t{t}_mean']
-                           for s in sorted(spikes)
-                           for t in range(spikes[s].shape[0])]
-        gap = np.full((base.shape[0], 8, 3), 255, np.uint8)
-        pics['overview'] = np.concatenate(
-            [p for panel in panels for p in (panel, gap)][:-1], axis=1)
+        stages = sorted(spikes)
+        T = max(spikes[s].shape[0] for s in stages)
+        pics['overview'] = labelled_grid(
+            [[base if i == 0 else None] +
+             [pics.get(f'stage{s}_t{t}_mean') for t in range(T)]
+             for i, s in enumerate(stages)],
+            row_labels=[f'stage {s}' for s in stages],
+            col_labels=['input'] + [f't = {t + 1}' for t in range(T)])
     return pics
+
+
+def labelled_grid(cells: list, row_labels: list, col_labels: list,
+                  gap: int = 8) -> np.ndarray:
+    """RGB pictures ``cells[row][col]`` (``None``: left white; all cells
+    of one size) in a grid on white, with a label above each column and at
+    the left of each row (OpenCV's Hershey font)."""
+    import cv2
+    h, w = next(c for row in cells for c in row if c is not None).shape[:2]
+    font, scale, thick = cv2.FONT_HERSHEY_SIMPLEX, max(0.5, h / 320), 1 + (
+        h >= 400)
+    text_h = cv2.getTextSize('Ag', font, scale, thick)[0][1] + 2 * gap
+    left = max(cv2.getTextSize(t, font, scale, thick)[0][0]
+               for t in row_labels) + 2 * gap
+    rows, cols = len(cells), max(len(r) for r in cells)
+    out = np.full((text_h + rows * (h + gap), left + cols * (w + gap), 3),
+                  255, np.uint8)
+    for j, label in enumerate(col_labels[:cols]):
+        x = left + j * (w + gap)
+        cv2.putText(out, label, (x + 2, text_h - gap), font, scale,
+                    (0, 0, 0), thick, cv2.LINE_AA)
+    for i, row in enumerate(cells):
+        y = text_h + i * (h + gap)
+        cv2.putText(out, row_labels[i], (gap, y + h // 2), font, scale,
+                    (0, 0, 0), thick, cv2.LINE_AA)
+        for j, cell in enumerate(row):
+            if cell is not None:
+                x = left + j * (w + gap)
+                out[y:y + h, x:x + w] = cell
+    return out
 
 
 def event_frames_beside_spikes(frames: torch.Tensor,

@@ -375,15 +375,47 @@ def test_spike_count_table_tool(tmp_path):
         (wd / 'table.md').read_text()
 
 
+def _known_digits(summary, n_max=60):
+    """Two val digits of different classes, each with its label from the
+    data set's annotation file, that the demo classifier (in-process,
+    through the library) gets right: what the browser must then show."""
+    from helpers import ROOT
+    from spikeformer_mm.apis import init_model
+    from spikeformer_mm.apis.predict import classify
+    c = summary['classification']
+    model = init_model(osp.join(ROOT, c['config']), c['checkpoint'])
+    root = osp.join(ROOT, 'data/digits_cls')
+    picked = []
+    for line in open(osp.join(root, 'meta/val.txt')).read().split('\n')[
+            :n_max]:
+        name, label = line.split()
+        path = osp.join(root, 'images', name)
+        if classify(model, path, topk=1)[0][0] == label and \
+                label not in [p[1] for p in picked]:
+            picked.append((path, label))
+        if len(picked) == 2:
+            return picked
+    raise AssertionError(f'the demo classifier gets fewer than two classes '
+                         f'of the first {n_max} val digits right')
+
+
 def test_browser_demo_in_a_real_browser(demo, tmp_path):
     """projects/gradio_demo: the app on a loopback port, driven by headless
     Chromium (Debian's, through selenium; nothing downloaded): upload a
-    digit, run the classifier, read the predicted label, see the spike
-    picture rendered and the energy; a screenshot in the test's tmp dir.
-    A task without its checkpoint names the command that makes it."""
+    digit whose label the test knows (the data set's, one the classifier
+    gets right through the library), run the classifier and read that
+    label on the page; the spike picture is not blank and differs between
+    two digits of different classes; the energy is shown; a file that is
+    not an image is answered by a sentence naming it; a screenshot in the
+    test's tmp dir. A task without its checkpoint names the command that
+    makes it, and detections are listed above the stated score only.
+    (Mutation caught: the app classifying a blank image instead of the
+    upload shows another label or the same spikes for both digits.)"""
+    import io
     import shutil
     import socket
     import urllib.request
+    from PIL import Image
     from helpers import ROOT
     no_browser = osp.join(osp.dirname(osp.dirname(sys.executable)),
                           '.no-browser')
@@ -398,6 +430,7 @@ def test_browser_demo_in_a_real_browser(demo, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
     wd, summary, _ = demo
+    digits = _known_digits(summary)
     with socket.socket() as s:  # a free loopback port
         s.bind(('127.0.0.1', 0))
         port = s.getsockname()[1]
@@ -409,9 +442,31 @@ def test_browser_demo_in_a_real_browser(demo, tmp_path):
     opts = webdriver.ChromeOptions()
     opts.binary_location = shutil.which('chromium')
     for a in ('--headless=new', '--no-sandbox', '--disable-gpu',
-              '--window-size=1280,1600'):
+              '--window-size=1400,1800'):
         opts.add_argument(a)
     driver = None
+
+    def classify_in_page(path, previous_spikes):
+        """Upload ``path``, run, and return (label, spike picture as an
+        array) once the page shows a new result."""
+        upload = wait.until(lambda d: d.find_element(
+            By.CSS_SELECTOR, '#image input[type=file]'))
+        upload.send_keys(path)
+        wait.until(lambda d: d.execute_script(
+            "const i = document.querySelector('#image img');"
+            "return i && i.complete && i.naturalWidth > 0"))
+        driver.find_element(By.ID, 'run').click()
+        src = wait.until(lambda d: d.execute_script(
+            "const i = document.querySelector('#spikes img');"
+            "return i && i.complete && i.naturalWidth > 0 && "
+            f"i.src !== {previous_spikes!r} ? i.src : null"))
+        result = wait.until(lambda d: d.find_element(
+            By.CSS_SELECTOR, '#result textarea').get_attribute('value'))
+        assert result.startswith('predicted: '), result
+        with urllib.request.urlopen(src, timeout=30) as f:
+            pic = np.asarray(Image.open(io.BytesIO(f.read())).convert('RGB'))
+        return result.split('\n')[0].split(': ')[1], pic, src
+
     try:
         t0 = time.time()
         while True:  # bounded: the app starts in seconds
@@ -426,38 +481,49 @@ def test_browser_demo_in_a_real_browser(demo, tmp_path):
                                   options=opts)
         driver.get(url)
         wait = WebDriverWait(driver, 90)
-        upload = wait.until(lambda d: d.find_element(
-            By.CSS_SELECTOR, '#image input[type=file]'))
-        digit = osp.join(ROOT, 'data/digits_cls/images/val/0002.png')
-        upload.send_keys(digit)  # a 0 (val sample 10: i % 5 == 0)
-        wait.until(lambda d: d.execute_script(
-            "const i = document.querySelector('#image img');"
-            "return i && i.complete && i.naturalWidth > 0"))
-        driver.find_element(By.ID, 'run').click()
-        result = wait.until(lambda d: d.find_element(
-            By.CSS_SELECTOR, '#result textarea').get_attribute('value'))
-        assert result.startswith('predicted: '), result
-        label = result.split('\n')[0].split(': ')[1]
-        assert label in [str(i) for i in range(10)]
-        width = wait.until(lambda d: d.execute_script(
-            "const i = document.querySelector('#spikes img');"
-            "return i && i.complete && i.naturalWidth > 0 ? "
-            "i.naturalWidth : null"))
-        assert width > 100
+        pics, src = [], ''
+        for path, label in digits:
+            shown, pic, src = classify_in_page(path, src)
+            assert shown == label, (path, label, shown)
+            # not blank: the grid's maps are coloured, not one flat colour
+            assert pic.shape[0] >= 256 and pic.std() > 20, pic.std()
+            pics.append(pic)
+        a, b = pics
+        assert a.shape != b.shape or np.abs(a.astype(int) - b).mean() > 1, \
+            'the spike pictures of two different digits are the same'
         energy = driver.find_element(
             By.CSS_SELECTOR, '#energy textarea').get_attribute('value')
         assert 'mJ per input (measured convention' in energy
         driver.save_screenshot(str(tmp_path / 'gradio_demo.png'))
         assert (tmp_path / 'gradio_demo.png').stat().st_size > 10000
+        # a file that is not an image: a sentence naming it, not "Error"
+        bad = tmp_path / 'notes.png'
+        bad.write_text('not an image')
+        driver.find_element(By.CSS_SELECTOR,
+                            '#image input[type=file]').send_keys(str(bad))
+        time.sleep(2)  # the upload itself
+        driver.find_element(By.ID, 'run').click()
+        wait.until(lambda d: 'notes.png is not an image' in d.find_element(
+            By.TAG_NAME, 'body').text)
     finally:
         if driver is not None:
             driver.quit()
         app.terminate()
         app.communicate(timeout=30)
     # the same app code, without a browser: a task whose checkpoint is not
-    # there names the command that makes it
+    # there names the command that makes it; detections only above the
+    # stated score
     sys.path.insert(0, osp.join(ROOT, 'projects', 'gradio_demo'))
     import app as gradio_app
+    from spikeformer_mm.apis.predict import DEMO_SCORE_THR
     text, *_ = gradio_app.run(gradio_app.Models(str(wd)), 'event', None,
-                              digit, str(tmp_path))
+                              digits[0][0], str(tmp_path))
     assert 'python tools/run_demos.py --tasks event' in text
+    canvas = osp.join(ROOT, 'data/digits_det/images/val',
+                      sorted(os.listdir(osp.join(
+                          ROOT, 'data/digits_det/images/val')))[0])
+    text, *_ = gradio_app.run(gradio_app.Models(str(wd)), 'detection',
+                              canvas, None, str(tmp_path))
+    assert f'(score >= {DEMO_SCORE_THR})' in text.split('\n')[0], text
+    assert all(float(line.split()[1]) >= DEMO_SCORE_THR
+               for line in text.split('\n')[1:] if line), text

@@ -48,7 +48,7 @@ DETECTION = dict(  # both detectors
 # average, else it still holds the first weights): 42.7 / 41.7 / 40.6% top-1
 # for seeds 0-2 of the binary classifier, chance is 10%
 CLASSIFICATION_SMOKE = ['train_cfg.max_epochs=10', 'train_cfg.val_interval=10',
-                        'custom_hooks.1.momentum=0.5'] + subset(320, 96)
+                        'custom_hooks.0.momentum=0.5'] + subset(320, 96)
 TASKS = {
     'classification': dict(
         config='configs/classification/metaspikeformer-demo_1xb32_digits-t2.py',

@@ -18,6 +18,10 @@ custom_imports = dict(imports=['spikeformer_mm.engine.safe_io'],
 # - A resumed run (--resume) equals the uninterrupted one on one machine:
 #   the random state at each epoch (or batch) start is a function of the
 #   seed and that number (ResumableRandomnessHook).
+# - A segmentation data set with labels outside its classes is named at
+#   the start of training, validation and testing, whatever its pipeline
+#   (SegLabelCheckHook; mmseg scores such pixels silently).
 safety_hooks = [dict(type='spikeformer_mm.NaNGuardHook'),
-                dict(type='spikeformer_mm.ResumableRandomnessHook')]
+                dict(type='spikeformer_mm.ResumableRandomnessHook'),
+                dict(type='spikeformer_mm.SegLabelCheckHook')]
 custom_hooks = safety_hooks

@@ -22,6 +22,8 @@ model = dict(
 )
 # An exponential moving average of the weights (mmengine's EMAHook, about
 # the last 100 iterations): validated and saved as the checkpoint's
-# state_dict, so the dense demos start from the averaged backbone.
-custom_hooks = [*_base_.safety_hooks,
-                dict(type='EMAHook', momentum=0.01, priority='ABOVE_NORMAL')]
+# state_dict, so the dense demos start from the averaged backbone. (First
+# in the list: --cfg-options custom_hooks.0.momentum=... reaches it however
+# many hooks the safety policy holds.)
+custom_hooks = [dict(type='EMAHook', momentum=0.01, priority='ABOVE_NORMAL'),
+                *_base_.safety_hooks]

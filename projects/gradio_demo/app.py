@@ -92,8 +92,9 @@ def examples(task, n=4):
 def run(models, task, image, recording, out_dir):
     """(result text, result picture, spikes picture, energy text) of one
     input; an error is shown as the result text."""
-    from spikeformer_mm.apis.predict import (classify, detect,
-                                             energy_of_file, segment)
+    from spikeformer_mm.apis.predict import (DEMO_SCORE_THR, classify,
+                                             detect, energy_of_file,
+                                             segment)
     from spikeformer_mm.apis.spikes import visualize_spikes
     path = recording if TASKS[task][1] == 'events' else image
     if not path:
@@ -116,8 +117,9 @@ def run(models, task, image, recording, out_dir):
             text = '\n'.join(f'{c}: {p:.1f}% of pixels'
                              for c, p in segment(model, path, picture))
         else:
-            found = detect(model, path, picture)
-            text = f'{len(found)} detections\n' + '\n'.join(
+            found = detect(model, path, picture, DEMO_SCORE_THR)
+            text = f'{len(found)} detections (score >= {DEMO_SCORE_THR})\n' \
+                + '\n'.join(
                 f'{c}  {s:.2f}  {b}' for c, s, b in found)
         written = visualize_spikes(None, None, path, d, model=model)
         # an event recording: its frames beside the first stage's spikes
@@ -134,6 +136,28 @@ def run(models, task, image, recording, out_dir):
     return text, picture, spikes, energy
 
 
+def checked_image(**kwargs):
+    """gradio's ``Image`` input whose upload, when it is not an image it
+    can decode (another file type, an empty file), answers with a sentence
+    naming the file, not gradio's bare "Error"."""
+    import gradio as gr
+
+    class CheckedImage(gr.Image):
+
+        def preprocess(self, payload):
+            try:
+                return super().preprocess(payload)
+            except Exception as e:  # PIL's, for any file it cannot read
+                name = getattr(payload, 'orig_name', None) or \
+                    osp.basename(getattr(payload, 'path', '') or '') or \
+                    'the upload'
+                raise gr.Error(f'{name} is not an image this demo can read '
+                               f'({type(e).__name__}: {e}); upload a PNG or '
+                               f'JPEG', title='not an image') from None
+
+    return CheckedImage(**kwargs)
+
+
 def build_app(models, out_dir):
     import gradio as gr
     with gr.Blocks(title='spikeformer_mm demo') as app:
@@ -143,8 +167,8 @@ def build_app(models, out_dir):
                            value='classification', label='task',
                            elem_id='task')
         with gr.Row():
-            image = gr.Image(type='filepath', label='image',
-                             elem_id='image', sources=['upload'])
+            image = checked_image(type='filepath', label='image',
+                                  elem_id='image', sources=['upload'])
             recording = gr.File(label='N-MNIST recording (.bin), for the '
                                 'event classifier', elem_id='recording',
                                 type='filepath')

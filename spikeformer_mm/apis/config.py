@@ -18,11 +18,12 @@ from ..zoo import resolve_checkpoint
 
 # The safety policy of configs/_base_/safety.py (docs/reliability.md): the
 # module whose import makes mmengine load safely and write atomically, and
-# the hooks that stop a run on NaN and make a resumed run equal the
-# uninterrupted one.
+# the hooks that stop a run on NaN, make a resumed run equal the
+# uninterrupted one and name segmentation labels outside the classes.
 SAFETY_IMPORT = 'spikeformer_mm.engine.safe_io'
 SAFETY_HOOKS = ('spikeformer_mm.NaNGuardHook',
-                'spikeformer_mm.ResumableRandomnessHook')
+                'spikeformer_mm.ResumableRandomnessHook',
+                'spikeformer_mm.SegLabelCheckHook')
 
 
 def config_path(name: str) -> str:

@@ -11,6 +11,11 @@ from ..visualization import (display_scale, read_image, upscale,
                              upscale_det_sample, upscale_seg_sample)
 from .data import file_batch
 
+# The score a detection needs to be shown by the demos (demo/det_demo.py,
+# the browser demo): below it the digits detector's boxes are mostly a
+# second guess over a digit already found (a "4: 0.34" over a 9).
+DEMO_SCORE_THR = 0.5
+
 
 def classify(model, path: str, topk: int = 5) -> list:
     """``[(class, score), ...]``, best first, of an image (or, for an event
@@ -26,7 +31,7 @@ def classify(model, path: str, topk: int = 5) -> list:
 
 
 def detect(model, path: str, out: Optional[str] = None,
-           score_thr: float = 0.3, min_side: int = 512) -> list:
+           score_thr: float = DEMO_SCORE_THR, min_side: int = 512) -> list:
     """mmdet's ``inference_detector`` on the image ``path``; the detections
     above ``score_thr`` as ``[(class, score, [x1, y1, x2, y2]), ...]``, drawn
     by mmdet's visualizer into ``out`` (a small image scaled up)."""

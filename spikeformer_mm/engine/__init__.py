@@ -1,11 +1,11 @@
 """Runner extensions of spikeformer_mm (hooks, optimizer wrappers)."""
 from .hooks import (ChannelsLastHook, NaNGuardHook, ResumableRandomnessHook,
-                    SpikeVisHook)
+                    SegLabelCheckHook, SpikeVisHook)
 from .optim_constructor import (GroupedOptimWrapperConstructor,
                                 merge_param_groups)
 from .optim_wrapper import AutocastOptimWrapper
 
 __all__ = ['AutocastOptimWrapper', 'ChannelsLastHook',
            'GroupedOptimWrapperConstructor', 'NaNGuardHook',
-           'ResumableRandomnessHook', 'SpikeVisHook',
+           'ResumableRandomnessHook', 'SegLabelCheckHook', 'SpikeVisHook',
            'merge_param_groups']

@@ -70,6 +70,34 @@ def test_pictures_show_where_the_spikes_are():
     assert (r[:6, 1:128] == 255).all() != (r[6:, 1:128] == 255).all()
 
 
+def test_overview_is_a_labelled_stage_by_step_grid():
+    """The overview: one row per stage, one column per step after the
+    input, each map at full size (it was one row of 12 thumbnails about
+    40 px high in the browser), with labels; mutation caught: the old
+    side-by-side strip (one row)."""
+    from spikeformer_mm.visualization import spike_pictures
+    spikes = {0: (torch.rand(2, 1, 4, 8, 8) > 0.5).float(),
+              2: (torch.rand(2, 1, 4, 4, 4) > 0.5).float()}
+    image = (np.random.rand(32, 32, 3) * 255).astype(np.uint8)
+    pics = spike_pictures(spikes, image, channels=1)
+    ov, cell = pics['overview'], pics['stage0_t0_mean']
+    h, w = cell.shape[:2]
+    assert h >= 256
+    assert ov.shape[0] >= 2 * h and ov.shape[0] < 3 * h  # 2 stage rows
+    assert ov.shape[1] >= 3 * w and ov.shape[1] < 4 * w  # input + 2 steps
+
+    def found(pic):  # top-left corner of pic inside the overview
+        import cv2
+        r = cv2.matchTemplate(ov, pic, cv2.TM_SQDIFF)
+        return cv2.minMaxLoc(r)[2][::-1], r.min()
+    (y0, x0), d0 = found(pics['stage0_t1_mean'])
+    (y2, x2), d2 = found(pics['stage2_t0_mean'])
+    assert d0 == 0 and d2 == 0
+    assert y2 > y0 + h - 1 and x2 < x0  # stage 2 below, step 1 left of 2
+    assert (ov[:y0, x0:x0 + w] < 128).any()  # a column label above
+    assert (ov[y0:y0 + h, :x0 - w] < 128).any()  # a row label at the left
+
+
 @pytest.mark.e2e  # runs the tool in a subprocess: in make test, not test-fast
 def test_vis_spikes_tool_on_an_image_and_on_events(tmp_path):
     from PIL import Image

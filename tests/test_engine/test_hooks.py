@@ -192,3 +192,58 @@ def test_non_finite_tensors_names_exactly_the_bad_ones():
             x[k] = sd[k].clone()
             x[k].view(-1)[1] = bad
             assert non_finite_tensors(x) == [k]
+
+
+def _seg_dataset(root, maps, classes=('a', 'b', 'c'), **kwargs):
+    """An mmseg data set of ``maps`` (name -> label array) under ``root``."""
+    import numpy as np
+    from mmseg.datasets import BaseSegDataset
+    from PIL import Image
+    for d in ('img', 'ann'):
+        (root / d).mkdir(parents=True, exist_ok=True)
+    for name, seg in maps.items():
+        Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(
+            root / 'img' / f'{name}.png')
+        Image.fromarray(np.asarray(seg, np.uint8)).save(
+            root / 'ann' / f'{name}.png')
+    return BaseSegDataset(data_root=str(root), img_suffix='.png',
+                          seg_map_suffix='.png',
+                          data_prefix=dict(img_path='img', seg_map_path='ann'),
+                          metainfo=dict(classes=classes), **kwargs)
+
+
+def test_seg_labels_outside_the_classes_are_named(tmp_path, capsys):
+    """Whatever the pipeline (none here): a label map with a label past the
+    classes is named at the start of validation; the ignore index, and
+    labels in range, are not; reduce_zero_label is applied as mmseg's
+    loader applies it. Mutation caught: the hook checking nothing."""
+    import numpy as np
+    from mmengine.dataset import ConcatDataset
+    from mmengine.logging import MMLogger
+
+    from spikeformer_mm.engine import SegLabelCheckHook
+    MMLogger.get_instance('seg_label_test', log_level='WARNING')
+    ok = np.array([[0, 1, 2, 255]] * 4)
+    bad = np.array([[0, 1, 7, 255]] * 4)
+    clean = _seg_dataset(tmp_path / 'clean', {'x': ok})
+    dirty = _seg_dataset(tmp_path / 'dirty', {'x': ok, 'y': bad})
+
+    class Runner:
+        pass
+
+    def check(dataset):
+        r = Runner()
+        r.val_loop = type('Loop', (), {'dataloader': type(
+            'L', (), {'dataset': dataset})()})()
+        SegLabelCheckHook().before_val(r)
+        return capsys.readouterr().out
+
+    assert 'SegLabelCheckHook' not in check(clean)
+    said = check(ConcatDataset([clean, dirty]))  # through a wrapper
+    assert 'labels [7] in 1 of the 2 label maps' in said, said
+    assert str(tmp_path / 'dirty' / 'ann' / 'y.png') in said
+    assert 'outside the 3 classes (0..2)' in said and 'CheckSegSample' in said
+    # reduce_zero_label: 0 is ignored and 1..3 are classes 0..2
+    shifted = _seg_dataset(tmp_path / 'shift', {'x': np.array([[0, 1, 3]])},
+                           reduce_zero_label=True)
+    assert 'SegLabelCheckHook' not in check(shifted)
