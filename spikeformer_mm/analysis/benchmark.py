@@ -34,7 +34,7 @@ own process for it.
 import contextlib
 import statistics
 import time
-from typing import Union
+from typing import Optional, Union
 
 import torch
 
@@ -78,6 +78,27 @@ def _cpu_peak_mb(step):
     return peak / 2**20
 
 
+COMPILE_MODES = (None, 'default', 'reduce-overhead', 'max-autotune')
+
+
+def compiled_forward(model, mode: Optional[str], backend: str = 'inductor'):
+    """The classifier's logits as a function of its input, through
+    ``torch.compile`` in ``mode`` (None: eager)."""
+    def forward(x):
+        return model.head(model.extract_feat(x))
+    if not mode:
+        return forward
+    if backend == 'inductor':
+        import torch._inductor.config as inductor
+        inductor.layout_optimization = False  # spikingjelly #753
+    # one code object for every model: guards of an earlier model's
+    # compilation (a row before, in gpu_check) failed to evaluate on this one
+    torch._dynamo.reset()
+    return torch.compile(forward, backend=backend,
+                         mode=None if mode == 'default' or backend != 'inductor'
+                         else mode)
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far (MB)."""
     import resource
@@ -91,11 +112,27 @@ def run_benchmark(arch: Union[str, dict] = '15M', T: int = 1, batch: int = 4,
                   seed: int = 0, with_cp: bool = False,
                   engine: str = 'torch', rep_conv: str = 'auto',
                   channels_last: Union[bool, None] = None,
-                  progress: bool = False) -> dict:
+                  progress: bool = False, compile: Optional[str] = None,
+                  compile_backend: str = 'inductor',
+                  cuda_kernel: Optional[str] = None) -> dict:
     """Median images per second over ``repeats`` timed steps, and the peak
     memory of one more step (see the module docstring). ``progress``: a
     progress bar of the steps on stderr (updated outside the timed
-    region)."""
+    region). ``compile``: the forward through ``torch.compile`` in this
+    mode (``'default'``, ``'reduce-overhead'``: CUDA graphs,
+    ``'max-autotune'``) with ``compile_backend`` (``'eager'`` traces without
+    generating code: the dry run's), inductor's layout optimisation off
+    (with ``channels_last`` it made spikingjelly's models 0.80x eager, its
+    #753). ``cuda_kernel``: spikingjelly's CUDA implementation of the
+    neurons (:func:`~spikeformer_mm.models.neurons.set_cuda_kernel`)."""
+    if compile not in COMPILE_MODES:
+        raise ValueError(f'compile must be one of {COMPILE_MODES}, got '
+                         f'{compile!r}')
+    if compile and engine != 'torch':
+        raise ValueError('compile applies to the torch engine')
+    if cuda_kernel is not None:
+        from ..models.neurons import set_cuda_kernel
+        set_cuda_kernel(cuda_kernel)
     if engine not in ENGINES:
         raise ValueError(f'engine must be one of {ENGINES}, got {engine!r}')
     if engine != 'torch':
@@ -170,14 +207,14 @@ def run_benchmark(arch: Union[str, dict] = '15M', T: int = 1, batch: int = 4,
     if engine != 'torch':
         run_engine = engine_step(model, x, engine, dtype,
                                  torch.get_num_threads())
+    forward = compiled_forward(model, compile, compile_backend)
 
     def step():
         if engine != 'torch':
             run_engine()
             return
         with grad, amp:
-            feats = model.extract_feat(x)
-            logits = model.head(feats)
+            logits = forward(x)
             if mode == 'train':
                 loss = torch.nn.functional.cross_entropy(logits.float(),
                                                          labels)
@@ -219,6 +256,8 @@ def run_benchmark(arch: Union[str, dict] = '15M', T: int = 1, batch: int = 4,
         peak = _cpu_peak_mb(step)
     return dict(arch=arch, T=T, batch=batch, img_size=img_size, mode=mode,
                 dtype=dtype, fast=fast, with_cp=with_cp, device=device,
+                compile=compile, compile_backend=compile_backend if compile
+                else None, cuda_kernel=cuda_kernel,
                 rep_conv=rep_conv if fast and mode == 'infer' else None,
                 channels_last=bool(channels_last),
                 engine=engine, img_per_s=batch / med, step_s=med,

@@ -26,6 +26,7 @@ from .builder import (build_neuron, build_surrogate, is_neuron,
 from .lif import LIF_DEFAULTS, MultiStepLIF, unrolled_lif
 from .ilif import MultiStepILIF, MultiStepNILIF, MultiStepQuantAct
 from .multispike import MultiStepMultiSpike
+from .cuda_kernels import CUDA_KERNELS, cuda_kernel, set_cuda_kernel
 from .spikingjelly_nodes import MultiStepIF, MultiStepParametricLIF
 
 # The paper's neuron settings (the default type's), for reading.
@@ -34,7 +35,7 @@ NEURON_DEFAULTS = LIF_DEFAULTS
 # The neuron after the attention product fires at half the usual threshold.
 ATTENTION_THRESHOLD = 0.5
 
-__all__ = ['MultiStepILIF', 'MultiStepNILIF', 'MultiStepQuantAct',
+__all__ = ['CUDA_KERNELS', 'cuda_kernel', 'set_cuda_kernel', 'MultiStepILIF', 'MultiStepNILIF', 'MultiStepQuantAct',
            'MultiStepMultiSpike', 'build_neuron', 'build_surrogate', 'is_neuron', 'merge_neuron_cfg',
            'neuron_class', 'MultiStepLIF', 'MultiStepIF',
            'MultiStepParametricLIF', 'unrolled_lif', 'NEURON_DEFAULTS',
