@@ -139,23 +139,26 @@ def run(models, task, image, recording, out_dir):
 def checked_image(**kwargs):
     """gradio's ``Image`` input whose upload, when it is not an image it
     can decode (another file type, an empty file), answers with a sentence
-    naming the file, not gradio's bare "Error"."""
+    naming the file, not gradio's bare "Error". (The instance's
+    ``preprocess`` is wrapped: a subclass of a gradio component makes
+    gradio write a ``.pyi`` stub beside this file at every start.)"""
     import gradio as gr
+    image = gr.Image(**kwargs)
+    preprocess = image.preprocess
 
-    class CheckedImage(gr.Image):
+    def checked(payload):
+        try:
+            return preprocess(payload)
+        except Exception as e:  # PIL's, for any file it cannot read
+            name = getattr(payload, 'orig_name', None) or \
+                osp.basename(getattr(payload, 'path', '') or '') or \
+                'the upload'
+            raise gr.Error(f'{name} is not an image this demo can read '
+                           f'({type(e).__name__}: {e}); upload a PNG or '
+                           f'JPEG', title='not an image') from None
 
-        def preprocess(self, payload):
-            try:
-                return super().preprocess(payload)
-            except Exception as e:  # PIL's, for any file it cannot read
-                name = getattr(payload, 'orig_name', None) or \
-                    osp.basename(getattr(payload, 'path', '') or '') or \
-                    'the upload'
-                raise gr.Error(f'{name} is not an image this demo can read '
-                               f'({type(e).__name__}: {e}); upload a PNG or '
-                               f'JPEG', title='not an image') from None
-
-    return CheckedImage(**kwargs)
+    image.preprocess = checked
+    return image
 
 
 def build_app(models, out_dir):
@@ -184,8 +187,13 @@ def build_app(models, out_dir):
         result = gr.Textbox(label='result', lines=4, elem_id='result')
         with gr.Row():
             picture = gr.Image(label='result picture', elem_id='picture')
-            spikes = gr.Image(label='spikes (fraction of channels firing, '
-                              'per stage and time step)', elem_id='spikes')
+            with gr.Column():
+                # the label as text above: gradio draws an image's label
+                # over its top left, where the grid's column titles are
+                gr.Markdown('**spikes**: the fraction of channels firing at '
+                            'each position, one row per stage, one column '
+                            'per time step')
+                spikes = gr.Image(show_label=False, elem_id='spikes')
         energy = gr.Textbox(label='energy', elem_id='energy')
         button.click(lambda t, i, r: run(models, t, i, r, out_dir),
                      [task, image, recording],

@@ -440,3 +440,44 @@ def test_agrees_with_spikingjellys_simple_energy_model():
     assert sj.counts['mac'] == pytest.approx((rep['macs'] - zeros) * 2)
     assert sj.counts['ac'] > sj.counts['synop']  # its element-wise adds
     assert sj.energy_mac_pj == pytest.approx(sj.counts['mac'] * E_MAC_PJ)
+
+
+def test_energy_table_is_the_committed_run_record():
+    """docs/energy.md's rows of the 2026-12-06 models and the README's
+    figures are what the committed reports of energy.py give (the tool's
+    JSON, docs/results/energy_demo_2026-12-06/), through the totals file:
+    an edited figure, total or report fails here."""
+    import os.path as osp
+
+    from helpers import ROOT
+    res = osp.join(ROOT, 'docs/results')
+    rec = json.load(open(osp.join(res, 'energy_demo_2026-12-06.json')))
+    doc = open(osp.join(ROOT, 'docs/energy.md')).read()
+    readme = open(osp.join(ROOT, 'README.md')).read()
+    rows = {'classification': 'demo classifier (digits val',
+            'detection': 'demo Mask R-CNN, dense neck',
+            'detection-spiking': 'demo Mask R-CNN, fully spiking',
+            'segmentation': 'demo Semantic FPN'}
+    for task, start in rows.items():
+        r = rec['runs'][task]
+        rep = json.load(open(osp.join(res, r['report'])))
+        assert rep['conventions']['measured'] == r['measured_mJ']
+        assert rep['conventions']['paper'] == r['paper_mJ']
+        assert rep['dense']['share'] == r['dense_share']
+        (line, ) = [ln for ln in doc.splitlines()
+                    if ln.startswith(f'| {start}')]
+        cells = [c.strip() for c in line.split('|')[4:-1]]
+        assert cells == [
+            f'{r["macs"] / 1e6:.2f} M', f'{r["sops"] / 1e6:.2f} M',
+            f'{r["mean_firing_rate"]:.3f}', f'{r["measured_mJ"]:.4f}',
+            f'{r["paper_mJ"]:.4f} / {r["paper_trained_basis_mJ"]:.4f}',
+            f'{r["real_valued_share"]["measured"]:.0%}',
+            f'{r["dense_share"]["paper"]:.0%}'], (task, cells)
+    c, d, s = (rec['runs'][t] for t in ('classification', 'detection',
+                                         'detection-spiking'))
+    said = ' '.join(readme.split())
+    assert (f'classifier {c["measured_mJ"]:.4f} / {c["paper_mJ"]:.4f} mJ, '
+            f'dense Mask R-CNN {d["measured_mJ"]:.3f} / {d["paper_mJ"]:.3f} '
+            f'mJ ({d["dense_share"]["measured"]:.0%} of it') in said
+    assert (f'fully spiking Mask R-CNN {s["measured_mJ"]:.3f} / '
+            f'{s["paper_mJ"]:.3f} mJ') in said
