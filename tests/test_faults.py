@@ -244,6 +244,11 @@ def test_malformed_zoo_index_names_the_file_and_key(tmp_path):
     idx.write_text('Import: other.yml\n')
     with pytest.raises(ValueError, match='Import must be a list'):
         list_models(str(idx))
+    # a Weights that is no text (it was an AttributeError on 'startswith')
+    idx.write_text('Models:\n  - Name: m\n    Weights: 123\n')
+    with pytest.raises(ValueError, match=rf"{idx}: model 'm': Weights must "
+                       r"be a string .*got int 123"):
+        list_models(str(idx))
 
 
 def test_misspelled_cfg_options_key_is_warned_with_the_close_one(

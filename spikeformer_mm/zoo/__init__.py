@@ -89,8 +89,22 @@ def _models_of(path, seen=None):
         if not isinstance(m, dict) or 'Name' not in m:
             raise ValueError(f'{path}: Models[{i}] is not a model with a '
                              f'Name ({m!r})')
+        for key in STRING_FIELDS:
+            if m.get(key) is not None and not isinstance(m[key], str):
+                raise ValueError(
+                    f'{path}: model {m["Name"]!r}: {key} must be a string '
+                    f'({STRING_FIELDS[key]}), got {type(m[key]).__name__} '
+                    f'{m[key]!r}')
         models.append(ZooModel(m, index=path))
     return models
+
+
+# the fields of an index entry that must be text, and what they hold
+STRING_FIELDS = {
+    'Name': 'the name models are downloaded by',
+    'Config': 'a config path',
+    'Weights': 'a URL or zoo:// / hf:// / gdrive:// source',
+}
 
 
 def index_files(extra: Union[str, Sequence[str], None] = None) -> list:
