@@ -16,6 +16,7 @@ from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
 from mmengine.registry import \
     OPTIM_WRAPPER_CONSTRUCTORS as MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS
 from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
+from mmengine.registry import METRICS as MMENGINE_METRICS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import Registry
 
@@ -43,6 +44,13 @@ ON_DEMAND = {
     'DigitsClassification': 'spikeformer_mm.datasets.classification',
     'DigitsDetection': 'spikeformer_mm.datasets.detection',
     'DigitsSegmentation': 'spikeformer_mm.datasets.segmentation',
+    # Gen1 event detection: the dataset, its window transform and metric
+    # (mmdet), and the data preprocessor that keeps the time axis
+    'Gen1Detection': 'spikeformer_mm.datasets.gen1',
+    'LoadGen1Window': 'spikeformer_mm.datasets.gen1',
+    'Gen1CocoMetric': 'spikeformer_mm.datasets.gen1',
+    'EventDetDataPreprocessor':
+        'spikeformer_mm.models.event_det_preprocessor',
 }
 
 
@@ -91,8 +99,9 @@ OPTIM_WRAPPERS = _scope(Registry, 'optim_wrapper', MMENGINE_OPTIM_WRAPPERS,
 OPTIM_WRAPPER_CONSTRUCTORS = _scope(
     Registry, 'optimizer wrapper constructor',
     MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS, ['spikeformer_mm.engine'])
-TRANSFORMS = _scope(Registry, 'transform', MMENGINE_TRANSFORMS,
+TRANSFORMS = _scope(ToolboxRegistry, 'transform', MMENGINE_TRANSFORMS,
                     ['spikeformer_mm.datasets.transforms'])
+METRICS = _scope(ToolboxRegistry, 'metric', MMENGINE_METRICS)
 
 
 def caller_scope() -> Optional[str]:

@@ -103,6 +103,21 @@ TASKS = {
         from_classifier=True,
         on_request=True,
     ),
+    # event-camera detection: Faster R-CNN on moving digits recorded in
+    # Prophesee's Gen1 format (run on request: --tasks event-detection)
+    'event-detection': dict(
+        config='projects/event_digits/configs/'
+               'faster-rcnn_metaspikeformer-demo_fpn_moving-digits-t2.py',
+        metrics={'bbox_mAP_50': 'coco/bbox_mAP_50',
+                 'bbox_mAP': 'coco/bbox_mAP'},
+        # a few recordings, built in a folder of their own
+        smoke=['train_cfg.max_epochs=1', 'train_cfg.val_interval=1'] + [
+            f'{s}_dataloader.dataset.{k}' for s in ('train', 'val', 'test')
+            for k in ('data_root=data/moving_digits_smoke',
+                      'build.num_train=4', 'build.num_val=2')],
+        from_classifier=True,
+        on_request=True,
+    ),
 }
 DEFAULT_TASKS = [t for t, spec in TASKS.items() if not spec.get('on_request')]
 

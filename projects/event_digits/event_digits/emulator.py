@@ -23,7 +23,7 @@ module does the same in software for scikit-learn's bundled 8x8 digits:
 Events are tonic's structured array (``x``, ``y``, ``t``, ``p``;
 ``tonic.io.make_structured_array`` dtype).
 """
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 from scipy import ndimage
@@ -70,19 +70,33 @@ def emulate(scan: np.ndarray, seed: int, sensor_size: int = 34,
             image: Optional[np.ndarray] = None) -> np.ndarray:
     """Events of a three-saccade recording of ``scan`` (or of ``image``,
     intensities in [0, 1], if given); tonic's structured array, sorted."""
-    rng = np.random.default_rng(seed)
     img = upsample(scan, digit_size) if image is None else image
+    offsets = saccade_offsets(duration_us // dt_us + 1)
+    return emulate_scene(
+        lambda k: render(img, sensor_size, *offsets[k]),
+        (sensor_size, sensor_size), seed, duration_us, dt_us, contrast,
+        mismatch, refractory_us, noise_hz, eps)
+
+
+def emulate_scene(scene: Callable[[int], np.ndarray], shape: tuple,
+                  seed: int, duration_us: int, dt_us: int = 1000,
+                  contrast: float = 0.25, mismatch: float = 0.03,
+                  refractory_us: int = 1000, noise_hz: float = 0.5,
+                  eps: float = 1e-3) -> np.ndarray:
+    """The pixel model (module docstring) in front of any scene:
+    ``scene(k)`` is the intensity image (``shape`` = (height, width),
+    values in [0, 1]) at step ``k`` (time ``k * dt_us``), ``k`` from 0 to
+    ``duration_us // dt_us``; tonic's structured array, sorted."""
+    rng = np.random.default_rng(seed)
     n_steps = duration_us // dt_us
-    shape = (sensor_size, sensor_size)
     c_on = contrast * (1 + mismatch * rng.standard_normal(shape))
     c_off = contrast * (1 + mismatch * rng.standard_normal(shape))
-    offsets = saccade_offsets(n_steps + 1)
-    ref = np.log(render(img, sensor_size, *offsets[0]) + eps)
+    ref = np.log(scene(0) + eps)
     last = np.full(shape, -refractory_us, np.int64)
     xs, ys, ts, ps = [], [], [], []
     for k in range(1, n_steps + 1):
         t0 = (k - 1) * dt_us
-        log_i = np.log(render(img, sensor_size, *offsets[k]) + eps)
+        log_i = np.log(scene(k) + eps)
         diff = log_i - ref
         ready = (t0 - last) >= refractory_us
         for pol, thr in ((1, c_on), (0, c_off)):
@@ -104,9 +118,10 @@ def emulate(scan: np.ndarray, seed: int, sensor_size: int = 34,
             ref = ref + (step if pol else -step)
             last[yy, xx] = t0 + dt_us
     # background activity: Poisson events, random polarity
-    n_noise = rng.poisson(noise_hz * sensor_size ** 2 * duration_us * 1e-6)
-    xs.append(rng.integers(0, sensor_size, n_noise))
-    ys.append(rng.integers(0, sensor_size, n_noise))
+    n_noise = rng.poisson(noise_hz * shape[0] * shape[1] * duration_us *
+                          1e-6)
+    xs.append(rng.integers(0, shape[1], n_noise))
+    ys.append(rng.integers(0, shape[0], n_noise))
     ts.append(rng.integers(0, duration_us, n_noise))
     ps.append(rng.integers(0, 2, n_noise).astype(bool))
     ev = np.empty(sum(len(a) for a in xs), EVENT_DTYPE)

@@ -1,0 +1,63 @@
+# The event-detection demo: Faster R-CNN (mmdet) on the demos' small
+# Meta-SpikeFormer, reading event recordings in Prophesee's Gen1 format
+# (spikeformer_mm.datasets.gen1): digits moving on a 96x96 canvas, recorded
+# by this project's DVS emulator (event_digits/moving.py), boxes every
+# 50 ms. Each sample is the 50 ms of events before a label time, cut into
+# T=2 bins of 25 ms (T is real time): backbone step t sees bin t.
+#
+# Inherits the dense detection demo (SpikeToDense + FPN, its slim heads,
+# schedule and runtime) and changes only what differs: the data, 2 input
+# channels, the data preprocessor that keeps the time axis, no mask head
+# (Gen1 labels are boxes), and Gen1's evaluation (its box-size filter on
+# the detections too). The backbone starts from the static classification
+# demo's, every weight but the first conv's (2 event channels).
+_base_ = ['../../../configs/detection/'
+          'mask-rcnn_metaspikeformer-demo_fpn_digits-t2.py']
+custom_imports = dict(
+    imports=[*_base_.custom_imports.imports,
+             'projects.event_digits.event_digits.detection'],
+    allow_failed_imports=False)
+
+T = 2
+window_us = 50_000
+model = dict(
+    type='FasterRCNN',
+    data_preprocessor=dict(
+        _delete_=True, type='spikeformer_mm.EventDetDataPreprocessor',
+        n_time_bins=T, pad_size_divisor=32),
+    backbone=dict(T=T, in_channels=2,
+                  partial_load_keys=['downsample1_1.encode_conv.weight']),
+    roi_head=dict(mask_roi_extractor=None, mask_head=None),
+)
+
+dataset_type = 'spikeformer_mm.MovingDigitsGen1'
+data_root = 'data/moving_digits'
+train_pipeline = [
+    dict(type='spikeformer_mm.LoadGen1Window', window_us=window_us,
+         n_time_bins=T),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='PackDetInputs'),  # no flips: a flipped digit is another
+]
+test_pipeline = [
+    dict(type='spikeformer_mm.LoadGen1Window', window_us=window_us,
+         n_time_bins=T),
+    dict(type='LoadAnnotations', with_bbox=True),
+    # 'instances': the ground truth the metric reads (no COCO file)
+    dict(type='PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                    'scale_factor', 'instances', 'label_time')),
+]
+train_dataloader = dict(
+    batch_sampler=None,
+    dataset=dict(_delete_=True, type=dataset_type, data_root=data_root,
+                 split='train', build=dict(),
+                 filter_cfg=dict(filter_empty_gt=True),
+                 pipeline=train_pipeline))
+val_dataloader = dict(
+    dataset=dict(_delete_=True, type=dataset_type, data_root=data_root,
+                 split='val', build=dict(), test_mode=True,
+                 pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(_delete_=True, type='spikeformer_mm.Gen1CocoMetric',
+                     ann_file=None, metric='bbox')
+test_evaluator = val_evaluator
