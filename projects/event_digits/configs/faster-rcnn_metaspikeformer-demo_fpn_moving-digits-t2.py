@@ -2,8 +2,8 @@
 # Meta-SpikeFormer, reading event recordings in Prophesee's Gen1 format
 # (spikeformer_mm.datasets.gen1): digits moving on a 96x96 canvas, recorded
 # by this project's DVS emulator (event_digits/moving.py), boxes every
-# 50 ms. Each sample is the 50 ms of events before a label time, cut into
-# T=2 bins of 25 ms (T is real time): backbone step t sees bin t.
+# 50 ms. Each sample is the 100 ms of events before a label time, cut into
+# T=2 bins of 50 ms (T is real time): backbone step t sees bin t.
 #
 # Inherits the dense detection demo (SpikeToDense + FPN, its slim heads,
 # schedule and runtime) and changes only what differs: the data, 2 input
@@ -19,7 +19,8 @@ custom_imports = dict(
     allow_failed_imports=False)
 
 T = 2
-window_us = 50_000
+window_us = 100_000
+max_epochs = 4
 model = dict(
     type='FasterRCNN',
     data_preprocessor=dict(
@@ -61,3 +62,12 @@ test_dataloader = val_dataloader
 val_evaluator = dict(_delete_=True, type='spikeformer_mm.Gen1CocoMetric',
                      ann_file=None, metric='bbox')
 test_evaluator = val_evaluator
+
+# 4 epochs (the dense demo's 3, one more: the first conv starts afresh)
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
+         end=100),
+    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=1e-5,
+         by_epoch=True, begin=0, end=max_epochs, convert_to_iter_based=True),
+]

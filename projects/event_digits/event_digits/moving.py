@@ -3,7 +3,7 @@ by this project's DVS emulator and written in Prophesee's Gen1 format, so
 the demo runs through the real reader (``spikeformer_mm.datasets.gen1``).
 
 Each recording (``duration_us``, 1 s) shows 1-2 of scikit-learn's digits
-(upsampled to 24-36 px) moving at constant velocity (40-120 px/s, bouncing
+(upsampled to 24-36 px) moving at constant velocity (60-150 px/s, bouncing
 off the canvas edges) on a ``size`` x ``size`` canvas; the emulator turns
 the scene into ON/OFF events (2 ms steps). Boxes are labelled every
 ``label_every_us`` (50 ms), Gen1 fashion: each digit's square as ``x, y,
@@ -21,14 +21,14 @@ import numpy as np
 from .emulator import emulate_scene, upsample
 
 
-def _scene(rng, digits, size, n_digits, duration_s):
+def _scene(rng, digits, size, n_digits, speed_range):
     """Digit images, their start positions and velocities."""
     items = []
     for _ in range(n_digits):
         i = int(rng.integers(len(digits.target)))
         s = int(rng.integers(24, 37))
         img = upsample(digits.images[i], s)
-        speed = rng.uniform(40, 120)
+        speed = rng.uniform(*speed_range)
         angle = rng.uniform(0, 2 * np.pi)
         items.append(dict(img=img, label=int(digits.target[i]), size=s,
                           pos=rng.uniform(0, size - s, 2),
@@ -57,13 +57,14 @@ def _render(items, t_s, size, background=0.05):
 
 
 def record(seed, digits, size=96, duration_us=1_000_000,
-           label_every_us=50_000, dt_us=1000, n_digits=None):
+           label_every_us=50_000, dt_us=1000, n_digits=None,
+           speed_range=(60, 150)):
     """(events, boxes) of one recording: tonic's structured events and the
     Gen1 box array."""
     from spikeformer_mm.datasets.gen1 import BOX_DTYPE
     rng = np.random.default_rng(seed)
     n = n_digits or int(rng.integers(1, 3))
-    items = _scene(rng, digits, size, n, duration_us * 1e-6)
+    items = _scene(rng, digits, size, n, speed_range)
     events = emulate_scene(lambda k: _render(items, k * dt_us * 1e-6, size),
                            (size, size), seed, duration_us, dt_us)
     rows = []
@@ -77,7 +78,7 @@ def record(seed, digits, size=96, duration_us=1_000_000,
 
 def write_moving_digits(root, size=96, num_train=160, num_val=40,
                         duration_us=1_000_000, label_every_us=50_000,
-                        dt_us=2000, seed=0):
+                        dt_us=2000, speed_range=(60, 150), seed=0):
     """Write the demo's recordings under ``root`` (``train``, ``val``)."""
     from sklearn.datasets import load_digits
 
@@ -88,7 +89,8 @@ def write_moving_digits(root, size=96, num_train=160, num_val=40,
         os.makedirs(osp.join(root, split), exist_ok=True)
         for i in range(num):
             ev, boxes = record(seed * 10_000_019 + base + i, digits, size,
-                               duration_us, label_every_us, dt_us)
+                               duration_us, label_every_us, dt_us,
+                               speed_range=tuple(speed_range))
             name = osp.join(root, split, f'moving_digits_{i:04d}')
             write_dat(name + '_td.dat', ev, (size, size))
             np.save(name + '_bbox.npy', boxes)
