@@ -141,7 +141,11 @@ def test_config_builds_and_runs(path):
     # T are those of the recipe
     assert model.backbone.T == T
     torch.manual_seed(0)
-    x = torch.rand(1, 3, 64, 64) * 255
+    pre = cfg.model.get('data_preprocessor') or {}
+    # event frames (Gen1): ON/OFF counts of T bins as 2T channels
+    channels = 2 * pre['n_time_bins'] if pre.get('type') == \
+        'spikeformer_mm.EventDetDataPreprocessor' else 3
+    x = torch.rand(1, channels, 64, 64) * 255
     with torch.no_grad():
         if task == 'classification':
             data = model.data_preprocessor(
@@ -188,7 +192,40 @@ def test_segmentation_configs_check_their_labels(path):
             steps.index('LoadAnnotations') + 1
 
 
-ILIF_CONFIGS = [p for p in ALL_CONFIGS if '-ilif-' in p]
+# the classifiers' I-LIF twins (the Gen1 one changes its window too: below)
+ILIF_CONFIGS = [p for p in ALL_CONFIGS if '-ilif-' in p and 'gen1' not in p]
+
+
+def test_gen1_ilif_config_changes_the_neuron_and_the_window():
+    """The Gen1 I-LIF config: its twin's model and recipe with every
+    backbone neuron an I-LIF of D=4 at T=1, fed one bin of the last 50 ms
+    (the frames' T and the preprocessor's follow)."""
+    from spikeformer_mm.models.neurons import MultiStepILIF, is_neuron
+    path = ('configs/detection/'
+            'faster-rcnn_metaspikeformer-15m_fpn_8xb8-gen1-t1-ilif-d4.py')
+    twin = Config.fromfile(osp.join(ROOT, 'configs/detection/faster-rcnn_'
+                                    'metaspikeformer-15m_fpn_8xb8-gen1-t5.py'))
+    cfg = Config.fromfile(osp.join(ROOT, path))
+    for key in ('optim_wrapper', 'param_scheduler', 'train_cfg',
+                'custom_hooks', 'val_evaluator'):
+        assert cfg.get(key) == twin.get(key), key
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        window = cfg[key].dataset.pipeline[0]
+        assert (window.window_us, window.n_time_bins) == (50_000, 1)
+        assert cfg[key].dataset.pipeline[1:] == \
+            twin[key].dataset.pipeline[1:]
+    assert cfg.model.data_preprocessor.n_time_bins == 1
+    a, b = cfg.model.to_dict(), twin.model.to_dict()
+    for m in (a, b):
+        m['backbone'].pop('neuron_cfg', None)
+        m['backbone'].pop('T')
+        m['data_preprocessor'].pop('n_time_bins')
+    assert a == b
+    model = build(cfg)
+    neurons = [n for n in model.backbone.modules() if is_neuron(n)]
+    assert model.backbone.T == 1 and neurons and all(
+        isinstance(n, MultiStepILIF) and n.max_spike_count == 4
+        for n in neurons)
 
 
 @pytest.mark.parametrize('path', ILIF_CONFIGS)

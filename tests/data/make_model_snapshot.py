@@ -12,7 +12,8 @@ an I-LIF neuron has no tensors, so the twin's model is theirs
 (tests/test_configs.py checks that the neuron is all they change). The
 E-SpikeFormer configs (``*e-spikeformer*``) were added with models of their
 own, their entries made by :func:`state_dict_shapes` when they came (the
-fidelity tests check those models against V3's code).
+fidelity tests check those models against V3's code); so were the event
+detection configs (``*gen1*``, ``*moving-digits*``, 2026-12-06).
 """
 import glob
 import gzip
