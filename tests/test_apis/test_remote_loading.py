@@ -3,7 +3,6 @@ imported: code that imports only ``spikeformer_mm`` and loads an http(s)
 checkpoint once got mmengine's own loader, which keeps a download by its
 file name (so a second URL whose file has the same name got the first
 one's weights) and unpickles anything."""
-import sys
 
 import torch
 

@@ -211,3 +211,30 @@ def test_a_cut_recording_and_a_users_own_folder_are_explained(tmp_path):
                        match=r'read it as it is with build=None'):
         NMNISTEvents(str(mine), split='train', build=dict())
     assert len(NMNISTEvents(str(mine), split='train', build=None)) == 1
+
+
+def test_event_detection_figures_are_the_committed_run_record():
+    """The README's and the project's event-detection figures are what
+    run_demos.py wrote (docs/results/event_detection_demo_2026-12-06.json)."""
+    import json
+    import os.path as osp
+
+    from helpers import ROOT
+    rec = json.load(open(osp.join(
+        ROOT, 'docs/results/event_detection_demo_2026-12-06.json')))
+    s = rec['summary']['event-detection']['spread']['bbox_mAP_50']
+    runs = rec['summary']['event-detection']['runs']
+    assert s['n'] == 3 and sorted(r['bbox_mAP_50'] for r in runs) == \
+        sorted([s['min'], s['max']] + [r['bbox_mAP_50'] for r in runs
+                                       if s['min'] < r['bbox_mAP_50'] <
+                                       s['max']])
+    said = (f'bbox mAP@0.5 **{s["mean"]:.3f} ± {s["std"]:.3f}** '
+            f'({s["min"]:.3f}-{s["max"]:.3f})')
+    for doc in ('README.md', 'projects/event_digits/README.md'):
+        assert said in open(osp.join(ROOT, doc)).read(), doc
+    tried = {t['recipe'].split(',')[0]: t['bbox_mAP_50']
+             for t in rec['tried']}
+    readme = open(osp.join(ROOT, 'README.md')).read()
+    assert f"3\\nepochs {tried['50 ms windows (T=2 bins of 25 ms)']}" in \
+        readme or f"epochs {tried['50 ms windows (T=2 bins of 25 ms)']}" \
+        in readme

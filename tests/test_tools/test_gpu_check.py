@@ -3,7 +3,6 @@ for the paper's repository (its model file's interface: the class, its
 arguments, ``T``, neurons with a ``backend`` and ``reset``), so the whole
 path a GPU run takes is exercised in every ``make test``."""
 import json
-import os.path as osp
 
 import pytest
 

@@ -153,7 +153,7 @@ def test_cli_mirror_and_config_scheme(tmp_path, server, cache):
     assert r.returncode != 0 and 'sdtv2_to_mm.py' in r.stderr
     assert 'no Drive access' in r.stderr
     # zoo://NAME in a config's checkpoint field
-    r = run_py('-c', f'''
+    r = run_py('-c', '''
 from mmengine.config import Config
 from mmengine.runner.checkpoint import CheckpointLoader
 Config.fromfile('configs/_base_/safety.py')  # what every config inherits
