@@ -231,12 +231,13 @@ def environment(device: str) -> dict:
                    gpu=torch.cuda.get_device_name(),
                    gpu_memory_gb=torch.cuda.get_device_properties(
                        0).total_memory / 2**30)
-    try:
+    try:  # none in an installed wheel, or without git
         env['commit'] = subprocess.run(
             ['git', 'rev-parse', '--short', 'HEAD'], capture_output=True,
-            text=True, cwd=osp.dirname(osp.abspath(__file__))).stdout.strip()
+            text=True, cwd=osp.dirname(osp.abspath(__file__))
+        ).stdout.strip() or None
     except OSError:
-        pass
+        env['commit'] = None
     return env
 
 
@@ -248,7 +249,7 @@ def markdown(report: dict) -> str:
              f'torch {env["torch"]}' + (f', CUDA {env["cuda"]}'
                                         if env.get('cuda') else '') +
              f', spikingjelly {env["spikingjelly"]}, commit '
-             f'{env.get("commit", "?")}' +
+             f'{env.get("commit") or "?"}' +
              (' (DRY RUN: CPU, tiny model)' if report['dry_run'] else ''),
              '', '| mode | T | batch | run | img/s | peak MB | vs paper '
              '(img/s, memory) |', '|---|---|---|---|---|---|---|']

@@ -68,8 +68,10 @@ def test_truncated_and_malformed_files_are_refused_by_name(tmp_path):
     with pytest.raises(DatFormatError, match='type 12 of size 16 bytes'):
         read_dat(str(other))
     back = spec_dat(tmp_path / 'back_td.dat', [(5, 0, 0, 1), (3, 0, 0, 1)])
-    with pytest.raises(DatFormatError, match='timestamps are not in order'):
-        read_dat(back)
+    for window in ((None, None), (0, 10)):  # the whole file, a window
+        with pytest.raises(DatFormatError,
+                           match='timestamps are not in order near 3-5 us'):
+            read_dat(back, *window)
     wide = spec_dat(tmp_path / 'wide_td.dat', [(5, 400, 0, 1)])
     with pytest.raises(DatFormatError, match='outside its 304 x 240'):
         read_dat(wide)
@@ -229,3 +231,28 @@ def test_gen1_configs_train_and_validate_on_spec_written_files(tmp_path,
     rows = [json.loads(line) for line in log.splitlines()]
     assert any('coco/bbox_mAP_50' in r for r in rows), rows[-1]
     assert (wd / 'epoch_1.pth').is_file()
+
+
+def test_event_det_preprocessor_keeps_the_time_axis():
+    """2T channels (bin-major, OFF then ON) become [T, B, 2, H, W], padded
+    to the divisor; a batch of another channel count or an image
+    normalisation is refused naming what is wrong."""
+    import torch
+
+    from spikeformer_mm.models.event_det_preprocessor import \
+        EventDetDataPreprocessor
+    from mmdet.structures import DetDataSample
+    pre = EventDetDataPreprocessor(n_time_bins=2, pad_size_divisor=8)
+    x = torch.arange(4 * 5 * 6, dtype=torch.uint8).view(4, 5, 6)
+    s = DetDataSample(metainfo=dict(img_shape=(5, 6), ori_shape=(5, 6)))
+    out = pre(dict(inputs=[x], data_samples=[s]))
+    y = out['inputs']
+    assert y.shape == (2, 1, 2, 8, 8)
+    assert torch.equal(y[1, 0, 0, :5, :6], x[2].float())  # bin 1, OFF
+    assert not y[..., 5:, :].any() and not y[..., 6:].any()  # zero pad
+    assert out['data_samples'][0].batch_input_shape == (8, 8)
+    with pytest.raises(ValueError, match=r'6 channels, expected 2 x T = 4'):
+        pre(dict(inputs=[torch.zeros(6, 5, 6, dtype=torch.uint8)],
+                 data_samples=[s]))
+    with pytest.raises(ValueError, match='mean does not apply to event'):
+        EventDetDataPreprocessor(n_time_bins=2, mean=[0, 0, 0])

@@ -238,3 +238,25 @@ def test_event_detection_figures_are_the_committed_run_record():
     assert f"3\\nepochs {tried['50 ms windows (T=2 bins of 25 ms)']}" in \
         readme or f"epochs {tried['50 ms windows (T=2 bins of 25 ms)']}" \
         in readme
+
+
+def test_event_detector_energy_is_the_committed_report():
+    """The project README's energy of the event detector is what energy.py
+    wrote (docs/results/event_detection_demo_2026-12-06_energy.json); its
+    first conv reads event counts, billed per event."""
+    import json
+    import os.path as osp
+
+    from helpers import ROOT
+    rep = json.load(open(osp.join(
+        ROOT, 'docs/results/event_detection_demo_2026-12-06_energy.json')))
+    (first, ) = [x for x in rep['layers'] if x['source'] == 'input']
+    assert first['input'] == 'events' and first['measured']['macs'] == 0
+    said = ' '.join(open(osp.join(
+        ROOT, 'projects/event_digits/README.md')).read().split())
+    assert (f'{rep["conventions"]["measured"]:.2f} mJ per sample measured, '
+            f'{rep["dense"]["share"]["measured"]:.0%} of it') in said
+    assert f'({first["measured"]["sops"] / 1e6:.2f} M SOPs' in said
+    assert (f'at {first["events_per_neuron_step"]:.2f} events per input '
+            f'neuron and step (its non-zero fraction is '
+            f'{first["firing_rate"]:.3f})') in said

@@ -124,15 +124,14 @@ def main(argv=None):
         step()
         peak = (torch.cuda.max_memory_allocated() - base) / 2**20
     med = statistics.median(times)
-    import spikingjelly
+    from importlib.metadata import version
     print(json.dumps(dict(
         model='paper', arch=args.arch, T=args.T, batch=args.batch,
         img_size=args.img_size, mode=args.mode,
         dtype='fp16 autocast' if args.amp else 'fp32', device=args.device,
         img_per_s=args.batch / med, step_s=med, step_s_all=times,
         peak_mem_mb=peak, torch=torch.__version__,
-        spikingjelly=getattr(spikingjelly, '__version__', None) or
-        osp.dirname(spikingjelly.__file__))))
+        spikingjelly=version('spikingjelly'))))
 
 
 if __name__ == '__main__':
