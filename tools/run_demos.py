@@ -1,7 +1,8 @@
 """The main job: train and evaluate Meta-SpikeFormer on the embedded digits.
 
     python tools/run_demos.py [--tasks classification] [--work-dir work_dirs/demo]
-                              [--seeds N] [--smoke]
+                              [--seeds N] [--kernel-sets native,avx2]
+                              [--record docs/results/NAME.json] [--smoke]
 
 For each task it builds the data if absent (scikit-learn's bundled digits,
 no download), trains with tools/train.py, evaluates the final checkpoint
@@ -13,12 +14,29 @@ With ``--seeds N`` each task is trained N times, with training seeds 0..N-1
 a dense task of seed k starts from the classifier of seed k. The summary
 entry then holds every run (``runs``) and each metric's mean, std
 (sample, n-1), min and max (``spread``), and the table prints mean ± std.
+
+fp32 training is not bit-identical across CPU kinds (each kind's kernels
+round differently, and a spiking network turns a rounding into a spike that
+fires or not), so a spread over seeds on one machine does not cover what
+users see. ``--kernel-sets native,avx2`` runs every seed under each kernel
+set (``KERNEL_SETS``: the environment that makes torch and oneDNN use that
+instruction set, on this machine) in ``seed<k>-<set>`` folders (the native
+set keeps ``seed<k>``); the spread is then over seeds x kernel sets, and
+``spread_by_kernel_set`` gives each set's own. A dense task of seed k and
+kernel set s starts from the classifier of the same seed and set.
+
+``--record FILE`` writes the run record that the README's figures come
+from: per run its config, seed, kernel set, the CPU capability torch chose
+under it, CPU model, torch version, date, commit, metrics and seconds, and
+each task's spread. It never replaces an existing record.
 """
-import statistics
 import argparse
+import datetime
 import json
 import os
 import os.path as osp
+import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -122,19 +140,96 @@ TASKS = {
 DEFAULT_TASKS = [t for t, spec in TASKS.items() if not spec.get('on_request')]
 
 
-def run(cmd):
-    print('$', ' '.join(cmd), flush=True)
-    r = subprocess.run([sys.executable] + cmd, cwd=ROOT)
+# kernel set -> the environment that makes torch's ATen kernels and oneDNN
+# use that instruction set (at most what the CPU has: each run records the
+# capability torch chose). 'native' removes both variables.
+KERNEL_ENV = ('ATEN_CPU_CAPABILITY', 'ONEDNN_MAX_CPU_ISA')
+KERNEL_SETS = {
+    'native': {},
+    'avx2': {'ATEN_CPU_CAPABILITY': 'avx2', 'ONEDNN_MAX_CPU_ISA': 'AVX2'},
+    'avx512': {'ATEN_CPU_CAPABILITY': 'avx512',
+               'ONEDNN_MAX_CPU_ISA': 'AVX512_CORE'},
+    'default': {'ATEN_CPU_CAPABILITY': 'default',
+                'ONEDNN_MAX_CPU_ISA': 'SSE41'},
+}
+
+
+def kernel_env(kernel_set):
+    """This process's environment with ``kernel_set``'s variables."""
+    env = {k: v for k, v in os.environ.items() if k not in KERNEL_ENV}
+    env.update(KERNEL_SETS[kernel_set])
+    return env
+
+
+def run(cmd, kernel_set='native'):
+    print('$', ' '.join(f'{k}={v}' for k, v in
+                        KERNEL_SETS[kernel_set].items()), *cmd, flush=True)
+    r = subprocess.run([sys.executable] + cmd, cwd=ROOT,
+                       env=kernel_env(kernel_set))
     if r.returncode != 0:
         sys.exit(f'error: {" ".join(cmd)} failed with exit code '
                  f'{r.returncode}')
 
 
-def run_task(name, work_root, smoke, extra_options, seed=None):
+def cpu_capability(kernel_set='native'):
+    """``torch.backends.cpu.get_cpu_capability()`` under ``kernel_set``."""
+    return subprocess.run(
+        [sys.executable, '-c', 'import torch; '
+         'print(torch.backends.cpu.get_cpu_capability())'],
+        env=kernel_env(kernel_set), capture_output=True, text=True,
+        check=True).stdout.strip()
+
+
+def cpu_model():
+    """The CPU's model name and core count, e.g. '2-core Intel(R) Xeon(R)
+    Processor'."""
+    name = platform.processor() or platform.machine()
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    name = line.split(':', 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f'{os.cpu_count()}-core {name}'
+
+
+def git_commit():
+    """HEAD's short hash, '+dirty' when the tracked files differ from it;
+    None outside a git checkout."""
+    def git(*a):
+        return subprocess.run(['git', *a], cwd=ROOT, capture_output=True,
+                              text=True)
+    head = git('rev-parse', '--short', 'HEAD')
+    if head.returncode != 0:
+        return None
+    dirty = git('status', '--porcelain', '--untracked-files=no').stdout
+    return head.stdout.strip() + ('+dirty' if dirty.strip() else '')
+
+
+def provenance():
+    """What every run of this invocation shares: CPU model, torch version,
+    date and commit."""
+    import torch
+    return dict(cpu=cpu_model(), torch=torch.__version__,
+                date=datetime.date.today().isoformat(), commit=git_commit())
+
+
+def run_dir(wd, seed=None, kernel_set='native'):
+    """``wd`` itself for one native run; ``seed<k>``, ``seed<k>-<set>`` or
+    ``<set>`` under it otherwise."""
+    parts = ([] if seed is None else [f'seed{seed}']) + (
+        [] if kernel_set == 'native' else [kernel_set])
+    return osp.join(wd, '-'.join(parts)) if parts else wd
+
+
+def run_task(name, work_root, smoke, extra_options, seed=None,
+             kernel_set='native'):
     spec = TASKS[name]
     opts = (spec['smoke'] if smoke else []) + extra_options.get(name, [])
     return train_and_test(spec['config'], spec['metrics'],
-                          osp.join(work_root, name), opts, seed)
+                          osp.join(work_root, name), opts, seed, kernel_set)
 
 
 def train_iteration_seconds(checkpoint):
@@ -149,18 +244,21 @@ def train_iteration_seconds(checkpoint):
     return None if buf is None else round(float(sum(buf.data[0])), 1)
 
 
-def train_and_test(config, metrics, wd, opts, seed=None):
+def train_and_test(config, metrics, wd, opts, seed=None,
+                   kernel_set='native'):
     """Train ``config`` with tools/train.py (cfg-options ``opts``, and
-    ``randomness.seed`` if ``seed`` is given, in ``wd/seed<k>``), test its
-    last checkpoint with tools/test.py; the entry: config, checkpoint, each
-    of ``metrics`` ({key: metric name}), total seconds and the wall seconds
-    of tools/train.py (``train_seconds``)."""
+    ``randomness.seed`` if ``seed`` is given) under ``kernel_set``, in
+    ``run_dir(wd, seed, kernel_set)``, test its last checkpoint with
+    tools/test.py; the entry: config, checkpoint, each of ``metrics``
+    ({key: metric name}), total seconds, the wall seconds of tools/train.py
+    (``train_seconds``), the seed, the kernel set and the CPU capability
+    torch chose under it."""
+    wd = run_dir(wd, seed, kernel_set)
     if seed is not None:
-        wd = osp.join(wd, f'seed{seed}')
         opts = opts + [f'randomness.seed={seed}']
     t0 = time.time()
     run(['tools/train.py', config, '--work-dir', wd] +
-        (['--cfg-options'] + opts if opts else []))
+        (['--cfg-options'] + opts if opts else []), kernel_set)
     train_seconds = time.time() - t0
     ckpt = osp.join(wd, 'last_checkpoint')
     with open(ckpt) as f:
@@ -168,7 +266,7 @@ def train_and_test(config, metrics, wd, opts, seed=None):
     metrics_file = osp.join(wd, 'test_metrics.json')
     run(['tools/test.py', config, ckpt, '--work-dir', wd,
          '--metrics-out', metrics_file] +
-        (['--cfg-options'] + opts if opts else []))
+        (['--cfg-options'] + opts if opts else []), kernel_set)
     with open(metrics_file) as f:
         got = json.load(f)
     entry = dict(config=config, checkpoint=ckpt)
@@ -178,6 +276,8 @@ def train_and_test(config, metrics, wd, opts, seed=None):
     entry['train_seconds'] = round(train_seconds, 1)
     if seed is not None:
         entry['seed'] = seed
+    entry['kernel_set'] = kernel_set
+    entry['cpu_capability'] = cpu_capability(kernel_set)
     return entry
 
 
@@ -192,14 +292,32 @@ def spread(runs, keys):
     return out
 
 
-def classifier_checkpoint(summary, seed):
-    """The classification task's checkpoint in ``summary`` (of ``seed`` in
-    a --seeds run), or None."""
+def classifier_checkpoint(summary, seed, kernel_set='native'):
+    """The classification task's checkpoint in ``summary`` of ``seed`` and
+    ``kernel_set`` (a run without a kernel set was native), or None."""
     entry = summary.get('classification', {})
-    if seed is not None:
-        runs = {r.get('seed'): r for r in entry.get('runs', [])}
-        return runs.get(seed, {}).get('checkpoint')
-    return entry.get('checkpoint')
+    if 'runs' not in entry:
+        return entry.get('checkpoint') if seed is None and (
+            entry.get('kernel_set', 'native') == kernel_set) else None
+    for r in entry['runs']:
+        if r.get('seed') == seed and \
+                r.get('kernel_set', 'native') == kernel_set:
+            return r.get('checkpoint')
+    return None
+
+
+def task_entry(name, runs):
+    """A task's summary entry: the run itself if there is one run, else
+    the runs, their spread and each kernel set's spread."""
+    if len(runs) == 1 and 'seed' not in runs[0]:
+        return runs[0]
+    keys = TASKS[name]['metrics']
+    sets = sorted({r['kernel_set'] for r in runs})
+    return dict(config=TASKS[name]['config'], runs=runs,
+                spread=spread(runs, keys),
+                spread_by_kernel_set={
+                    k: spread([r for r in runs if r['kernel_set'] == k],
+                              keys) for k in sets})
 
 
 def main(argv=None):
@@ -214,11 +332,20 @@ def main(argv=None):
     p.add_argument('--seeds', type=int,
                    help='train each task with seeds 0..N-1 and report the '
                    'spread (mean, std, min, max)')
+    p.add_argument('--kernel-sets', default='native',
+                   help='comma-separated, of '
+                   f'{list(KERNEL_SETS)}: run each seed under each '
+                   '(default: native)')
+    p.add_argument('--record',
+                   help='write the run record (every run with its CPU, '
+                   'kernel set, torch, commit; each task\'s spread) to '
+                   'this new JSON file')
     p.add_argument('--smoke', action='store_true',
                    help='a minimal run of each task (for tests)')
     args = p.parse_args(argv)
     from spikeformer_mm.cli import refuse_overwriting_inputs
-    refuse_overwriting_inputs(args, ['cls_checkpoint'], ['work_dir'])
+    refuse_overwriting_inputs(args, ['cls_checkpoint'],
+                              ['work_dir', 'record'])
     if args.seeds is not None and args.seeds < 1:
         sys.exit(f'error: --seeds must be >= 1, got {args.seeds}')
     seeds = [None] if args.seeds is None else list(range(args.seeds))
@@ -226,6 +353,15 @@ def main(argv=None):
     bad = [t for t in tasks if t not in TASKS]
     if bad:
         sys.exit(f'error: --tasks: unknown {bad}; choose from {list(TASKS)}')
+    kernel_sets = [k for k in args.kernel_sets.split(',') if k]
+    bad = [k for k in kernel_sets if k not in KERNEL_SETS]
+    if bad or not kernel_sets:
+        sys.exit(f'error: --kernel-sets: unknown {bad}; choose from '
+                 f'{list(KERNEL_SETS)}')
+    if args.record and osp.exists(args.record):
+        sys.exit(f'error: --record {args.record} exists; a run record is '
+                 'never replaced: give a new file name')
+    shared = provenance()
     work_root = osp.abspath(osp.join(ROOT, args.work_dir)) \
         if not osp.isabs(args.work_dir) else args.work_dir
     summary_path = osp.join(work_root, 'summary.json')
@@ -233,28 +369,36 @@ def main(argv=None):
     for t in tasks:
         runs = []
         for seed in seeds:
-            extra = {}
-            if TASKS[t].get('from_classifier'):
-                ckpt = args.cls_checkpoint or classifier_checkpoint(
-                    summary, seed)
-                if ckpt is None:
-                    sys.exit(f'error: {t} starts from the classifier: run '
-                             'the classification task first (--tasks '
-                             f'classification,{t}, with the same --seeds) '
-                             'or give --cls-checkpoint')
-                if not osp.isfile(ckpt):
-                    sys.exit(f'error: classifier checkpoint not found: '
-                             f'{ckpt}')
-                extra[t] = ['model.backbone.init_cfg.checkpoint=' + ckpt]
-            label = t if seed is None else f'{t}, seed {seed}'
-            print(f'\n===== {label} =====', flush=True)
-            runs.append(run_task(t, work_root, args.smoke, extra, seed))
-        if seed is None:
-            summary[t] = runs[0]
-        else:
-            summary[t] = dict(config=TASKS[t]['config'], runs=runs,
-                              spread=spread(runs, TASKS[t]['metrics']))
+            for kset in kernel_sets:
+                extra = {}
+                if TASKS[t].get('from_classifier'):
+                    ckpt = args.cls_checkpoint or classifier_checkpoint(
+                        summary, seed, kset)
+                    if ckpt is None:
+                        sys.exit(f'error: {t} starts from the classifier: '
+                                 'run the classification task first '
+                                 f'(--tasks classification,{t}, with the '
+                                 'same --seeds and --kernel-sets) or give '
+                                 '--cls-checkpoint')
+                    if not osp.isfile(ckpt):
+                        sys.exit(f'error: classifier checkpoint not found: '
+                                 f'{ckpt}')
+                    extra[t] = ['model.backbone.init_cfg.checkpoint=' + ckpt]
+                label = ', '.join([t] + ([] if seed is None else
+                                         [f'seed {seed}']) +
+                                  ([] if kset == 'native' else
+                                   [f'kernel set {kset}']))
+                print(f'\n===== {label} =====', flush=True)
+                runs.append(dict(run_task(t, work_root, args.smoke, extra,
+                                          seed, kset), **shared))
+        summary[t] = task_entry(t, runs)
         write_json(summary_path, summary)
+    if args.record:
+        write_json(args.record, dict(
+            command='python tools/run_demos.py ' + ' '.join(
+                sys.argv[1:] if argv is None else argv),
+            cpu_capability=cpu_capability(), **shared,
+            summary={t: summary[t] for t in tasks}))
     print('\n| task | metric | value | time (s) | checkpoint |')
     print('|---|---|---|---|---|')
     for t in tasks:
@@ -264,12 +408,15 @@ def main(argv=None):
                 m, sec = e['spread'][k], e['spread']['seconds']
                 where = osp.relpath(osp.join(work_root, t), ROOT)
                 print(f'| {t} | {k} | {m["mean"]:.4g} ± {m["std"]:.2g} (min '
-                      f'{m["min"]:.4g}, max {m["max"]:.4g}, {m["n"]} seeds) | '
-                      f'{sec["mean"]:.0f} | {where}/seed*/ |')
+                      f'{m["min"]:.4g}, max {m["max"]:.4g}, {m["n"]} runs: '
+                      f'{len(seeds)} seeds x {len(kernel_sets)} kernel '
+                      f'sets) | {sec["mean"]:.0f} | {where}/seed*/ |')
             else:
                 print(f'| {t} | {k} | {e[k]} | {e["seconds"]} | '
                       f'{osp.relpath(e["checkpoint"], ROOT)} |')
     print(f'\nsummary: {summary_path}')
+    if args.record:
+        print(f'run record: {args.record}')
 
 
 if __name__ == '__main__':

@@ -1,6 +1,7 @@
 """tools/run_demos.py's bookkeeping of seeds (the training runs themselves
 are the e2e tests')."""
 import importlib.util
+import os
 import os.path as osp
 import statistics
 
@@ -70,3 +71,73 @@ def test_train_iteration_seconds_sums_mmengines_iteration_times(run_demos,
     torch.save(dict(state_dict={}), tmp_path / 'bare.pth')
     assert run_demos.train_iteration_seconds(
         str(tmp_path / 'bare.pth')) is None
+
+
+def test_kernel_sets_select_torchs_kernels(run_demos, monkeypatch):
+    """A kernel set is the environment that makes torch dispatch to that
+    instruction set: under 'avx2' torch reports AVX2 (on any x86 CPU with
+    AVX2), and 'native' drops whatever the caller's environment set."""
+    monkeypatch.setenv('ATEN_CPU_CAPABILITY', 'avx2')
+    monkeypatch.setenv('ONEDNN_MAX_CPU_ISA', 'AVX2')
+    env = run_demos.kernel_env('native')
+    assert 'ATEN_CPU_CAPABILITY' not in env and \
+        'ONEDNN_MAX_CPU_ISA' not in env
+    assert run_demos.kernel_env('avx2')['ATEN_CPU_CAPABILITY'] == 'avx2'
+    assert run_demos.cpu_capability('avx2') == 'AVX2'
+    assert run_demos.cpu_capability('default') == 'DEFAULT'
+
+
+def test_runs_of_each_seed_and_kernel_set_have_their_own_folder(run_demos):
+    wd = 'w/classification'
+    assert run_demos.run_dir(wd) == wd
+    assert run_demos.run_dir(wd, 1) == 'w/classification/seed1'
+    assert run_demos.run_dir(wd, 1, 'avx2') == \
+        'w/classification/seed1-avx2'
+    assert run_demos.run_dir(wd, None, 'avx2') == 'w/classification/avx2'
+
+
+def test_dense_task_starts_from_the_classifier_of_its_kernel_set(run_demos):
+    summary = {'classification': {'runs': [
+        dict(seed=0, kernel_set='native', checkpoint='n0.pth'),
+        dict(seed=0, kernel_set='avx2', checkpoint='a0.pth'),
+        dict(seed=1, checkpoint='n1.pth')]}}  # a record before kernel sets
+    assert run_demos.classifier_checkpoint(summary, 0, 'avx2') == 'a0.pth'
+    assert run_demos.classifier_checkpoint(summary, 0, 'native') == 'n0.pth'
+    assert run_demos.classifier_checkpoint(summary, 1) == 'n1.pth'
+    assert run_demos.classifier_checkpoint(summary, 1, 'avx2') is None
+
+
+def test_spread_is_over_seeds_and_kernel_sets_and_per_set(run_demos):
+    runs = [dict(seed=s, kernel_set=k, top1=v, seconds=1.0)
+            for (s, k), v in zip([(0, 'native'), (0, 'avx2'), (1, 'native'),
+                                  (1, 'avx2')], [98.0, 94.0, 97.0, 96.0])]
+    e = run_demos.task_entry('classification', runs)
+    assert e['spread']['top1']['n'] == 4 and e['spread']['top1']['min'] == 94
+    assert e['spread_by_kernel_set']['avx2']['top1']['mean'] == 95.0
+    assert e['spread_by_kernel_set']['native']['top1']['mean'] == 97.5
+    one = dict(kernel_set='native', top1=98.0, seconds=1.0)
+    assert run_demos.task_entry('classification', [one]) is one
+
+
+def test_bad_kernel_sets_and_an_existing_record_are_refused(tmp_path):
+    r = run_py('tools/run_demos.py', '--kernel-sets', 'native,avx3',
+               '--work-dir', str(tmp_path), check=False)
+    assert r.returncode == 1 and "unknown ['avx3']" in r.stderr and \
+        "'avx2'" in r.stderr
+    rec = tmp_path / 'record.json'
+    rec.write_text('{"mine": 1}')
+    r = run_py('tools/run_demos.py', '--record', str(rec), '--work-dir',
+               str(tmp_path), check=False)
+    assert r.returncode == 1 and f'--record {rec} exists' in r.stderr
+    assert rec.read_text() == '{"mine": 1}'
+
+
+def test_provenance_names_cpu_torch_date_and_commit(run_demos):
+    import datetime
+
+    import torch
+    p = run_demos.provenance()
+    assert p['torch'] == torch.__version__
+    assert p['date'] == datetime.date.today().isoformat()
+    assert p['cpu'].startswith(f'{os.cpu_count()}-core ')
+    assert p['commit'] is None or len(p['commit'].split('+')[0]) >= 7

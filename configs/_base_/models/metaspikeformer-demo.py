@@ -19,7 +19,7 @@ backbone = dict(
 tap_channels = [8, 16, 32, 64, 128]
 # the classification demo's checkpoint (tools/run_demos.py --tasks
 # classification makes it)
-pretrained = 'work_dirs/demo/classification/epoch_12.pth'
+pretrained = 'work_dirs/demo/classification/epoch_14.pth'
 dense_backbone = dict(
     **backbone,
     init_cfg=dict(type='Pretrained', checkpoint=pretrained,

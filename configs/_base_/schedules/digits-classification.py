@@ -1,7 +1,8 @@
 # A short, hot schedule (one-cycle-like) for the classification demo: AdamW
-# at 1e-2 after 20 warm-up iterations, cosine to zero over 12 epochs (540
-# iterations at batch 32).
-max_epochs = 12
+# at 1e-2 after 20 warm-up iterations, cosine to zero over 14 epochs (630
+# iterations at batch 32). 14 rather than 12 (2026-12-06): the demo's
+# spread over seeds and CPU kernel sets (configs/classification/README.md).
+max_epochs = 14
 optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=1e-2, weight_decay=0.01, fused=True),
     constructor='spikeformer_mm.GroupedOptimWrapperConstructor',
@@ -13,7 +14,7 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=0.,
          by_epoch=True, begin=0, end=max_epochs, convert_to_iter_based=True),
 ]
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=6)
+train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=7)
 val_cfg = dict()
 test_cfg = dict()
 auto_scale_lr = dict(base_batch_size=32)

@@ -51,34 +51,59 @@ def write_bin(path: str, events: np.ndarray):
         f.write(raw.tobytes())
 
 
-def read_events(path: str, sensor_size=(34, 34)) -> np.ndarray:
-    """Events of one recording (``.bin`` in the N-MNIST format, read by
-    tonic, or tonic's structured ``.npy``), checked: a truncated or corrupt
-    file, an empty recording or events outside the sensor raise a
-    ``ValueError`` naming the file."""
+def _read_nmnist_bin(path: str) -> np.ndarray:
     from tonic.io import read_mnist_file
-    if path.endswith('.bin'):
-        size = osp.getsize(path)
-        if size % 5:
-            raise ValueError(f'{path}: truncated N-MNIST file ({size} bytes '
-                             f'is not a whole number of 5-byte events)')
-        try:
-            ev = read_mnist_file(path, dtype=EVENT_DTYPE)
-        except Exception as e:  # tonic's own parsing errors
-            raise ValueError(f'{path}: not an N-MNIST event file ({e})') \
-                from None
-    elif path.endswith('.npy'):
-        try:
-            ev = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as e:
-            raise ValueError(f'{path}: not a readable .npy file ({e})') \
-                from None
-        if ev.dtype.names is None or not {'x', 'y', 't', 'p'} <= set(
-                ev.dtype.names):
-            raise ValueError(f'{path}: not a structured event array with '
-                             f'fields x, y, t, p (dtype {ev.dtype})')
-    else:
-        raise ValueError(f'{path}: unknown event file type (.bin or .npy)')
+    size = osp.getsize(path)
+    if size % 5:
+        raise ValueError(f'{path}: truncated N-MNIST file ({size} bytes '
+                         f'is not a whole number of 5-byte events)')
+    try:
+        return read_mnist_file(path, dtype=EVENT_DTYPE)
+    except Exception as e:  # tonic's own parsing errors
+        raise ValueError(f'{path}: not an N-MNIST event file ({e})') \
+            from None
+
+
+def _read_npy(path: str) -> np.ndarray:
+    """tonic's structured events, or a DVS128 Gesture recording of tonic's
+    release (an unstructured [N, 4] array)."""
+    from .dvs import gesture_events
+    try:
+        ev = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as e:
+        raise ValueError(f'{path}: not a readable .npy file ({e})') \
+            from None
+    if ev.dtype.names is None and ev.ndim == 2 and ev.shape[1] == 4:
+        return gesture_events(ev)
+    if ev.dtype.names is None or not {'x', 'y', 't', 'p'} <= set(
+            ev.dtype.names):
+        raise ValueError(f'{path}: not a structured event array with '
+                         f'fields x, y, t, p, nor an [N, 4] DVS128 Gesture '
+                         f'recording (dtype {ev.dtype}, shape {ev.shape})')
+    return ev
+
+
+def _read_aedat(path: str) -> np.ndarray:
+    from .dvs import read_aedat2_dvs128
+    return read_aedat2_dvs128(path)
+
+
+# file suffix -> reader: one line per event file format
+EVENT_READERS = {'.bin': _read_nmnist_bin, '.npy': _read_npy,
+                 '.aedat': _read_aedat}
+
+
+def read_events(path: str, sensor_size=(34, 34)) -> np.ndarray:
+    """Events of one recording (by suffix, ``EVENT_READERS``: ``.bin`` in
+    the N-MNIST format, read by tonic; tonic's structured ``.npy`` or a
+    DVS128 Gesture ``.npy``; a CIFAR10-DVS ``.aedat``), checked: a truncated
+    or corrupt file, an empty recording or events outside the sensor raise
+    a ``ValueError`` naming the file."""
+    reader = EVENT_READERS.get(osp.splitext(path)[1])
+    if reader is None:
+        raise ValueError(f'{path}: unknown event file type (one of '
+                         f'{sorted(EVENT_READERS)})')
+    ev = reader(path)
     if len(ev) == 0:
         raise ValueError(f'{path}: empty recording (no events)')
     w, h = sensor_size
