@@ -141,3 +141,47 @@ def test_provenance_names_cpu_torch_date_and_commit(run_demos):
     assert p['date'] == datetime.date.today().isoformat()
     assert p['cpu'].startswith(f'{os.cpu_count()}-core ')
     assert p['commit'] is None or len(p['commit'].split('+')[0]) >= 7
+
+
+DEMO_RECORD = 'docs/results/demo_2026-12-06.json'
+
+
+def demo_cells(record):
+    """The README's result cells of the main job's three tasks, computed
+    from the run record run_demos.py wrote (mean ± sample std over every
+    seed and kernel set, then min-max)."""
+    import json
+
+    s = json.load(open(osp.join(ROOT, record)))['summary']
+
+    def cell(task, key, fmt, unit=''):
+        m = s[task]['spread'][key]
+        return (f'**{m["mean"]:{fmt}} ± {m["std"]:{fmt}}{unit}** '
+                f'({m["min"]:{fmt}}-{m["max"]:{fmt}})')
+    return [f'top-1 {cell("classification", "top1", ".2f", "%")}',
+            f'bbox mAP@0.5 {cell("detection", "bbox_mAP_50", ".3f")}',
+            f'mask mAP@0.5 {cell("detection", "segm_mAP_50", ".3f")}',
+            cell('segmentation', 'mIoU', '.2f', ' mIoU')]
+
+
+def test_readme_demo_figures_are_the_committed_run_record():
+    """Every figure of the README's main-job table is what the committed
+    run record gives (docs/results/demo_2026-12-06.json, written by
+    ``run_demos.py --seeds 3 --kernel-sets native,avx2 --record``), and the
+    record holds what the README says it does: 3 seeds x 2 kernel sets per
+    task, each run with its CPU capability, CPU, torch, date and commit."""
+    import json
+
+    readme = open(osp.join(ROOT, 'README.md')).read()
+    for c in demo_cells(DEMO_RECORD):
+        assert c in readme, c
+    rec = json.load(open(osp.join(ROOT, DEMO_RECORD)))
+    for task in ('classification', 'detection', 'segmentation'):
+        runs = rec['summary'][task]['runs']
+        assert sorted((r['seed'], r['kernel_set']) for r in runs) == sorted(
+            (s, k) for s in range(3) for k in ('native', 'avx2'))
+        for r in runs:
+            assert r['cpu_capability'] == ('AVX2' if r['kernel_set'] ==
+                                           'avx2' else rec['cpu_capability'])
+            assert {'cpu', 'torch', 'date', 'commit', 'seconds',
+                    'train_seconds', 'config'} <= set(r)
