@@ -102,7 +102,8 @@ def export_onnx(model: nn.Module, out: str, img_size: Tuple[int, int],
         shapes = {'x': {0: torch.export.Dim('batch', min=1, max=1024)}}
     import sys
     print(f'exporting {out} ...', file=sys.stderr, flush=True)
-    with atomic_path(out, suffix='.onnx') as tmp, torch.no_grad(), warnings.catch_warnings():
+    with atomic_path(out, suffix='.onnx') as tmp, torch.no_grad(), \
+            warnings.catch_warnings():
         warnings.simplefilter('ignore')
         prog = torch.onnx.export(
             part, (x, ), dynamo=True, opset_version=OPSET,
