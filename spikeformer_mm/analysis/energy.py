@@ -394,106 +394,128 @@ class EnergyMeter:
         return own
 
     def report(self):
-        """The statistics per image, as the JSON of tools/analysis_tools/energy.py."""
+        """The statistics per image, as the JSON of
+        tools/analysis_tools/energy.py."""
         n = max(self.num_images, 1)
-        sops, macs = self._per_layer(self.sop), self._per_layer(self.mac)
-        flops = self._per_layer(self.flop)
-        layers = []
-        for name, kind in self.recorder.kind.items():
-            rates = self.recorder.rates(name)
-            if rates is None:
-                continue  # not run (e.g. a branch the model skips)
-            s, m = sops.get(name, 0) / n, macs.get(name, 0) / n
-            binary = self.recorder.binary[name]
-            D = self.recorder.slots.get(name)
-            source = ', '.join(
-                f'{name}.{q}' for q in attention_neurons(
-                    self.model.get_submodule(name))) \
-                if kind == 'matmul' else self.tracker.source.get(name, '')
-            steps = self.recorder.steps.get(name, self.T)
-            f = flops.get(name, 0) / n
-            # dense MACs of one step (FlopCounter's FLOPs are 2 per MAC plus
-            # one per output for a bias; the papers count MACs)
-            bias = self.recorder.bias_adds.get(name, 0) / n
-            made_by_layer = source.startswith('real-valued')
-            if made_by_layer and self.recorder.count[name]:
-                # 0/1 or integer values that no neuron made (a silent
-                # depthwise conv's zeros): the layer multiplies real values
-                binary, m = False, (f - bias) / 2
-            # event counts reach the encoder only (an event camera's frames)
-            events = not binary and self.recorder.count[name] and \
-                kind != 'matmul' and D is None and not made_by_layer
-            if D is not None:
-                # integer counts run as D binary slots: spikingjelly's
-                # counters saw the slots (one AC per unit event and weight
-                # reached; pairs of unit events in K^T V); the FLOPs are
-                # the integer layer's (a conv/linear ran D times, each of
-                # the attention's two products, of equal cost N c^2, D^2
-                # and D times)
-                binary, m = True, 0.
-                f = f / D if kind != 'matmul' else f * 2 / (D * D + D)
-            elif binary:
-                m = 0.  # spike input: accumulates only (SOPs)
-            elif events:
-                # event counts (an event camera): n events at a pixel are
-                # n accumulates per weight they reach
-                m, s = 0., self.recorder.count_sops[name] / n
-            else:
-                s = 0.
-            # the encoder of a static image sees the same input at every
-            # step: the backbone runs it once (and the papers count it so)
-            static = self.T > 1 and source == 'input' and \
-                self.recorder.steps.get(name) == 1
-            deployed = (f - bias) / 2 / steps
-            bases = dict(deployed=deployed, trained=trained_macs(
-                deployed, self.recorder.geometry.get(name)))
-            spikes = binary or events
-            ev = self.recorder.events_per_neuron_step(name) if spikes \
-                else None
-            rate = sum(rates) / len(rates)
-            # a dense layer: real values outside the spiking backbone (a
-            # dense neck or head); the papers' formula is for their
-            # spike-driven model, so it is a MAC in both conventions
-            dense = not spikes and source != 'input' and \
-                not self._in_backbone(name)
-            papers = {}
-            for basis, per_step in bases.items():
-                if source == 'input' and not spikes:
-                    papers[basis] = dict(
-                        op='MAC', rate=None, macs_per_step=per_step,
+        per_layer = (self._per_layer(self.sop), self._per_layer(self.mac),
+                     self._per_layer(self.flop), n)
+        layers = [row for row in (
+            self._layer_row(name, kind, *per_layer)
+            for name, kind in self.recorder.kind.items()) if row is not None]
+        return self._summary(layers)
+
+    @staticmethod
+    def _paper_energy(per_step, source, spikes, dense, rate, steps):
+        """A layer's energy in the papers' convention on one FLOPs basis
+        (``per_step`` MACs of one step): MACs for a real-valued encoder
+        (once) or a dense layer (each step), else ACs at ``rate``."""
+        if source == 'input' and not spikes:
+            return dict(op='MAC', rate=None, macs_per_step=per_step,
                         energy_mJ=per_step * E_MAC_PJ * 1e-9)
-                elif dense:
-                    papers[basis] = dict(
-                        op='MAC', rate=None, macs_per_step=per_step,
+        if dense:
+            return dict(op='MAC', rate=None, macs_per_step=per_step,
                         energy_mJ=per_step * steps * E_MAC_PJ * 1e-9)
-                else:
-                    r = ev if spikes else rate
-                    papers[basis] = dict(
-                        op='AC', rate=r, macs_per_step=per_step,
-                        energy_mJ=r * steps * per_step * E_AC_PJ * 1e-9)
-            paper = papers[self.flops_basis]
-            other = 'trained' if self.flops_basis == 'deployed' \
-                else 'deployed'
-            paper[f'energy_mJ_{other}_basis'] = papers[other]['energy_mJ']
-            measured = dict(macs=m, sops=s,
-                            energy_mJ=(m * E_MAC_PJ + s * E_AC_PJ) * 1e-9)
-            layers.append(dict(
-                name=name, type=kind, source=source,
-                firing_rate=rate,
-                firing_rate_per_t=rates,
-                events_per_neuron_step=ev,
-                num_slots=D,
-                spike_input=spikes,
-                dense=dense,
-                input=(f'binary slots (D={D})' if D else 'spikes') if binary
-                else 'events' if events else 'real',
-                static_input=static,
-                flops=f, steps=steps, macs_per_step=deployed,
-                macs_per_step_trained=bases['trained'],
-                macs=m, sops=s,
-                measured=measured, paper=paper,
-                energy_mJ=(measured if self.convention == 'measured'
-                           else paper)['energy_mJ']))
+        return dict(op='AC', rate=rate, macs_per_step=per_step,
+                    energy_mJ=rate * steps * per_step * E_AC_PJ * 1e-9)
+
+    def _input_kind(self, name, kind, source, m, s, f, bias, n):
+        """What a layer reads (0/1 spikes, integer counts as D binary slots,
+        an event camera's counts, or real values) and so its measured MACs
+        and SOPs and its FLOPs per image: ``(binary, events, macs, sops,
+        flops)``."""
+        binary = self.recorder.binary[name]
+        D = self.recorder.slots.get(name)
+        made_by_layer = source.startswith('real-valued')
+        if made_by_layer and self.recorder.count[name]:
+            # 0/1 or integer values that no neuron made (a silent
+            # depthwise conv's zeros): the layer multiplies real values
+            binary, m = False, (f - bias) / 2
+        # event counts reach the encoder only (an event camera's frames)
+        events = not binary and self.recorder.count[name] and \
+            kind != 'matmul' and D is None and not made_by_layer
+        if D is not None:
+            # integer counts run as D binary slots: spikingjelly's
+            # counters saw the slots (one AC per unit event and weight
+            # reached; pairs of unit events in K^T V); the FLOPs are
+            # the integer layer's (a conv/linear ran D times, each of
+            # the attention's two products, of equal cost N c^2, D^2
+            # and D times)
+            binary, m = True, 0.
+            f = f / D if kind != 'matmul' else f * 2 / (D * D + D)
+        elif binary:
+            m = 0.  # spike input: accumulates only (SOPs)
+        elif events:
+            # event counts (an event camera): n events at a pixel are
+            # n accumulates per weight they reach
+            m, s = 0., self.recorder.count_sops[name] / n
+        else:
+            s = 0.
+        return binary, events, m, s, f
+
+    def _layer_row(self, name, kind, sops, macs, flops, n):
+        """One synaptic layer's row of the report (per image), or None for
+        a layer that did not run."""
+        rates = self.recorder.rates(name)
+        if rates is None:
+            return None  # not run (e.g. a branch the model skips)
+        s, m = sops.get(name, 0) / n, macs.get(name, 0) / n
+        D = self.recorder.slots.get(name)
+        source = ', '.join(
+            f'{name}.{q}' for q in attention_neurons(
+                self.model.get_submodule(name))) \
+            if kind == 'matmul' else self.tracker.source.get(name, '')
+        steps = self.recorder.steps.get(name, self.T)
+        f = flops.get(name, 0) / n
+        # dense MACs of one step (FlopCounter's FLOPs are 2 per MAC plus
+        # one per output for a bias; the papers count MACs)
+        bias = self.recorder.bias_adds.get(name, 0) / n
+        binary, events, m, s, f = self._input_kind(name, kind, source, m, s,
+                                                   f, bias, n)
+        # the encoder of a static image sees the same input at every
+        # step: the backbone runs it once (and the papers count it so)
+        static = self.T > 1 and source == 'input' and \
+            self.recorder.steps.get(name) == 1
+        deployed = (f - bias) / 2 / steps
+        bases = dict(deployed=deployed, trained=trained_macs(
+            deployed, self.recorder.geometry.get(name)))
+        spikes = binary or events
+        ev = self.recorder.events_per_neuron_step(name) if spikes \
+            else None
+        rate = sum(rates) / len(rates)
+        # a dense layer: real values outside the spiking backbone (a
+        # dense neck or head); the papers' formula is for their
+        # spike-driven model, so it is a MAC in both conventions
+        dense = not spikes and source != 'input' and \
+            not self._in_backbone(name)
+        papers = {basis: self._paper_energy(per_step, source, spikes, dense,
+                                            ev if spikes else rate, steps)
+                  for basis, per_step in bases.items()}
+        paper = papers[self.flops_basis]
+        other = 'trained' if self.flops_basis == 'deployed' \
+            else 'deployed'
+        paper[f'energy_mJ_{other}_basis'] = papers[other]['energy_mJ']
+        measured = dict(macs=m, sops=s,
+                        energy_mJ=(m * E_MAC_PJ + s * E_AC_PJ) * 1e-9)
+        return dict(
+            name=name, type=kind, source=source,
+            firing_rate=rate,
+            firing_rate_per_t=rates,
+            events_per_neuron_step=ev,
+            num_slots=D,
+            spike_input=spikes,
+            dense=dense,
+            input=(f'binary slots (D={D})' if D else 'spikes') if binary
+            else 'events' if events else 'real',
+            static_input=static,
+            flops=f, steps=steps, macs_per_step=deployed,
+            macs_per_step_trained=bases['trained'],
+            macs=m, sops=s,
+            measured=measured, paper=paper,
+            energy_mJ=(measured if self.convention == 'measured'
+                       else paper)['energy_mJ'])
+
+    def _summary(self, layers):
+        """The report's totals, shares and notes over ``layers``."""
         totals = {c: sum(layer[c]['energy_mJ'] for layer in layers)
                   for c in CONVENTIONS}
         other = 'trained' if self.flops_basis == 'deployed' else 'deployed'
