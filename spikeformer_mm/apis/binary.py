@@ -6,7 +6,7 @@ from typing import Optional, Union
 
 import torch
 
-from ..analysis.energy import tensors_of
+from ..analysis.energy_meter import tensors_of
 from ..deploy.binary_expansion import (BinarySlotLayer, check_binary_form,
                                        count_slots, expand_to_binary,
                                        integer_neurons)

@@ -4,7 +4,7 @@ from typing import Optional, Sequence, Tuple, Union
 
 import torch.nn as nn
 
-from ..analysis.energy import EnergyMeter, energy_at_rate, format_table
+from ..analysis.energy_meter import EnergyMeter, energy_at_rate, format_table
 from ..deploy import expand_to_binary, switch_to_deploy
 from ..deploy.binary_expansion import integer_neurons
 from ..models.backbones import MetaSpikeFormer

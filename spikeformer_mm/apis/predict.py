@@ -81,10 +81,10 @@ def segment(model, path: str, out: Optional[str] = None,
 
 
 def energy_of_file(model, path: str, convention: str = 'measured') -> dict:
-    """The energy report (:class:`~spikeformer_mm.analysis.energy.
+    """The energy report (:class:`~spikeformer_mm.analysis.energy_meter.
     EnergyMeter`, deployed, integer spikes in binary form) of ``model`` on
     the one input ``path``; ``model`` itself is left as it is."""
-    from ..analysis.energy import EnergyMeter
+    from ..analysis.energy_meter import EnergyMeter
     from ..deploy import expand_to_binary, switch_to_deploy
     from ..deploy.binary_expansion import integer_neurons
     from .energy import backbone_T
