@@ -11,12 +11,10 @@ from .rates import (FiringRateRecorder, SourceTracker, attention_neurons,
 
 E_MAC_PJ = 4.6
 
-
 E_AC_PJ = 0.9
 
 
 CONVENTIONS = ('measured', 'paper')
-
 
 FLOPS_BASES = ('deployed', 'trained')
 

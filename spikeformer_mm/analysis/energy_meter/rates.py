@@ -7,7 +7,6 @@ import torch
 import torch.nn as nn
 
 
-
 # (the transposed conv: the upsampling of mmdet's mask head)
 SYNAPTIC = (nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
 

@@ -3,8 +3,6 @@ import math
 from typing import Optional
 
 
-
-
 def format_table(report: dict, max_rows: Optional[int] = None) -> str:
     """The report as a fixed-width text table (with an ``events`` column,
     unit events per neuron and step, for a model of integer spikes)."""

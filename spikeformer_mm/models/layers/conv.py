@@ -134,8 +134,6 @@ class RepConv(nn.Module):
             bn_after)
 
 
-
-
 def rep_conv_bn(dim: int) -> nn.Sequential:
     """RepConv followed by one more BN: the paper's q/k/v/proj projection
     (two BNs in a row, both kept for checkpoint compatibility)."""

@@ -5,7 +5,6 @@ from typing import Optional, Sequence
 import torch
 
 
-
 def is_channels_last(x: torch.Tensor) -> bool:
     """True for a ``[..., C, H, W]`` tensor laid out channels last (NHWC):
     what a ``channels_last`` model runs on (``[T, B, C, H, W]`` included)."""
