@@ -247,11 +247,13 @@ class KnownSpikes(nn.Module):
         self.real = nn.Conv2d(6, 5, 1, bias=False)
         nn.init.uniform_(self.spiking.weight, 0.5, 1.0)  # no output is 0
 
+    def runs_once_for(self, img):
+        # the encoder runs once, as the backbone runs it for a static
+        # image: the meter asks (SpikingDownsample's interface)
+        return {'enc': self.T}
+
     def forward(self, img):  # img [B, 3, H, W], static over T
-        # the encoder runs once, as the backbone runs it for a static image
-        self.enc.runs_once_for_T = self.T
         y = self.enc(img)
-        del self.enc.runs_once_for_T
         self.lif.reset()
         s = self.lif(y.unsqueeze(0).expand(self.T, *y.shape))
         return self.real(self.spiking(s.flatten(0, 1)))
@@ -353,7 +355,7 @@ def test_trained_flops_basis_counts_repconv_unfolded():
     from spikeformer_mm.models.layers import RepConv
     conv = RepConv(16, 24).eval().fuse_dense()
     geo = (conv.in_channels, conv.out_channels, conv.kernel_size,
-           conv.groups, conv.rep_conv_hidden)
+           conv.groups, conv.trained_hidden_width())
     positions = 49
     deployed = positions * 9 * 16 * 24
     assert trained_macs(deployed, geo) == positions * (16 * 16 + 9 * 16 +

@@ -59,7 +59,7 @@ class EnergyMeter:
             raise ValueError(f'flops_basis must be one of {FLOPS_BASES}, '
                              f'got {flops_basis!r}')
         self.convention, self.flops_basis = convention, flops_basis
-        from ..deploy.binary_expansion import integer_neurons, is_binary_form
+        from ...deploy.binary_expansion import integer_neurons, is_binary_form
         if integer_neurons(model) and not is_binary_form(model):
             raise ValueError(
                 'EnergyMeter: the model has integer-spike (I-LIF) neurons; '

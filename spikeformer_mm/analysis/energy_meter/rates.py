@@ -56,7 +56,7 @@ class FiringRateRecorder:
     (and of the spike tensors that enter each attention product)."""
 
     def __init__(self, model, T):
-        from ..deploy.binary_expansion import BinarySlotLayer
+        from ...deploy.binary_expansion import BinarySlotLayer
         self.T = T
         self.sums = defaultdict(lambda: torch.zeros(T, dtype=torch.float64))
         self.events = defaultdict(float)  # sum of the input (= non-zeros
@@ -71,6 +71,7 @@ class FiringRateRecorder:
         self.bias_adds = defaultdict(int)  # output elements of biased layers
         self.geometry = {}  # name -> the conv's (in, out, kernel, groups,
         # RepConv hidden width or None)
+        self.once_for_T = {}  # sub-layers now running once for all T steps
         self.handles = []
         inner = set()
         for name, m in model.named_modules():
@@ -92,13 +93,19 @@ class FiringRateRecorder:
                 if isinstance(m, nn.Conv2d):
                     self.geometry[name] = (
                         m.in_channels, m.out_channels, m.kernel_size,
-                        m.groups, getattr(m, 'rep_conv_hidden', None))
+                        m.groups, m.trained_hidden_width()
+                        if hasattr(m, 'trained_hidden_width') else None)
                 self.handles.append(m.register_forward_pre_hook(
                     self._pre_hook(name)))
+            elif hasattr(m, 'runs_once_for'):  # a layer that may run once
+                self.handles += [
+                    m.register_forward_pre_hook(self._once_hook(name)),
+                    m.register_forward_hook(
+                        lambda *_: self.once_for_T.clear())]
             elif hasattr(m, 'use_unit_events'):  # an attention (V2's, V3's)
                 self.kind[name] = 'matmul'
-                if m.binary_slots:
-                    self.slots[name] = m.binary_slots
+                if m.unit_event_slots():
+                    self.slots[name] = m.unit_event_slots()
                 for lif in attention_neurons(m):
                     self.handles.append(getattr(m, lif).register_forward_hook(
                         self._post_hook(name, lif_scale(getattr(m, lif)))))
@@ -137,7 +144,7 @@ class FiringRateRecorder:
     def _pre_hook(self, name, scale=1.0):
         def hook(m, args):
             x = args[0]
-            self._add(name, x, getattr(m, 'runs_once_for_T', None), scale)
+            self._add(name, x, self.once_for_T.get(name), scale)
             if torch.is_tensor(x) and not self.binary[name] and \
                     self.count[name] and name not in self.slots:
                 # event counts feed an encoding conv, never a transposed one
@@ -145,6 +152,15 @@ class FiringRateRecorder:
                     isinstance(m, nn.ConvTranspose2d)
                 if self.count[name]:
                     self.count_sops[name] += _count_sops(m, x.detach())
+        return hook
+
+    def _once_hook(self, name):
+        """Before a layer that may run sub-layers once for all T steps (a
+        static image's encoder): which, asked of the layer."""
+        def hook(m, args):
+            self.once_for_T.update({f'{name}.{k}' if name else k: T
+                                    for k, T in
+                                    m.runs_once_for(args[0]).items()})
         return hook
 
     def _bias_hook(self, name):
@@ -196,7 +212,7 @@ class SourceTracker:
     only, so no storage is reused meanwhile)."""
 
     def __init__(self, model, names):
-        from ..models.neurons import is_neuron
+        from ...models.neurons import is_neuron
         self.source, self._made, self._keep, self.handles = {}, {}, [], []
         self._neurons = {n for n, m in model.named_modules() if is_neuron(m)}
         for n, m in model.named_modules():

@@ -1,5 +1,7 @@
 """Spike-driven self-attention (SDSA) and its unit-event products."""
 
+from typing import Optional
+
 import torch
 import torch.nn as nn
 from spikingjelly.activation_based.layer import SpikeCountToBinary
@@ -103,6 +105,12 @@ class SpikingSelfAttention(nn.Module):
         form of integer Q, K, V of at most ``slots`` counts each, valued
         ``count / scale``): :func:`unit_event_matmul`."""
         self.binary_slots, self.count_scale = int(slots), float(scale)
+
+    def unit_event_slots(self) -> Optional[int]:
+        """D when the products run over unit events (integer Q, K, V of at
+        most D counts, :meth:`use_unit_events`), else None (asked by the
+        energy meter)."""
+        return self.binary_slots
 
     def binary_products(self, q, k, v):
         """``Q (K^T V)``. With integer counts (after

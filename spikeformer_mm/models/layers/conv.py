@@ -49,6 +49,21 @@ class BNAndPad(nn.Module):
         return out
 
 
+class FusedRepConv(nn.Conv2d):
+    """RepConv's dense deploy form: one 3x3 conv with a bias, which knows
+    the hidden width of the form it was trained in (for FLOPs on that
+    basis: the energy meter's ``--flops-basis trained`` asks
+    :meth:`trained_hidden_width`). Its weights are a plain conv's."""
+
+    def __init__(self, in_channels: int, out_channels: int,
+                 trained_hidden: int):
+        super().__init__(in_channels, out_channels, 3, padding=1, bias=True)
+        self.trained_hidden = int(trained_hidden)
+
+    def trained_hidden_width(self) -> int:
+        return self.trained_hidden
+
+
 class RepConv(nn.Module):
     """Re-parameterisable conv: 1x1 conv, BN-and-pad, 3x3 depthwise conv,
     1x1 conv, BN; no bias (keys ``body.0``, ``body.1.bn``, ``body.2.{0,1,2}``).
@@ -96,13 +111,10 @@ class RepConv(nn.Module):
         k = torch.einsum('oc,cyx,c,ci->oiyx', w2, d, a1, w1) * \
             a.view(-1, 1, 1, 1)
         bias = a * (w2 @ (b1 * d.sum((1, 2)))) + b
-        fused = nn.Conv2d(conv1.in_channels, pw.out_channels, 3, padding=1,
-                          bias=True).to(k)
+        fused = FusedRepConv(conv1.in_channels, pw.out_channels,
+                             conv1.out_channels).to(k)
         fused.weight.copy_(k)
         fused.bias.copy_(bias)
-        # the width of the trained form, for FLOPs on that basis (the energy
-        # meter's --flops-basis trained)
-        fused.rep_conv_hidden = conv1.out_channels
         return fused
 
     @torch.no_grad()

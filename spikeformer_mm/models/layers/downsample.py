@@ -1,5 +1,8 @@
 """Downsampling between stages, and a neuron in front of a dense layer."""
 
+from typing import Dict
+
+import torch
 import torch.nn as nn
 
 from ..neurons import build_neuron
@@ -37,22 +40,27 @@ class SpikingDownsample(nn.Module):
     def switch_to_deploy(self, form='dense'):
         fold_bn_pairs(self, (('encode_conv', 'encode_bn'), ))
 
-    def forward(self, x):
+    def runs_once_for(self, x: torch.Tensor) -> Dict[str, int]:
+        """The synaptic sub-layers that run once for all ``T`` steps of
+        input ``x``, ``{name: T}`` (asked by the energy meter, which bills
+        them once): the encoding conv when ``x`` is a static image expanded
+        over ``T`` (:meth:`MetaSpikeFormer.encode`) and no neuron precedes
+        it."""
         T = x.shape[0]
         if T > 1 and x.stride(0) == 0 and isinstance(self.encode_lif,
                                                      nn.Identity):
-            # a static image expanded over T (MetaSpikeFormer.encode): the
-            # encoding conv would see the same input at every step, so it
-            # runs once and its output is copied to the T steps (in the
-            # layout the next layers run in). The same values and, through
-            # expand's backward, the same gradients; BN statistics of T
-            # copies are those of one.
-            conv = self.encode_conv
-            conv.runs_once_for_T = T  # read by the energy meter
-            try:
-                y = self.encode_bn(conv(x[0]))
-            finally:
-                del conv.runs_once_for_T
+            return {'encode_conv': T}
+        return {}
+
+    def forward(self, x):
+        T = x.shape[0]
+        if self.runs_once_for(x):
+            # a static image expanded over T: the encoding conv would see
+            # the same input at every step, so it runs once and its output
+            # is copied to the T steps (in the layout the next layers run
+            # in). The same values and, through expand's backward, the same
+            # gradients; BN statistics of T copies are those of one.
+            y = self.encode_bn(self.encode_conv(x[0]))
             x = fold_time(y.unsqueeze(0).expand(T, *y.shape))
         else:
             x = self.encode_bn(self.encode_conv(fold_time(
