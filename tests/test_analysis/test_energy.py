@@ -264,7 +264,9 @@ def test_both_conventions_by_hand(basis):
     T, H, W = 2, 8, 8
     model = KnownSpikes(T).eval()
     meter = EnergyMeter(model, T, 'paper', basis)
-    meter.run(lambda: model(torch.rand(1, 3, H, W)), 1)
+    # two images: a batch of 2 at T=2 would pass for time-folded input if
+    # the encoder did not say it runs once
+    meter.run(lambda: model(torch.rand(2, 3, H, W)), 2)
     meter.remove()
     rep = meter.report()
     enc, spk, real = (layer(rep, n) for n in ('enc', 'spiking', 'real'))
