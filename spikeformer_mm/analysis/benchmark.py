@@ -40,6 +40,7 @@ from typing import Callable, List, Optional, Tuple, Union
 import torch
 
 from ..compat import cpu_bf16_supported
+from ..validation import check_choice
 from ..deploy import ENGINES, engine_step, fastest_rep_conv, prepare_inference
 
 
@@ -113,13 +114,10 @@ def check_benchmark_args(mode: str, dtype: str, fast: bool, device: str,
     """Refuse a combination :func:`run_benchmark` cannot measure, naming
     the argument; return ``fast`` (an engine always runs the fast,
     deployed model)."""
-    if compile not in COMPILE_MODES:
-        raise ValueError(f'compile must be one of {COMPILE_MODES}, got '
-                         f'{compile!r}')
+    check_choice('compile', compile, COMPILE_MODES)
     if compile and engine != 'torch':
         raise ValueError('compile applies to the torch engine')
-    if engine not in ENGINES:
-        raise ValueError(f'engine must be one of {ENGINES}, got {engine!r}')
+    check_choice('engine', engine, ENGINES)
     if engine != 'torch':
         if mode != 'infer' or not device.startswith('cpu'):
             raise ValueError(f'--engine {engine}: CPU inference only '

@@ -5,6 +5,7 @@ from collections import defaultdict
 import torch
 import torch.nn as nn
 
+from ...validation import check_choice
 from .rates import (FiringRateRecorder, SourceTracker, attention_neurons,
                     op_counters)
 
@@ -52,12 +53,8 @@ class EnergyMeter:
 
     def __init__(self, model, T, convention='measured',
                  flops_basis='deployed'):
-        if convention not in CONVENTIONS:
-            raise ValueError(f'convention must be one of {CONVENTIONS}, got '
-                             f'{convention!r}')
-        if flops_basis not in FLOPS_BASES:
-            raise ValueError(f'flops_basis must be one of {FLOPS_BASES}, '
-                             f'got {flops_basis!r}')
+        check_choice('convention', convention, CONVENTIONS)
+        check_choice('flops_basis', flops_basis, FLOPS_BASES)
         self.convention, self.flops_basis = convention, flops_basis
         from ...deploy.binary_expansion import integer_neurons, is_binary_form
         if integer_neurons(model) and not is_binary_form(model):

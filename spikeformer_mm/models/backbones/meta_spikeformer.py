@@ -7,6 +7,7 @@ from mmengine.model import BaseModule
 from spikingjelly.activation_based import functional
 
 from ...registry import MODELS
+from ...validation import check_choice
 from ..packed_spikes import compact_spikes
 from ..strict_loading import guard_models_of
 from ..layers import (ATTENTIONS, SHORTCUTS, MSBlock, MSConvBlock,
@@ -159,12 +160,8 @@ class MetaSpikeFormer(BaseModule):
         """Refuse an argument the backbone cannot take, naming it."""
         if not isinstance(T, int) or isinstance(T, bool) or T < 1:
             raise ValueError(f'T must be an integer >= 1, got {T!r}')
-        if shortcut not in SHORTCUTS:
-            raise ValueError(f'shortcut must be one of {SHORTCUTS}, '
-                             f'got {shortcut!r}')
-        if attention not in ATTENTIONS:
-            raise ValueError(f'attention must be one of {ATTENTIONS}, '
-                             f'got {attention!r}')
+        check_choice('shortcut', shortcut, SHORTCUTS)
+        check_choice('attention', attention, ATTENTIONS)
         if last_stride not in (1, 2):
             raise ValueError(f'last_stride must be 1 or 2, got {last_stride}')
         if not -1 <= frozen_stages <= self.num_taps:

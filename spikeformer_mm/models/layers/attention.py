@@ -6,6 +6,7 @@ import torch
 import torch.nn as nn
 from spikingjelly.activation_based.layer import SpikeCountToBinary
 
+from ...validation import check_choice
 from ..neurons import ATTENTION_THRESHOLD, build_neuron
 from .time_axis import is_channels_last, fold_time, unfold_time
 from .fusing import is_bn
@@ -66,9 +67,7 @@ class SpikingSelfAttention(nn.Module):
         if dim % num_heads != 0:
             raise ValueError(f'embed dim {dim} is not divisible by '
                              f'num_heads={num_heads}')
-        if attention not in ATTENTIONS:
-            raise ValueError(f'attention must be one of {ATTENTIONS}, '
-                             f'got {attention!r}')
+        check_choice('attention', attention, ATTENTIONS)
         self.dim, self.num_heads = dim, num_heads
         self.scale = float(scale)
         self.attention = attention
