@@ -42,6 +42,7 @@ import torch
 from ..compat import cpu_bf16_supported
 from ..validation import check_choice
 from ..deploy import ENGINES, engine_step, fastest_rep_conv, prepare_inference
+from ..deploy.targets import check_target_dtype
 
 
 def build_classifier(arch: Union[str, dict], T: int, num_classes: int = 1000,
@@ -122,9 +123,7 @@ def check_benchmark_args(mode: str, dtype: str, fast: bool, device: str,
         if mode != 'infer' or not device.startswith('cpu'):
             raise ValueError(f'--engine {engine}: CPU inference only '
                              '(--mode infer --device cpu)')
-        if engine == 'onnxruntime' and dtype == 'bf16':
-            raise ValueError('--engine onnxruntime: fp32 or int8 (its CPU '
-                             'provider has no bf16 convolutions)')
+        check_target_dtype(engine, dtype)
         fast = True  # the deployed model is what is exported
     if mode not in ('infer', 'train'):
         raise ValueError(f"mode must be 'infer' or 'train', got {mode!r}")

@@ -5,8 +5,9 @@ from typing import Optional, Tuple
 
 import torch
 
-from ..deploy.onnx import (check_onnx, export_onnx, model_task,
-                           quantize_int8, require_deploy_packages)
+from ..deploy.onnx import (check_onnx, export_onnx, quantize_int8,
+                           require_deploy_packages)
+from ..tasks import get_task, model_task
 from .config import load_config
 from .data import val_inputs
 from .inference import init_model
@@ -112,7 +113,8 @@ def export_and_check(config: str, checkpoint: Optional[str], out: str,
         opts['model.backbone.T'] = T
     cfg = load_config(config, opts)
     model = init_model(cfg, checkpoint, deploy=deploy)
-    if int8 is not None and model_task(model) != 'classification':
+    if int8 is not None and \
+            get_task(model_task(model)).exported != 'logits':
         raise ValueError('--int8: the int8 model is checked by its top-1 '
                          'agreement, so classifiers only (this config is '
                          f'{model_task(model)})')
