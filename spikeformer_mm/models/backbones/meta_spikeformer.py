@@ -67,6 +67,9 @@ class MetaSpikeFormer(BaseModule):
         neuron_cfg (dict, optional): the neuron: ``type`` (``'LIF'``, the
             paper's, by default) and its settings, see
             :mod:`spikeformer_mm.models.neurons`.
+        norm_cfg (dict, optional): the batch norm of every layer,
+            ``dict(type='BN')`` (default) or ``dict(type='SyncBN')`` for
+            distributed training; it folds into the convs at deployment.
         frozen_stages (int): freeze the first ``k`` stages (see ``LAYOUT``)
             in parameters and BN statistics. Defaults to 0.
         norm_eval (bool): keep all BatchNorms in eval mode while training.
@@ -124,6 +127,7 @@ class MetaSpikeFormer(BaseModule):
                  attn_scale: float = 0.125,
                  drop_path_rate: float = 0.,
                  neuron_cfg: Optional[dict] = None,
+                 norm_cfg: Optional[dict] = None,
                  frozen_stages: int = 0,
                  norm_eval: bool = False,
                  with_cp: bool = False,
@@ -146,7 +150,8 @@ class MetaSpikeFormer(BaseModule):
 
         self._build_stages(arch, last_stride, attention, attn_scale,
                            drop_path_rate, dict(shortcut=shortcut,
-                                                neuron_cfg=neuron_cfg))
+                                                neuron_cfg=neuron_cfg,
+                                                norm_cfg=norm_cfg))
         self.with_cp = with_cp  # after the blocks exist: it is passed on
         self.deploy = False
         if deploy:

@@ -21,8 +21,8 @@ the names are re-exported here, where callers have always found them.
 """
 from .time_axis import (check_channels, check_time_axis,  # noqa: F401
                         fold_time, is_channels_last, unfold_time)
-from .fusing import (REP_CONV_FORMS, fold_bn,  # noqa: F401
-                     fold_bn_pairs, is_bn, parse_deploy_form)
+from .fusing import (NORM_CFG, REP_CONV_FORMS, build_norm,  # noqa: F401
+                     fold_bn, fold_bn_pairs, is_bn, parse_deploy_form)
 from .residual import (SHORTCUTS, TemporalDropPath,  # noqa: F401
                        residual, run_branch)
 from .conv import (BNAndPad, MSConvBlock, RepConv,  # noqa: F401

@@ -59,10 +59,11 @@ class SpikingSelfAttention(nn.Module):
         pre_neuron (bool): start with a neuron (membrane shortcut).
         neuron_cfg (dict, optional): overrides of the LIF defaults
             (:data:`spikeformer_mm.models.neurons.NEURON_DEFAULTS`).
+        norm_cfg (dict, optional): the batch norm (``dict(type='BN')``).
     """
 
     def __init__(self, dim, num_heads=8, scale=0.125, attention='sdsa_v2',
-                 pre_neuron=True, neuron_cfg=None):
+                 pre_neuron=True, neuron_cfg=None, norm_cfg=None):
         super().__init__()
         if dim % num_heads != 0:
             raise ValueError(f'embed dim {dim} is not divisible by '
@@ -72,14 +73,14 @@ class SpikingSelfAttention(nn.Module):
         self.scale = float(scale)
         self.attention = attention
         self.head_lif = maybe_neuron(pre_neuron, neuron_cfg)
-        self.q_conv = rep_conv_bn(dim)
-        self.k_conv = rep_conv_bn(dim)
-        self.v_conv = rep_conv_bn(dim)
+        self.q_conv = rep_conv_bn(dim, norm_cfg)
+        self.k_conv = rep_conv_bn(dim, norm_cfg)
+        self.v_conv = rep_conv_bn(dim, norm_cfg)
         self.q_lif = build_neuron(neuron_cfg)
         self.k_lif = build_neuron(neuron_cfg)
         self.v_lif = build_neuron(neuron_cfg)
         self.attn_lif = build_neuron(neuron_cfg, v_threshold=ATTENTION_THRESHOLD)
-        self.proj_conv = rep_conv_bn(dim)
+        self.proj_conv = rep_conv_bn(dim, norm_cfg)
         # D of integer (I-LIF) Q, K, V run as binary slots (set by
         # spikeformer_mm.deploy.expand_to_binary), or None
         self.binary_slots = None

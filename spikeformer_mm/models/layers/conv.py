@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from ..neurons import build_neuron
 from .time_axis import fold_time, unfold_time
-from .fusing import (REP_CONV_FORMS, bn_affine, fold_bn_pairs,
+from .fusing import (REP_CONV_FORMS, bn_affine, build_norm, fold_bn_pairs,
                      parse_deploy_form)
 from .residual import TemporalDropPath, residual, run_branch, maybe_neuron
 
@@ -24,11 +24,14 @@ class BNAndPad(nn.Module):
         num_features (int): channels.
         pad_pixels (int): border width added on each side.
         eps, momentum (float): of the BatchNorm.
+        norm_cfg (dict, optional): the batch norm (``dict(type='BN')``).
     """
 
-    def __init__(self, num_features, pad_pixels=1, eps=1e-5, momentum=0.1):
+    def __init__(self, num_features, pad_pixels=1, eps=1e-5, momentum=0.1,
+                 norm_cfg=None):
         super().__init__()
-        self.bn = nn.BatchNorm2d(num_features, eps=eps, momentum=momentum)
+        self.bn = build_norm(norm_cfg, num_features, eps=eps,
+                             momentum=momentum)
         self.pad_pixels = pad_pixels
 
     def pad_values(self):
@@ -71,18 +74,19 @@ class RepConv(nn.Module):
     Args:
         in_channels (int): input channels (also the hidden width).
         out_channels (int): output channels.
+        norm_cfg (dict, optional): the batch norm (``dict(type='BN')``).
     """
 
-    def __init__(self, in_channels, out_channels):
+    def __init__(self, in_channels, out_channels, norm_cfg=None):
         super().__init__()
         self.body = nn.Sequential(
             nn.Conv2d(in_channels, in_channels, 1, bias=False),
-            BNAndPad(in_channels, pad_pixels=1),
+            BNAndPad(in_channels, pad_pixels=1, norm_cfg=norm_cfg),
             nn.Sequential(
                 nn.Conv2d(in_channels, in_channels, 3, padding=0,
                           groups=in_channels, bias=False),
                 nn.Conv2d(in_channels, out_channels, 1, bias=False),
-                nn.BatchNorm2d(out_channels)))
+                build_norm(norm_cfg, out_channels)))
 
     def forward(self, x):
         return self.body(x)
@@ -146,10 +150,12 @@ class RepConv(nn.Module):
             bn_after)
 
 
-def rep_conv_bn(dim: int) -> nn.Sequential:
+def rep_conv_bn(dim: int, norm_cfg: Optional[dict] = None
+                ) -> nn.Sequential:
     """RepConv followed by one more BN: the paper's q/k/v/proj projection
     (two BNs in a row, both kept for checkpoint compatibility)."""
-    return nn.Sequential(RepConv(dim, dim), nn.BatchNorm2d(dim))
+    return nn.Sequential(RepConv(dim, dim, norm_cfg),
+                         build_norm(norm_cfg, dim))
 
 
 class SepConv(nn.Module):
@@ -164,20 +170,21 @@ class SepConv(nn.Module):
             when the input is already spikes.
         neuron_cfg (dict, optional): overrides of the LIF defaults
             (:data:`spikeformer_mm.models.neurons.NEURON_DEFAULTS`).
+        norm_cfg (dict, optional): the batch norm (``dict(type='BN')``).
     """
 
     def __init__(self, dim, expansion_ratio=2, kernel_size=7,
-                 pre_neuron=True, neuron_cfg=None):
+                 pre_neuron=True, neuron_cfg=None, norm_cfg=None):
         super().__init__()
         med = int(expansion_ratio * dim)
         self.lif1 = maybe_neuron(pre_neuron, neuron_cfg)
         self.pwconv1 = nn.Conv2d(dim, med, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(med)
+        self.bn1 = build_norm(norm_cfg, med)
         self.lif2 = build_neuron(neuron_cfg)
         self.dwconv = nn.Conv2d(med, med, kernel_size, padding=kernel_size // 2,
                                 groups=med, bias=False)
         self.pwconv2 = nn.Conv2d(med, dim, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(dim)
+        self.bn2 = build_norm(norm_cfg, dim)
 
     def switch_to_deploy(self, form='dense'):
         fold_bn_pairs(self, (('pwconv1', 'bn1'), ('pwconv2', 'bn2')))
@@ -203,21 +210,23 @@ class MSConvBlock(nn.Module):
         drop_path (float): stochastic depth of both branches.
         neuron_cfg (dict, optional): overrides of the LIF defaults
             (:data:`spikeformer_mm.models.neurons.NEURON_DEFAULTS`).
+        norm_cfg (dict, optional): the batch norm (``dict(type='BN')``).
     """
 
     def __init__(self, dim, mlp_ratio=4, shortcut='ms', drop_path=0.,
-                 neuron_cfg=None):
+                 neuron_cfg=None, norm_cfg=None):
         super().__init__()
         pre = shortcut == 'ms'
         hidden = int(dim * mlp_ratio)
         self.shortcut = shortcut
-        self.Conv = SepConv(dim, pre_neuron=pre, neuron_cfg=neuron_cfg)
+        self.Conv = SepConv(dim, pre_neuron=pre, neuron_cfg=neuron_cfg,
+                            norm_cfg=norm_cfg)
         self.lif1 = maybe_neuron(pre, neuron_cfg)
         self.conv1 = nn.Conv2d(dim, hidden, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(hidden)
+        self.bn1 = build_norm(norm_cfg, hidden)
         self.lif2 = build_neuron(neuron_cfg)
         self.conv2 = nn.Conv2d(hidden, dim, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(dim)
+        self.bn2 = build_norm(norm_cfg, dim)
         self.out_lif1 = maybe_neuron(not pre, neuron_cfg)
         self.out_lif2 = maybe_neuron(not pre, neuron_cfg)
         self.drop_path = TemporalDropPath(drop_path)

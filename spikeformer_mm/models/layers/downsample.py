@@ -7,7 +7,7 @@ import torch.nn as nn
 
 from ..neurons import build_neuron
 from .time_axis import fold_time, unfold_time
-from .fusing import is_bn, fold_bn, fold_bn_pairs
+from .fusing import build_norm, fold_bn, fold_bn_pairs, is_bn
 from .residual import maybe_neuron
 
 
@@ -25,16 +25,18 @@ class SpikingDownsample(nn.Module):
         shortcut (str): the backbone's shortcut (where the neuron goes).
         neuron_cfg (dict, optional): overrides of the LIF defaults
             (:data:`spikeformer_mm.models.neurons.NEURON_DEFAULTS`).
+        norm_cfg (dict, optional): the batch norm (``dict(type='BN')``).
     """
 
     def __init__(self, in_channels, out_channels, kernel_size=3, stride=2,
-                 padding=1, first_layer=False, shortcut='ms', neuron_cfg=None):
+                 padding=1, first_layer=False, shortcut='ms', neuron_cfg=None,
+                 norm_cfg=None):
         super().__init__()
         ms = shortcut == 'ms'
         self.encode_lif = maybe_neuron(ms and not first_layer, neuron_cfg)
         self.encode_conv = nn.Conv2d(in_channels, out_channels, kernel_size,
                                      stride=stride, padding=padding)
-        self.encode_bn = nn.BatchNorm2d(out_channels)
+        self.encode_bn = build_norm(norm_cfg, out_channels)
         self.out_lif = maybe_neuron(not ms, neuron_cfg)
 
     def switch_to_deploy(self, form='dense'):

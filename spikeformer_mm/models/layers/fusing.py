@@ -64,3 +64,25 @@ def bn_affine(bn):
     b = bn.bias if bn.affine else torch.zeros_like(std)
     scale = w / std
     return scale, b - bn.running_mean * scale
+
+
+# The normalisation of every spiking layer, as mmpretrain's layers take it
+# (``norm_cfg``): a batch norm, because each folds into the conv before it
+# at deployment (``BN``, or ``SyncBN`` for distributed training).
+NORM_CFG = dict(type='BN')
+FOLDABLE_NORMS = ('BN', 'BN2d', 'SyncBN')
+
+
+def build_norm(norm_cfg: Optional[dict], num_features: int, **kwargs
+               ) -> nn.Module:
+    """mmcv's ``build_norm_layer(norm_cfg, num_features)`` (``kwargs``:
+    e.g. ``eps``), refusing a norm that cannot be folded into a conv."""
+    from mmcv.cnn import build_norm_layer
+    cfg = dict(norm_cfg or NORM_CFG)
+    if cfg.get('type') not in FOLDABLE_NORMS:
+        raise ValueError(f'norm_cfg type must be one of {FOLDABLE_NORMS} '
+                         '(a batch norm: it folds into the conv at '
+                         f'deployment), got {cfg.get("type")!r}')
+    cfg.update(kwargs)
+    return build_norm_layer(cfg, num_features)[1]
+

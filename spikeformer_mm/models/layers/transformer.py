@@ -5,7 +5,7 @@ import torch.nn as nn
 
 from ..neurons import build_neuron
 from .time_axis import fold_time, unfold_time
-from .fusing import fold_bn_pairs
+from .fusing import build_norm, fold_bn_pairs
 from .residual import TemporalDropPath, residual, run_branch, maybe_neuron
 from .attention import SpikingSelfAttention
 
@@ -27,16 +27,18 @@ class SpikingMLP(nn.Module):
         pre_neuron (bool): start with a neuron (membrane shortcut).
         neuron_cfg (dict, optional): overrides of the LIF defaults
             (:data:`spikeformer_mm.models.neurons.NEURON_DEFAULTS`).
+        norm_cfg (dict, optional): the batch norm (``dict(type='BN')``).
     """
 
-    def __init__(self, dim, hidden_dim, pre_neuron=True, neuron_cfg=None):
+    def __init__(self, dim, hidden_dim, pre_neuron=True, neuron_cfg=None,
+                 norm_cfg=None):
         super().__init__()
         self.fc1_lif = maybe_neuron(pre_neuron, neuron_cfg)
         self.fc1_conv = nn.Conv2d(dim, hidden_dim, 1)
-        self.fc1_bn = nn.BatchNorm2d(hidden_dim)
+        self.fc1_bn = build_norm(norm_cfg, hidden_dim)
         self.fc2_lif = build_neuron(neuron_cfg)
         self.fc2_conv = nn.Conv2d(hidden_dim, dim, 1)
-        self.fc2_bn = nn.BatchNorm2d(dim)
+        self.fc2_bn = build_norm(norm_cfg, dim)
 
     @staticmethod
     def from_paper_weight(key, w):
@@ -81,19 +83,20 @@ class MSBlock(nn.Module):
         drop_path (float): stochastic depth of both branches.
         neuron_cfg (dict, optional): overrides of the LIF defaults
             (:data:`spikeformer_mm.models.neurons.NEURON_DEFAULTS`).
+        norm_cfg (dict, optional): the batch norm (``dict(type='BN')``).
     """
 
     def __init__(self, dim, num_heads=8, mlp_ratio=4, shortcut='ms',
                  attention='sdsa_v2', attn_scale=0.125, drop_path=0.,
-                 neuron_cfg=None):
+                 neuron_cfg=None, norm_cfg=None):
         super().__init__()
         pre = shortcut == 'ms'
         self.shortcut = shortcut
         self.attn = SpikingSelfAttention(
             dim, num_heads, scale=attn_scale, attention=attention,
-            pre_neuron=pre, neuron_cfg=neuron_cfg)
+            pre_neuron=pre, neuron_cfg=neuron_cfg, norm_cfg=norm_cfg)
         self.mlp = SpikingMLP(dim, int(dim * mlp_ratio), pre_neuron=pre,
-                              neuron_cfg=neuron_cfg)
+                              neuron_cfg=neuron_cfg, norm_cfg=norm_cfg)
         self.out_lif1 = maybe_neuron(not pre, neuron_cfg)
         self.out_lif2 = maybe_neuron(not pre, neuron_cfg)
         self.drop_path = TemporalDropPath(drop_path)
