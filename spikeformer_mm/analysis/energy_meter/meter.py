@@ -87,6 +87,18 @@ class EnergyMeter:
             DispatchCounterMode
         with DispatchCounterMode([self.sop, self.mac, self.flop]):
             fn()
+        scopes = self.flop.get_counts()
+        if scopes and not any(s == self.prefix or s.startswith(
+                self.prefix + '.') for s in scopes):
+            # spikingjelly names modules from the module that was called:
+            # a part called alone (model.extract_feat, model.backbone)
+            # would leave every layer of the report without its FLOPs
+            raise ValueError(
+                f'EnergyMeter.run: the forward did not go through the '
+                f'{self.prefix} the meter was built on (called: '
+                f'{sorted(s.split(".")[0] for s in scopes)[:3]}); call the '
+                f'model itself, e.g. model(**data, mode=\'predict\'), with '
+                f'a new meter')
         self.tracker.remove()  # the first forward names every source
         self.num_images += num_images
 

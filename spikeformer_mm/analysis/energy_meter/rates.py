@@ -23,19 +23,25 @@ def _is_count(x):
 def _count_sops(m, x):
     """Synaptic operations of a layer fed event counts: each event reaches
     the weights it touches, so a pixel with ``n`` events costs ``n`` times
-    its fan-out (exactly: a conv with all-ones weights, summed)."""
+    its fan-out: the events in every window the conv slides over (unfold),
+    times the outputs each window feeds (``out_channels / groups``).
+
+    Not a convolution with all-ones weights: it would run inside the
+    meter's op counters and be billed to the layer as FLOPs (measured:
+    +1/C_out on an event encoder's FLOPs)."""
     if isinstance(m, nn.Linear):
         return float(x.double().sum()) * m.out_features
-    # one all-ones filter per group: output g sums the events its group's
-    # outputs (out_channels / groups of them) each receive
-    ones = torch.ones((m.groups, m.in_channels // m.groups) +
-                      tuple(m.kernel_size), dtype=torch.float64,
-                      device=x.device)
-    conv = nn.functional.conv2d if isinstance(m, nn.Conv2d) else \
-        nn.functional.conv1d
-    reach = conv(x.double(), ones, stride=m.stride, padding=m.padding,
-                 dilation=m.dilation, groups=m.groups)
-    return float(reach.sum()) * (m.out_channels // m.groups)
+    x = x.double()
+    kernel, stride, padding, dilation = (
+        tuple(v) for v in (m.kernel_size, m.stride, m.padding, m.dilation))
+    if isinstance(m, nn.Conv1d):  # as a 2-D conv of height 1
+        x = x.unsqueeze(2)
+        kernel, stride, padding, dilation = ((1, ) + kernel, (1, ) + stride,
+                                             (0, ) + padding,
+                                             (1, ) + dilation)
+    windows = nn.functional.unfold(x, kernel, dilation=dilation,
+                                   padding=padding, stride=stride)
+    return float(windows.sum()) * (m.out_channels // m.groups)
 
 
 def attention_neurons(attn: nn.Module) -> tuple:
