@@ -11,8 +11,8 @@ from mmengine.runner import Runner
 
 from .. import compat
 from ..checkpoint import resume_checkpoint
-from ..checkpoint.safe_io import remove_stale_temporaries
-from ..checkpoint.safe_io import MissingFileError
+from ..checkpoint.files import remove_stale_temporaries
+from ..checkpoint.files import MissingFileError
 from ..zoo import resolve_checkpoint
 
 
