@@ -12,7 +12,7 @@ from ..deploy.binary_expansion import (BinarySlotLayer, check_binary_form,
                                        integer_neurons)
 from ..deploy.reparameterize import switch_to_deploy
 from ..models.backbones import MetaSpikeFormer
-from .config import load_config
+from .config import load_config, with_T
 from .data import dataset_batches
 from .inference import init_model
 
@@ -116,11 +116,7 @@ def _float64_model_and_batches(config, checkpoint, T, num_images,
                                cfg_options, strict):
     """The integer-spike model of ``config`` in float64, its config and
     ``num_images`` preprocessed val images in float64 batches."""
-    cfg = load_config(config, cfg_options)
-    if T is not None:
-        if not isinstance(T, int) or T < 1:
-            raise ValueError(f'--T must be an integer >= 1, got {T!r}')
-        cfg.model.backbone.T = T
+    cfg = load_config(config, with_T(cfg_options, T))
     model = init_model(cfg, checkpoint, strict=strict)
     if not integer_neurons(model):
         raise ValueError(f'{config}: the model has no integer neuron '

@@ -60,6 +60,18 @@ def get_config(name: str, cfg_options: Optional[dict] = None) -> Config:
     return load_config(config_path(name), cfg_options)
 
 
+def with_T(cfg_options: Optional[dict], T: Optional[int]) -> dict:
+    """``cfg_options`` with the backbone's T set to ``T`` (the tools'
+    ``--T``; None leaves the config's); a T that is not an integer >= 1
+    is refused."""
+    opts = dict(cfg_options or {})
+    if T is not None:
+        if not isinstance(T, int) or isinstance(T, bool) or T < 1:
+            raise ValueError(f'--T must be an integer >= 1, got {T!r}')
+        opts['model.backbone.T'] = T
+    return opts
+
+
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """Read a config file (mm ``_base_`` inheritance, ``--cfg-options``);
     a config of this toolbox's models that lost the safety policy (a child

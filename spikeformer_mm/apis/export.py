@@ -8,7 +8,7 @@ import torch
 from ..deploy.onnx import (check_onnx, export_onnx, quantize_int8,
                            require_deploy_packages)
 from ..tasks import get_task, model_task
-from .config import load_config
+from .config import load_config, with_T
 from .data import val_inputs
 from .inference import init_model
 
@@ -106,12 +106,7 @@ def export_and_check(config: str, checkpoint: Optional[str], out: str,
         if calib_images < 1:
             raise ValueError(f'--calib-images must be >= 1, got '
                              f'{calib_images}')
-    opts = dict(cfg_options or {})
-    if T is not None:
-        if T < 1:
-            raise ValueError(f'--T must be >= 1, got {T}')
-        opts['model.backbone.T'] = T
-    cfg = load_config(config, opts)
+    cfg = load_config(config, with_T(cfg_options, T))
     model = init_model(cfg, checkpoint, deploy=deploy)
     if int8 is not None and \
             get_task(model_task(model)).exported != 'logits':
