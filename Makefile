@@ -4,7 +4,7 @@
 PY := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: setup demo demo-smoke test test-fast clean-venv
+.PHONY: setup demo demo-smoke lint test test-fast clean-venv
 
 setup:
 	@bash tools/setup_env.sh
@@ -29,6 +29,11 @@ test: setup
 	exit $$rc
 
 # Without the end-to-end runs (marker `e2e`).
+# flake8's checks (pycodestyle, pyflakes) by ruff, as ruff.toml sets them;
+# tests/test_lint.py runs the same in `make test`
+lint: setup
+	$(PY) -m ruff check .
+
 test-fast: setup
 	@$(CPU_INFO)
 	@$(PY) -m pytest tests -m "not e2e" $(PYTEST_ARGS); rc=$$?; \

@@ -7,7 +7,7 @@ from typing import Any, Callable, Optional, Sequence
 
 from mmengine.config import DictAction
 
-from .checkpoint.safe_io import MissingFileError
+from .checkpoint.files import MissingFileError
 
 
 def require_files(**paths: Optional[str]) -> None:
@@ -116,7 +116,7 @@ def run_cli(main: Callable, argv: Optional[list] = None) -> Any:
 def with_hint(error: Exception) -> str:
     """The message of ``error``, and for a missing file the toolbox knows
     how to make (``error.path`` of a
-    :class:`~spikeformer_mm.checkpoint.safe_io.MissingFileError`), how
+    :class:`~spikeformer_mm.checkpoint.files.MissingFileError`), how
     (:func:`~.apis.hints.how_to_make`)."""
     msg = str(error)
     path = getattr(error, 'path', None)

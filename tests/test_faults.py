@@ -203,7 +203,7 @@ def test_a_full_disk_is_one_clear_line(tmp_path, monkeypatch):
     inline_container.cc": the writer names the file and the free space,
     and leaves neither the file nor its temporary."""
     from spikeformer_mm.checkpoint import save_checkpoint_file
-    from spikeformer_mm.checkpoint.safe_io import CheckpointWriteError
+    from spikeformer_mm.checkpoint.files import CheckpointWriteError
 
     def full(obj, f):
         with open(f, 'wb') as fh:
@@ -528,7 +528,7 @@ def test_a_full_disk_during_training_names_the_file(tmp_path, monkeypatch):
     import spikeformer_mm.engine.safe_io  # noqa: F401  (the backend)
     from mmengine import fileio
 
-    from spikeformer_mm.checkpoint.safe_io import CheckpointWriteError
+    from spikeformer_mm.checkpoint.files import CheckpointWriteError
     target = tmp_path / 'epoch_2.pth'
     target.write_bytes(b'the previous file')
     real_open = open

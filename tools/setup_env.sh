@@ -20,7 +20,7 @@ REQ="$ROOT/requirements"
 #                  since their wheels declare too little (torch, mmcv) or too
 #                  much (spikingjelly: torchaudio, tensorboard...)
 #   mmcv.txt       built from source below, with its compiled ops
-#   tests.txt      the test runner
+#   tests.txt      the test runner and the linter
 #   events.txt     tonic (projects/event_digits)
 #   deploy.txt     ONNX export, onnxruntime, OpenVINO
 #   demo.txt       Gradio and selenium (projects/gradio_demo); the browser

@@ -14,9 +14,8 @@ model = dict(
         type='spikeformer_mm.SpikingClsHead',
         num_classes=10,
         in_channels=_base_.tap_channels[-1],
-        # label smoothing and the weight average (EMAHook below) took the
-        # demo from 95.0-95.8% to 98.3% top-1 in the same 12 epochs
-        # (configs/classification/README.md)
+        # label smoothing and the weight average (EMAHook below): what they
+        # gave is in configs/classification/README.md
         loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1,
                   loss_weight=1.0),
         topk=(1, )),

@@ -14,43 +14,19 @@ _base_ = [
     '../_base_/datasets/gen1-detection.py',
     'mmdet::_base_/schedules/schedule_1x.py',
     '../_base_/runtimes/detection.py',
-    '../_base_/models/metaspikeformer.py',
+    '../_base_/models/metaspikeformer-rcnn.py',
 ]
-arch = '15M'
-out_indices = (1, 2, 3, 4)
-strides = [4, 8, 16, 16]  # of taps 1-4 (the paper's stride-1 downsample4)
-pretrained = 'work_dirs/metaspikeformer-15m_8xb64_in1k/epoch_200.pth'
 model = dict(
+    _base_.rcnn,
     data_preprocessor=dict(
         _delete_=True, type='spikeformer_mm.EventDetDataPreprocessor',
         n_time_bins=_base_.T, pad_size_divisor=32),
     backbone=dict(
-        _delete_=True,
-        type='spikeformer_mm.MetaSpikeFormer',
-        arch=arch,
+        _base_.rcnn.backbone,
         T=_base_.T,
         in_channels=2,
-        out_indices=out_indices,
-        partial_load_keys=['downsample1_1.encode_conv.weight'],
-        init_cfg=dict(type='Pretrained', checkpoint=pretrained,
-                      prefix='backbone.')),
-    neck=dict(
-        _delete_=True,
-        type='spikeformer_mm.SpikeToDense',
-        reduction='mean',
-        in_channels=[_base_.tap_channels[arch][i] for i in out_indices],
-        neck=dict(type='FPN', out_channels=256, num_outs=5)),
-    rpn_head=dict(anchor_generator=dict(strides=strides + [32])),
-    roi_head=dict(
-        bbox_roi_extractor=dict(featmap_strides=strides),
-        bbox_head=dict(num_classes=2)),
+        partial_load_keys=['downsample1_1.encode_conv.weight']),
+    roi_head=dict(_base_.rcnn.roi_head, bbox_head=dict(num_classes=2)),
 )
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(_delete_=True, type='AdamW', lr=1e-4, betas=(0.9, 0.999),
-                   weight_decay=0.05),
-    constructor='spikeformer_mm.GroupedOptimWrapperConstructor',
-    paramwise_cfg=dict(norm_decay_mult=0., bias_decay_mult=0.),
-    clip_grad=dict(max_norm=10.0, norm_type=2),
-)
+optim_wrapper = _base_.adamw
 auto_scale_lr = dict(enable=False, base_batch_size=64)

@@ -1,48 +1,16 @@
 # Mask R-CNN with Meta-SpikeFormer 15M (T=1) on COCO, backbone initialised
 # from this project's ImageNet classifier (paper, Sec. 5.2).
 #
-# The backbone hands its taps 1-4 (strides 4, 8, 16, 16: the paper's last
-# downsampling has stride 1) as [T, B, C, H, W] spikes/membranes to
-# SpikeToDense, which averages over T (rate decoding), then to mmdet's FPN.
-# The paper's code declared strides [4, 8, 16, 32] for these maps; here the
-# anchors and RoI extractors use the true ones, and FPN's extra max-pooled
-# level gives stride 32.
+# The R-CNN skeleton (taps, SpikeToDense + FPN, true strides, AdamW):
+# ../_base_/models/metaspikeformer-rcnn.py.
 _base_ = [
     'mmdet::_base_/models/mask-rcnn_r50_fpn.py',
     'mmdet::_base_/datasets/coco_instance.py',
     'mmdet::_base_/schedules/schedule_1x.py',
     '../_base_/runtimes/detection.py',
-    '../_base_/models/metaspikeformer.py',
+    '../_base_/models/metaspikeformer-rcnn.py',
 ]
-arch = '15M'
-out_indices = (1, 2, 3, 4)
-strides = [4, 8, 16, 16]  # of taps 1-4 (the paper's stride-1 downsample4)
-pretrained = 'work_dirs/metaspikeformer-15m_8xb64_in1k/epoch_200.pth'
-model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='spikeformer_mm.MetaSpikeFormer',
-        arch=arch,
-        T=1,
-        out_indices=out_indices,
-        init_cfg=dict(type='Pretrained', checkpoint=pretrained,
-                      prefix='backbone.')),
-    neck=dict(
-        _delete_=True,
-        type='spikeformer_mm.SpikeToDense',
-        reduction='mean',
-        in_channels=[_base_.tap_channels[arch][i] for i in out_indices],
-        neck=dict(type='FPN', out_channels=256, num_outs=5)),
-    rpn_head=dict(anchor_generator=dict(strides=strides + [32])),
-    roi_head=dict(
-        bbox_roi_extractor=dict(featmap_strides=strides),
-        mask_roi_extractor=dict(featmap_strides=strides)),
-)
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(_delete_=True, type='AdamW', lr=1e-4, betas=(0.9, 0.999),
-                   weight_decay=0.05),
-    constructor='spikeformer_mm.GroupedOptimWrapperConstructor',
-    paramwise_cfg=dict(norm_decay_mult=0., bias_decay_mult=0.),
-    clip_grad=dict(max_norm=10.0, norm_type=2),
-)
+model = dict(_base_.rcnn, roi_head=dict(
+    _base_.rcnn.roi_head,
+    mask_roi_extractor=dict(featmap_strides=_base_.strides)))
+optim_wrapper = _base_.adamw

@@ -3,16 +3,8 @@
 # demo, on 64x64 canvases of 1-2 digits. Taps as the paper's segmentation
 # code (strides 2, 4, 8, 16), each averaged over T before mmseg's FPN.
 #
-# Why this data and recipe (measured on the 2-core CPU, 10-minute budget):
-# - 2-5 small digits labelled on their strokes only: found at once, but
-#   not which digit, within minutes (about 9.5 mIoU);
-# - 96x96 canvases of 1-3 digits of 32-48 px, batch 4, 800 iterations:
-#   43.6 mIoU (0.64 s per step);
-# - 64x64 canvases at batch 8 see 2.3x the digits per second (steps of tiny
-#   tensors cost mostly per-op overhead), at about the scale the classifier
-#   learned; 800 canvases overfit (58.8-72.9 mIoU), 4,000 and 1,000
-#   iterations: 70.8 mIoU in 437 s; 1,500 iterations: 80.08 +- 2.59 mIoU
-#   over 3 seeds (configs/segmentation/README.md).
+# Why this data and recipe, with what each alternative measured:
+# configs/segmentation/README.md ("The demo segmenter").
 _base_ = ['mmseg::_base_/models/fpn_r50.py',
           '../_base_/models/metaspikeformer-demo.py',
           '../_base_/datasets/digits-segmentation.py',

@@ -77,6 +77,26 @@ class MissingModel(Exception):
     command that makes it)."""
 
 
+def _top(top):
+    return 'predicted: ' + top[0][0] + '\n' + '\n'.join(
+        f'{i}. {c}  {s:.3f}' for i, (c, s) in enumerate(top[:3], 1))
+
+
+def _detections(found):
+    from spikeformer_mm.apis.predict import DEMO_SCORE_THR
+    return f'{len(found)} detections (score >= {DEMO_SCORE_THR})\n' + \
+        '\n'.join(f'{c}  {s:.2f}  {b}' for c, s, b in found)
+
+
+# how the result of each task of spikeformer_mm.tasks.TASKS reads
+RESULT_TEXT = {
+    'classification': _top,
+    'segmentation': lambda shares: '\n'.join(
+        f'{c}: {p:.1f}% of pixels' for c, p in shares),
+    'detection': _detections,
+}
+
+
 def examples(task, n=4):
     d = osp.join(ROOT, EXAMPLES[task])
     if not osp.isdir(d):
@@ -92,9 +112,7 @@ def examples(task, n=4):
 def run(models, task, image, recording, out_dir):
     """(result text, result picture, spikes picture, energy text) of one
     input; an error is shown as the result text."""
-    from spikeformer_mm.apis.predict import (DEMO_SCORE_THR, classify,
-                                             detect, energy_of_file,
-                                             segment)
+    from spikeformer_mm.apis.predict import energy_of_file, predict_file
     from spikeformer_mm.apis.spikes import visualize_spikes
     path = recording if TASKS[task][1] == 'events' else image
     if not path:
@@ -108,19 +126,11 @@ def run(models, task, image, recording, out_dir):
     d = tempfile.mkdtemp(dir=out_dir)
     picture = osp.join(d, 'result.png')
     try:
-        if task in ('classification', 'event'):
-            top = classify(model, path, topk=3)
-            text = 'predicted: ' + top[0][0] + '\n' + '\n'.join(
-                f'{i}. {c}  {s:.3f}' for i, (c, s) in enumerate(top, 1))
+        # the model's task (spikeformer_mm.tasks) picks the predictor
+        model_task, result = predict_file(model, path, picture)
+        text = RESULT_TEXT[model_task](result)
+        if not osp.isfile(picture):  # a classifier draws no picture
             picture = None
-        elif task == 'segmentation':
-            text = '\n'.join(f'{c}: {p:.1f}% of pixels'
-                             for c, p in segment(model, path, picture))
-        else:
-            found = detect(model, path, picture, DEMO_SCORE_THR)
-            text = f'{len(found)} detections (score >= {DEMO_SCORE_THR})\n' \
-                + '\n'.join(
-                f'{c}  {s:.2f}  {b}' for c, s, b in found)
         written = visualize_spikes(None, None, path, d, model=model)
         # an event recording: its frames beside the first stage's spikes
         spikes = next((p for p in written if p.endswith(

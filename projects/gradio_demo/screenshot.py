@@ -3,7 +3,8 @@ the app on a loopback port, headless Chromium (1400 px wide) uploads an
 embedded digit, runs the classifier and saves the page.
 
     python projects/gradio_demo/screenshot.py [--work-dir work_dirs/demo] \
-        [--image data/digits_cls/images/val/0002.png] [--out docs/images/gradio_demo.png]
+        [--image data/digits_cls/images/val/0002.png] \
+        [--out docs/images/gradio_demo.png]
 """
 import argparse
 import os

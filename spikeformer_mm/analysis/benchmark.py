@@ -33,13 +33,16 @@ own process for it.
 """
 import contextlib
 import statistics
+import sys
 import time
-from typing import Optional, Union
+from typing import Callable, List, Optional, Tuple, Union
 
 import torch
 
 from ..compat import cpu_bf16_supported
+from ..validation import check_choice
 from ..deploy import ENGINES, engine_step, fastest_rep_conv, prepare_inference
+from ..deploy.targets import check_target_dtype
 
 
 def build_classifier(arch: Union[str, dict], T: int, num_classes: int = 1000,
@@ -105,43 +108,22 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_benchmark(arch: Union[str, dict] = '15M', T: int = 1, batch: int = 4,
-                  img_size: int = 224, mode: str = 'infer',
-                  dtype: str = 'fp32', fast: bool = False,
-                  device: str = 'cpu', warmup: int = 2, repeats: int = 5,
-                  seed: int = 0, with_cp: bool = False,
-                  engine: str = 'torch', rep_conv: str = 'auto',
-                  channels_last: Union[bool, None] = None,
-                  progress: bool = False, compile: Optional[str] = None,
-                  compile_backend: str = 'inductor',
-                  cuda_kernel: Optional[str] = None) -> dict:
-    """Median images per second over ``repeats`` timed steps, and the peak
-    memory of one more step (see the module docstring). ``progress``: a
-    progress bar of the steps on stderr (updated outside the timed
-    region). ``compile``: the forward through ``torch.compile`` in this
-    mode (``'default'``, ``'reduce-overhead'``: CUDA graphs,
-    ``'max-autotune'``) with ``compile_backend`` (``'eager'`` traces without
-    generating code: the dry run's), inductor's layout optimisation off
-    (with ``channels_last`` it made spikingjelly's models 0.80x eager, its
-    #753). ``cuda_kernel``: spikingjelly's CUDA implementation of the
-    neurons (:func:`~spikeformer_mm.models.neurons.set_cuda_kernel`)."""
-    if compile not in COMPILE_MODES:
-        raise ValueError(f'compile must be one of {COMPILE_MODES}, got '
-                         f'{compile!r}')
+def check_benchmark_args(mode: str, dtype: str, fast: bool, device: str,
+                         with_cp: bool, engine: str, rep_conv: str,
+                         channels_last: Union[bool, None],
+                         compile: Optional[str]) -> bool:
+    """Refuse a combination :func:`run_benchmark` cannot measure, naming
+    the argument; return ``fast`` (an engine always runs the fast,
+    deployed model)."""
+    check_choice('compile', compile, COMPILE_MODES)
     if compile and engine != 'torch':
         raise ValueError('compile applies to the torch engine')
-    if cuda_kernel is not None:
-        from ..models.neurons import set_cuda_kernel
-        set_cuda_kernel(cuda_kernel)
-    if engine not in ENGINES:
-        raise ValueError(f'engine must be one of {ENGINES}, got {engine!r}')
+    check_choice('engine', engine, ENGINES)
     if engine != 'torch':
         if mode != 'infer' or not device.startswith('cpu'):
             raise ValueError(f'--engine {engine}: CPU inference only '
                              '(--mode infer --device cpu)')
-        if engine == 'onnxruntime' and dtype == 'bf16':
-            raise ValueError('--engine onnxruntime: fp32 or int8 (its CPU '
-                             'provider has no bf16 convolutions)')
+        check_target_dtype(engine, dtype)
         fast = True  # the deployed model is what is exported
     if mode not in ('infer', 'train'):
         raise ValueError(f"mode must be 'infer' or 'train', got {mode!r}")
@@ -167,67 +149,53 @@ def run_benchmark(arch: Union[str, dict] = '15M', T: int = 1, batch: int = 4,
                          'paths: use them with --fast')
     if rep_conv != 'auto' and mode != 'infer':
         raise ValueError('rep_conv applies to inference (--mode infer)')
-    torch.manual_seed(seed)
-    model = build_classifier(arch, T, fast=fast, mode=mode,
-                             with_cp=with_cp).to(device)
-    x = torch.randn(batch, 3, img_size, img_size, device=device)
-    labels = torch.randint(0, 1000, (batch, ), device=device)
-    if channels_last is None:
-        channels_last = fast and engine == 'torch' and \
-            torch.device(device).type == 'cpu'
-    amp_dtype = dtype
-    if mode == 'infer':
-        model.eval()
-        if fast:
-            if rep_conv == 'auto':
-                # the measured fastest on this device; for the engines
-                # too (OpenVINO bf16, T=1: factorised 37-55 img/s, dense
-                # 28-30); int8 is quantized from the fp32 graph
-                rep_conv = fastest_rep_conv(
-                    device, 'fp32' if dtype == 'int8' else dtype)
-            # an exported model is fp32 NCHW; the engine picks its own
-            torch_dtype = dtype if engine == 'torch' else 'fp32'
-            prepare_inference(model, device, torch_dtype, rep_conv,
-                              channels_last)
-            if torch_dtype != 'fp32':
-                amp_dtype = 'fp32'  # the weights are bf16: no autocast
-    else:
-        model.train()
-        if channels_last:
-            model.to(memory_format=torch.channels_last)
-        # the project's optimizer; fused (one kernel over all parameters)
-        # on the fast path
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-4,
-                                weight_decay=0.05, fused=fast or None)
-    amp = torch.autocast(device.split(':')[0], dtype=torch.bfloat16) \
-        if amp_dtype == 'bf16' else contextlib.nullcontext()
-    grad = torch.inference_mode() if mode == 'infer' else \
-        contextlib.nullcontext()
+    return fast
 
-    if engine != 'torch':
-        run_engine = engine_step(model, x, engine, dtype,
-                                 torch.get_num_threads())
-    forward = compiled_forward(model, compile, compile_backend)
+
+def _prepare_for_inference(model: torch.nn.Module, device: str, dtype: str,
+                           fast: bool, engine: str, rep_conv: str,
+                           channels_last: bool) -> Tuple[str, str]:
+    """Put ``model`` in eval mode and, on the fast path, in its deployed
+    form; return the ``rep_conv`` chosen and the autocast dtype."""
+    model.eval()
+    if not fast:
+        return rep_conv, dtype
+    if rep_conv == 'auto':
+        # the measured fastest on this device; for the engines too
+        # (OpenVINO bf16, T=1: factorised 37-55 img/s, dense 28-30); int8
+        # is quantized from the fp32 graph
+        rep_conv = fastest_rep_conv(device,
+                                    'fp32' if dtype == 'int8' else dtype)
+    # an exported model is fp32 NCHW; the engine picks its own
+    torch_dtype = dtype if engine == 'torch' else 'fp32'
+    prepare_inference(model, device, torch_dtype, rep_conv, channels_last)
+    # bf16 weights need no autocast
+    return rep_conv, 'fp32' if torch_dtype != 'fp32' else dtype
+
+
+def _training_step(model, forward, x, labels, amp, fast):
+    """One step of the project's optimizer (AdamW, fused on the fast
+    path) on cross-entropy: a closure."""
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.05,
+                            fused=fast or None)
 
     def step():
-        if engine != 'torch':
-            run_engine()
-            return
-        with grad, amp:
-            logits = forward(x)
-            if mode == 'train':
-                loss = torch.nn.functional.cross_entropy(logits.float(),
-                                                         labels)
-        if mode == 'train':
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-        if device.startswith('cuda'):
-            torch.cuda.synchronize()
+        with amp:
+            loss = torch.nn.functional.cross_entropy(forward(x).float(),
+                                                     labels)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return step
 
+
+def time_steps(step: Callable[[], None], warmup: int, repeats: int,
+               progress: bool = False) -> List[float]:
+    """Seconds of each of ``repeats`` calls of ``step`` after ``warmup``
+    untimed ones; a progress bar on stderr, updated outside the timed
+    region, if ``progress``."""
     bar = None
     if progress:
-        import sys
         from mmengine.utils import ProgressBar
         bar = ProgressBar(warmup + repeats, file=sys.stderr)
     for _ in range(warmup):
@@ -243,17 +211,85 @@ def run_benchmark(arch: Union[str, dict] = '15M', T: int = 1, batch: int = 4,
             bar.update()
     if bar:
         sys.stderr.write('\n')
-    med = statistics.median(times)
+    return times
+
+
+def step_peak_mb(step: Callable[[], None], engine: str,
+                 device: str) -> Optional[float]:
+    """Peak tensor memory (MiB) of one more ``step`` above what is held
+    before it; None for an engine (not torch tensors: see
+    :func:`peak_rss_mb`)."""
     if engine != 'torch':
-        peak = None  # not torch tensors: see peak_rss_mb
-    elif device.startswith('cuda'):
+        return None
+    if device.startswith('cuda'):
         torch.cuda.synchronize()
         base = torch.cuda.memory_allocated()
         torch.cuda.reset_peak_memory_stats()
         step()
-        peak = (torch.cuda.max_memory_allocated() - base) / 2**20
+        return (torch.cuda.max_memory_allocated() - base) / 2**20
+    return _cpu_peak_mb(step)
+
+
+def run_benchmark(arch: Union[str, dict] = '15M', T: int = 1, batch: int = 4,
+                  img_size: int = 224, mode: str = 'infer',
+                  dtype: str = 'fp32', fast: bool = False,
+                  device: str = 'cpu', warmup: int = 2, repeats: int = 5,
+                  seed: int = 0, with_cp: bool = False,
+                  engine: str = 'torch', rep_conv: str = 'auto',
+                  channels_last: Union[bool, None] = None,
+                  progress: bool = False, compile: Optional[str] = None,
+                  compile_backend: str = 'inductor',
+                  cuda_kernel: Optional[str] = None) -> dict:
+    """Median images per second over ``repeats`` timed steps, and the peak
+    memory of one more step (see the module docstring). ``progress``: a
+    progress bar of the steps on stderr (updated outside the timed
+    region). ``compile``: the forward through ``torch.compile`` in this
+    mode (``'default'``, ``'reduce-overhead'``: CUDA graphs,
+    ``'max-autotune'``) with ``compile_backend`` (``'eager'`` traces without
+    generating code: the dry run's), inductor's layout optimisation off
+    (with ``channels_last`` it made spikingjelly's models 0.80x eager, its
+    #753). ``cuda_kernel``: spikingjelly's CUDA implementation of the
+    neurons (:func:`~spikeformer_mm.models.neurons.set_cuda_kernel`)."""
+    fast = check_benchmark_args(mode, dtype, fast, device, with_cp, engine,
+                                rep_conv, channels_last, compile)
+    if cuda_kernel is not None:
+        from ..models.neurons import set_cuda_kernel
+        set_cuda_kernel(cuda_kernel)
+    torch.manual_seed(seed)
+    model = build_classifier(arch, T, fast=fast, mode=mode,
+                             with_cp=with_cp).to(device)
+    x = torch.randn(batch, 3, img_size, img_size, device=device)
+    labels = torch.randint(0, 1000, (batch, ), device=device)
+    if channels_last is None:
+        channels_last = fast and engine == 'torch' and \
+            torch.device(device).type == 'cpu'
+    amp_dtype = dtype
+    if mode == 'infer':
+        rep_conv, amp_dtype = _prepare_for_inference(
+            model, device, dtype, fast, engine, rep_conv, channels_last)
     else:
-        peak = _cpu_peak_mb(step)
+        model.train()
+        if channels_last:
+            model.to(memory_format=torch.channels_last)
+    amp = torch.autocast(device.split(':')[0], dtype=torch.bfloat16) \
+        if amp_dtype == 'bf16' else contextlib.nullcontext()
+    forward = compiled_forward(model, compile, compile_backend)
+    if engine != 'torch':
+        run = engine_step(model, x, engine, dtype, torch.get_num_threads())
+    elif mode == 'train':
+        run = _training_step(model, forward, x, labels, amp, fast)
+    else:
+        def run():
+            with torch.inference_mode(), amp:
+                forward(x)
+
+    def step():
+        run()
+        if device.startswith('cuda'):
+            torch.cuda.synchronize()
+
+    times = time_steps(step, warmup, repeats, progress)
+    med = statistics.median(times)
     return dict(arch=arch, T=T, batch=batch, img_size=img_size, mode=mode,
                 dtype=dtype, fast=fast, with_cp=with_cp, device=device,
                 compile=compile, compile_backend=compile_backend if compile
@@ -261,7 +297,8 @@ def run_benchmark(arch: Union[str, dict] = '15M', T: int = 1, batch: int = 4,
                 rep_conv=rep_conv if fast and mode == 'infer' else None,
                 channels_last=bool(channels_last),
                 engine=engine, img_per_s=batch / med, step_s=med,
-                step_s_all=times, peak_mem_mb=peak,
+                step_s_all=times, peak_mem_mb=step_peak_mb(step, engine,
+                                                           device),
                 peak_rss_mb=peak_rss_mb(),
                 threads=torch.get_num_threads(), torch=torch.__version__,
                 cpu_capability=torch.backends.cpu.get_cpu_capability())

@@ -6,13 +6,13 @@ from typing import Optional, Union
 
 import torch
 
-from ..analysis.energy import tensors_of
+from ..analysis.energy_meter import tensors_of
 from ..deploy.binary_expansion import (BinarySlotLayer, check_binary_form,
                                        count_slots, expand_to_binary,
                                        integer_neurons)
 from ..deploy.reparameterize import switch_to_deploy
 from ..models.backbones import MetaSpikeFormer
-from .config import load_config
+from .config import load_config, with_T
 from .data import dataset_batches
 from .inference import init_model
 
@@ -76,24 +76,8 @@ def binary_equivalence(config: str, checkpoint: Optional[str] = None,
     return the report: the largest absolute difference over all outputs
     (``max_abs_diff``), per expanded layer, backbone tap and model output
     (``layers``), and whether it is within :data:`TOLERANCE`."""
-    cfg = load_config(config, cfg_options)
-    if T is not None:
-        if not isinstance(T, int) or T < 1:
-            raise ValueError(f'--T must be an integer >= 1, got {T!r}')
-        cfg.model.backbone.T = T
-    model = init_model(cfg, checkpoint, strict=strict)
-    if not integer_neurons(model):
-        raise ValueError(f'{config}: the model has no integer neuron '
-                         "(neuron_cfg=dict(type='ILIF', ...) or V3's "
-                         "'MultiSpike'): nothing to expand")
-    model.double().eval()
-    batches = []
-    for batch in dataset_batches(cfg, num_images):
-        data = model.data_preprocessor(batch, False)
-        data['inputs'] = data['inputs'].double()
-        batches.append(data)
-    if not batches:
-        raise ValueError(f'{config}: the test/val dataset gave no images')
+    model, cfg, batches = _float64_model_and_batches(
+        config, checkpoint, T, num_images, cfg_options, strict)
 
     def run(m, data):
         return m(**data, mode='tensor')
@@ -108,7 +92,51 @@ def binary_equivalence(config: str, checkpoint: Optional[str] = None,
     binary_calls = check_binary_form(binary,
                                      lambda: run(binary, batches[0]))
     bb = _backbone_name(model)
-    names = expanded + [bb]
+    recs, counts, outputs = _run_both(model, binary, expanded + [bb],
+                                      batches, run, progress)
+    layers = _differences(recs, outputs, expanded, bb, binary,
+                          len(batches))
+    worst = max(layer['max_abs_diff'] for layer in layers)
+    slots = {m.num_slots for m in binary.modules()
+             if isinstance(m, BinarySlotLayer)}
+    return dict(
+        config=config, checkpoint=checkpoint,
+        T=binary.get_submodule(bb).T, num_slots=sorted(slots),
+        deploy=deploy, num_images=sum(len(d['inputs']) for d in batches),
+        dtype='float64', max_abs_diff=worst, tolerance=TOLERANCE,
+        equal=worst <= TOLERANCE, expanded_layers=len(expanded),
+        binary_layer_calls=binary_calls,
+        # counts above 1 must occur, or the check proves little
+        neurons_counting_above_one=sum(v > 1 for v in counts.values()),
+        neurons=len(counts), max_count=max(counts.values(), default=0.),
+        layers=layers)
+
+
+def _float64_model_and_batches(config, checkpoint, T, num_images,
+                               cfg_options, strict):
+    """The integer-spike model of ``config`` in float64, its config and
+    ``num_images`` preprocessed val images in float64 batches."""
+    cfg = load_config(config, with_T(cfg_options, T))
+    model = init_model(cfg, checkpoint, strict=strict)
+    if not integer_neurons(model):
+        raise ValueError(f'{config}: the model has no integer neuron '
+                         "(neuron_cfg=dict(type='ILIF', ...) or V3's "
+                         "'MultiSpike'): nothing to expand")
+    model.double().eval()
+    batches = []
+    for batch in dataset_batches(cfg, num_images):
+        data = model.data_preprocessor(batch, False)
+        data['inputs'] = data['inputs'].double()
+        batches.append(data)
+    if not batches:
+        raise ValueError(f'{config}: the test/val dataset gave no images')
+    return model, cfg, batches
+
+
+def _run_both(model, binary, names, batches, run, progress):
+    """Every batch through the integer model and its binary form,
+    recording the outputs of ``names`` in each and the largest count each
+    integer neuron emits: ``(recorders, counts, (outputs, outputs))``."""
     recs = [_Recorder(m, names) for m in (model, binary)]
     counts = {}  # the largest count (output x scale) of each neuron
     hooks = [n.register_forward_hook(
@@ -130,7 +158,12 @@ def binary_equivalence(config: str, checkpoint: Optional[str] = None,
         h.remove()
     for r in recs:
         r.remove()
+    return recs, counts, outputs
 
+
+def _differences(recs, outputs, expanded, bb, binary, num_batches):
+    """The largest absolute difference per expanded layer, backbone tap
+    and model output."""
     def diff(a, b):
         return max((float((x - y).abs().max()) for x, y in zip(a, b)),
                    default=0.)
@@ -142,26 +175,13 @@ def binary_equivalence(config: str, checkpoint: Optional[str] = None,
             num_slots=binary.get_submodule(n).num_slots,
             max_abs_diff=diff(recs[0].outputs[n], recs[1].outputs[n])))
     a, b = recs[0].outputs[bb], recs[1].outputs[bb]
-    taps = len(a) // len(batches)
+    taps = len(a) // num_batches
     for i in range(taps):
         layers.append(dict(name=f'{bb}.tap{i}', kind='backbone tap',
                            max_abs_diff=diff(a[i::taps], b[i::taps])))
     layers.append(dict(name='outputs', kind="model(mode='tensor')",
                        max_abs_diff=diff(*outputs)))
-    worst = max(layer['max_abs_diff'] for layer in layers)
-    slots = {m.num_slots for m in binary.modules()
-             if isinstance(m, BinarySlotLayer)}
-    return dict(
-        config=config, checkpoint=checkpoint,
-        T=binary.get_submodule(bb).T, num_slots=sorted(slots),
-        deploy=deploy, num_images=sum(len(d['inputs']) for d in batches),
-        dtype='float64', max_abs_diff=worst, tolerance=TOLERANCE,
-        equal=worst <= TOLERANCE, expanded_layers=len(expanded),
-        binary_layer_calls=binary_calls,
-        # counts above 1 must occur, or the check proves little
-        neurons_counting_above_one=sum(v > 1 for v in counts.values()),
-        neurons=len(counts), max_count=max(counts.values(), default=0.),
-        layers=layers)
+    return layers
 
 
 def format_equivalence(report: dict) -> str:

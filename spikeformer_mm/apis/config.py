@@ -11,8 +11,8 @@ from mmengine.runner import Runner
 
 from .. import compat
 from ..checkpoint import resume_checkpoint
-from ..checkpoint.safe_io import remove_stale_temporaries
-from ..checkpoint.safe_io import MissingFileError
+from ..checkpoint.files import remove_stale_temporaries
+from ..checkpoint.files import MissingFileError
 from ..zoo import resolve_checkpoint
 
 
@@ -58,6 +58,18 @@ def get_config(name: str, cfg_options: Optional[dict] = None) -> Config:
     """The :class:`~mmengine.config.Config` of a shipped config by name
     (:func:`config_path`), as mmpretrain's ``get_config`` for its own."""
     return load_config(config_path(name), cfg_options)
+
+
+def with_T(cfg_options: Optional[dict], T: Optional[int]) -> dict:
+    """``cfg_options`` with the backbone's T set to ``T`` (the tools'
+    ``--T``; None leaves the config's); a T that is not an integer >= 1
+    is refused."""
+    opts = dict(cfg_options or {})
+    if T is not None:
+        if not isinstance(T, int) or isinstance(T, bool) or T < 1:
+            raise ValueError(f'--T must be an integer >= 1, got {T!r}')
+        opts['model.backbone.T'] = T
+    return opts
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:

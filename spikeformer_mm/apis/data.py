@@ -81,7 +81,7 @@ def file_batch(cfg: Config, path: str) -> dict:
     from mmcv.transforms import Compose
     from mmengine.dataset import pseudo_collate
     if not osp.isfile(path):
-        from ..checkpoint.safe_io import MissingFileError
+        from ..checkpoint.files import MissingFileError
         raise MissingFileError(path, 'input')
     from ..visualization import check_image_size
     check_image_size(path)  # before anything decodes it

@@ -4,7 +4,7 @@ from typing import Optional, Sequence, Tuple, Union
 
 import torch.nn as nn
 
-from ..analysis.energy import EnergyMeter, energy_at_rate, format_table
+from ..analysis.energy_meter import EnergyMeter, energy_at_rate, format_table
 from ..deploy import expand_to_binary, switch_to_deploy
 from ..deploy.binary_expansion import integer_neurons
 from ..models.backbones import MetaSpikeFormer
@@ -14,11 +14,13 @@ from .inference import init_model
 
 
 def backbone_T(model: nn.Module) -> int:
-    """T of the model's Meta-SpikeFormer backbone."""
-    for m in model.modules():
-        if isinstance(m, MetaSpikeFormer):
-            return m.T
-    raise ValueError('the model has no MetaSpikeFormer backbone')
+    """T of the model's backbone (``model.backbone.T``: the backbone owns
+    it; a bare backbone is its own)."""
+    backbone = getattr(model, 'backbone', model)
+    if not isinstance(backbone, MetaSpikeFormer):
+        raise ValueError(f'{type(model).__name__}: no Meta-SpikeFormer / '
+                         'E-SpikeFormer backbone to take T from')
+    return backbone.T
 
 
 def measure_energy(config: str, checkpoint: Optional[str] = None,

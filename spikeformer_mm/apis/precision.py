@@ -18,6 +18,7 @@ import torch
 
 from ..checkpoint import load_weights
 from ..deploy import prepare_inference
+from ..tasks import TASKS
 from ..zoo import resolve_checkpoint
 
 
@@ -30,15 +31,16 @@ def _plain(v):
 
 
 def _predictions(samples):
-    """Comparable predictions of a list of data samples, or None."""
+    """Comparable predictions of a list of data samples (the field of their
+    task, :data:`~spikeformer_mm.tasks.TASKS`), or None."""
+    fields = [t.prediction for t in TASKS.values() if t.prediction]
     out = []
     for s in samples:
-        if 'pred_label' in s:  # mmpretrain
-            out.append(s.pred_label.reshape(-1).cpu())
-        elif 'pred_sem_seg' in s:  # mmseg
-            out.append(s.pred_sem_seg.data.reshape(-1).cpu())
-        else:
+        field = next((f for f in fields if f in s), None)
+        if field is None:
             return None
+        pred = s.get(field)
+        out.append(getattr(pred, 'data', pred).reshape(-1).cpu())
     return torch.cat(out) if out else None
 
 

@@ -17,9 +17,11 @@ from .data import file_batch
 DEMO_SCORE_THR = 0.5
 
 
-def classify(model, path: str, topk: int = 5) -> list:
+def classify(model, path: str, out: Optional[str] = None,
+             topk: int = 5) -> list:
     """``[(class, score), ...]``, best first, of an image (or, for an event
-    config, an event recording) through the classifier ``model``."""
+    config, an event recording) through the classifier ``model`` (no
+    picture: ``out`` is not written)."""
     data = file_batch(model.cfg, path)
     with torch.no_grad():
         sample = model.test_step(data)[0]
@@ -81,10 +83,10 @@ def segment(model, path: str, out: Optional[str] = None,
 
 
 def energy_of_file(model, path: str, convention: str = 'measured') -> dict:
-    """The energy report (:class:`~spikeformer_mm.analysis.energy.
+    """The energy report (:class:`~spikeformer_mm.analysis.energy_meter.
     EnergyMeter`, deployed, integer spikes in binary form) of ``model`` on
     the one input ``path``; ``model`` itself is left as it is."""
-    from ..analysis.energy import EnergyMeter
+    from ..analysis.energy_meter import EnergyMeter
     from ..deploy import expand_to_binary, switch_to_deploy
     from ..deploy.binary_expansion import integer_neurons
     from .energy import backbone_T
@@ -96,3 +98,13 @@ def energy_of_file(model, path: str, convention: str = 'measured') -> dict:
     meter.run(lambda: m(**data, mode='predict'), 1)
     meter.remove()
     return meter.report()
+
+
+def predict_file(model, path: str, out: Optional[str] = None):
+    """``path`` through ``model`` with its task's predictor
+    (:data:`~spikeformer_mm.tasks.TASKS`): ``(task, result)``; the
+    picture of a detection or segmentation goes to ``out``."""
+    from ..tasks import get_task, model_task
+    task = model_task(model)
+    return task, globals()[get_task(task).predictor](model, path, out)
+

@@ -1,4 +1,4 @@
-"""Checkpoints: safe reading and atomic writing (:mod:`.safe_io`), strict
+"""Checkpoints: safe reading and atomic writing (:mod:`.files`), strict
 loading into a model (:mod:`.loading`), and the papers' formats with their
 converters (:mod:`.official`: V2's; :mod:`.official_v3`: E-SpikeFormer's).
 
@@ -10,7 +10,7 @@ from .loading import CheckpointMismatchError, load_weights
 from .official import (convert_official, load_official, official_arch,
                        official_to_mm_key)
 from .official_v3 import convert_v3, v3_arch
-from .safe_io import (UnsafeCheckpointError, is_complete,
+from .files import (UnsafeCheckpointError, is_complete,
                       load_checkpoint_file, mmengine_safe_globals,
                       require_local, resume_checkpoint, save_checkpoint_file)
 

@@ -4,7 +4,7 @@ from typing import Optional
 import torch
 import torch.nn as nn
 
-from .safe_io import load_checkpoint_file
+from .files import load_checkpoint_file
 
 
 class CheckpointMismatchError(ValueError):
@@ -15,7 +15,7 @@ def load_weights(model: nn.Module, filename: str, strict: bool = True,
                  map_location: str = 'cpu',
                  checkpoint: Optional[dict] = None) -> dict:
     """Load the ``state_dict`` of a local checkpoint file into ``model``
-    (safely, see :func:`~.safe_io.load_checkpoint_file`; or of
+    (safely, see :func:`~.files.load_checkpoint_file`; or of
     ``checkpoint``, that file already loaded); returns the checkpoint's
     ``meta``.
 

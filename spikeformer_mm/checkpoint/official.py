@@ -13,7 +13,7 @@ from typing import Optional
 
 import torch
 
-from .safe_io import UnsafeCheckpointError, _numpy_globals, require_local
+from .files import UnsafeCheckpointError, _numpy_globals, require_local
 
 
 def load_official(filename: str, trust: bool = False) -> dict:

@@ -312,6 +312,11 @@ class LoadGen1Window(_base_transform()):
     :class:`~spikeformer_mm.models.EventDetDataPreprocessor` makes them
     ``[T, B, 2, H, W]``).
 
+    A sample that is only a file (``img_path``, e.g. a recording given to
+    ``tools/analysis_tools/vis_spikes.py`` or the inference APIs) gets the
+    window that ends with the recording's last event, on the sensor its
+    header names.
+
     Args:
         window_us (int): the window's length in microseconds.
         n_time_bins (int): T.
@@ -325,6 +330,13 @@ class LoadGen1Window(_base_transform()):
 
     def transform(self, results: dict) -> dict:
         from tonic.functional import to_frame_numpy
+        if 'label_time' not in results:  # a file alone: its last window
+            header, raw = open_dat(results['img_path'])
+            if not len(raw):
+                raise ValueError(f'{results["img_path"]}: no events')
+            results['label_time'] = int(raw['t'][-1]) + 1
+            results['width'], results['height'] = dat_size(
+                results['img_path'], header)
         t1 = int(results['label_time'])
         t0 = t1 - self.window_us
         w, h = results['width'], results['height']

@@ -1,5 +1,6 @@
-"""Inference engines beside PyTorch for a deployed model: onnxruntime and
-OpenVINO on the CPU, through the ONNX export of :mod:`.onnx`."""
+"""Inference engines for a deployed model: PyTorch itself, and the export
+targets of :mod:`.targets` (onnxruntime, OpenVINO on the CPU) through the
+ONNX export of :mod:`.onnx`."""
 import os
 import tempfile
 from typing import Callable
@@ -8,16 +9,19 @@ import torch
 import torch.nn as nn
 
 from .onnx import export_onnx, quantize_int8
+from .targets import TARGETS, get_target
 
-ENGINES = ('torch', 'onnxruntime', 'openvino')
+# every --engine choice of the tools
+ENGINES = ('torch', *TARGETS)
 
 
 def engine_step(model: nn.Module, x: torch.Tensor, engine: str, dtype: str,
                 threads: int) -> Callable[[], object]:
     """A step function running ``model`` (deployed, fp32), exported to ONNX
-    (int8-quantized with ``dtype='int8'``), in ``engine``: onnxruntime or
-    OpenVINO (``dtype`` ``'bf16'``: its bf16 inference precision). The
-    file is needed only while the engine loads it."""
+    (int8-quantized with ``dtype='int8'``), in the export target
+    ``engine`` (:data:`~.targets.TARGETS`). The file is needed only while
+    the engine loads it."""
+    target = get_target(engine)
     xn = x.numpy()
     with tempfile.TemporaryDirectory(prefix='spikeformer-bench-') as d:
         path = os.path.join(d, 'model.onnx')
@@ -38,19 +42,5 @@ def engine_step(model: nn.Module, x: torch.Tensor, engine: str, dtype: str,
                 path = pool.submit(quantize_int8, path,
                                    os.path.join(d, 'int8.onnx'),
                                    calib).result()
-        if engine == 'onnxruntime':
-            import onnxruntime as ort
-            so = ort.SessionOptions()
-            so.intra_op_num_threads = threads
-            sess = ort.InferenceSession(path, so,
-                                        providers=['CPUExecutionProvider'])
-            name = sess.get_inputs()[0].name
-            return lambda: sess.run(None, {name: xn})
-        import openvino as ov
-        # int8: OpenVINO runs the quantized convs in int8, the rest in f32
-        compiled = ov.Core().compile_model(path, 'CPU', {
-            'INFERENCE_PRECISION_HINT': 'bf16' if dtype == 'bf16' else 'f32',
-            'PERFORMANCE_HINT': 'LATENCY',
-            'INFERENCE_NUM_THREADS': threads})
-    req = compiled.create_infer_request()
-    return lambda: req.infer({0: xn})
+        run = target.session(path, dtype, threads)
+    return lambda: run(xn)

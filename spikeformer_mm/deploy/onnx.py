@@ -30,18 +30,9 @@ import torch
 import torch.nn as nn
 
 from ..fileio import atomic_path
+from ..tasks import get_task, model_task
 
 OPSET = 18
-
-
-def model_task(model: nn.Module) -> str:
-    """'classification', 'detection' or 'segmentation' for an mm model."""
-    if hasattr(model, 'decode_head'):
-        return 'segmentation'
-    if hasattr(model, 'rpn_head') or hasattr(model, 'bbox_head') or \
-            hasattr(model, 'roi_head'):
-        return 'detection'
-    return 'classification'
 
 
 class ExportedPart(nn.Module):
@@ -51,9 +42,10 @@ class ExportedPart(nn.Module):
         super().__init__()
         self.model = model
         self.task = model_task(model)
+        self.logits = get_task(self.task).exported == 'logits'
 
     def forward(self, x):
-        if self.task == 'classification':
+        if self.logits:
             return self.model(x, mode='tensor')
         feats = self.model.extract_feat(x)
         if feats[0].dim() == 5:  # a spiking neck keeps T: average it here
@@ -62,7 +54,7 @@ class ExportedPart(nn.Module):
 
 
 def output_names(part: 'ExportedPart', x: torch.Tensor) -> list:
-    if part.task == 'classification':
+    if part.logits:
         return ['logits']
     with torch.no_grad():
         n = len(part(x))
@@ -102,7 +94,8 @@ def export_onnx(model: nn.Module, out: str, img_size: Tuple[int, int],
         shapes = {'x': {0: torch.export.Dim('batch', min=1, max=1024)}}
     import sys
     print(f'exporting {out} ...', file=sys.stderr, flush=True)
-    with atomic_path(out, suffix='.onnx') as tmp, torch.no_grad(), warnings.catch_warnings():
+    with atomic_path(out, suffix='.onnx') as tmp, torch.no_grad(), \
+            warnings.catch_warnings():
         warnings.simplefilter('ignore')
         prog = torch.onnx.export(
             part, (x, ), dynamo=True, opset_version=OPSET,
@@ -144,14 +137,13 @@ def check_onnx(path: str, model: nn.Module,
                 raise ValueError(f'{path}: output of shape {g.shape}, '
                                  f'PyTorch gives {tuple(r.shape)}')
             max_diff = max(max_diff, float(np.abs(g - r.numpy()).max()))
-        if part.task == 'classification':
+        if part.logits:
             agree += int((got[0].argmax(1) == ref[0].numpy().argmax(1)).sum())
         n += x.shape[0]
         bar.update()
     sys.stderr.write('\n')
     return dict(images=n, max_abs_diff=max_diff,
-                top1_agreement=agree / n if part.task == 'classification'
-                else None)
+                top1_agreement=agree / n if part.logits else None)
 
 
 # what int8 quantizes: the synaptic layers (the neurons stay fp32)

@@ -31,7 +31,7 @@ from mmengine.fileio import LocalBackend, register_backend
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from ..checkpoint import load_checkpoint_file
-from ..checkpoint.safe_io import write_error
+from ..checkpoint.files import write_error
 from ..fileio import atomic_path
 from ..zoo import load_from_hf, load_from_http_verified, load_from_zoo
 

@@ -147,6 +147,11 @@ class _UnitEventProducts:
     def use_unit_events(self, slots: int, scale: float = 1.0) -> None:
         self.binary_slots, self.count_scale = int(slots), float(scale)
 
+    def unit_event_slots(self):
+        """D when the products run over unit events, else None (asked by
+        the energy meter)."""
+        return self.binary_slots
+
     def matmul(self, a, b, a_counts=True, b_counts=True):
         if not self.binary_slots:
             return a @ b

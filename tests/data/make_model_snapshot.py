@@ -13,7 +13,9 @@ an I-LIF neuron has no tensors, so the twin's model is theirs
 E-SpikeFormer configs (``*e-spikeformer*``) were added with models of their
 own, their entries made by :func:`state_dict_shapes` when they came (the
 fidelity tests check those models against V3's code); so were the event
-detection configs (``*gen1*``, ``*moving-digits*``, 2026-12-06).
+detection configs (``*gen1*``, ``*moving-digits*``, 2026-12-06) and the
+event classification configs (``*dvs-gesture*``, ``*cifar10-dvs*``,
+2026-12-06, later).
 """
 import glob
 import gzip

@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 
 from helpers import run_py
-from spikeformer_mm.analysis.energy import E_AC_PJ, E_MAC_PJ, EnergyMeter
+from spikeformer_mm.analysis.energy_meter import E_AC_PJ, E_MAC_PJ, EnergyMeter
 
 
 def measure(model, x, T, n_images=1):
@@ -151,7 +151,7 @@ def test_event_count_sops_are_events_times_fanout():
     """A layer fed event counts: each event costs one accumulate per weight
     it reaches (checked against a brute-force count, grouped conv too)."""
 
-    from spikeformer_mm.analysis.energy import _count_sops
+    from spikeformer_mm.analysis.energy_meter import _count_sops
     torch.manual_seed(0)
     x = torch.randint(0, 3, (2, 4, 5, 5)).float()
     for conv in (nn.Conv2d(4, 6, 3, stride=2, padding=1),
@@ -247,11 +247,13 @@ class KnownSpikes(nn.Module):
         self.real = nn.Conv2d(6, 5, 1, bias=False)
         nn.init.uniform_(self.spiking.weight, 0.5, 1.0)  # no output is 0
 
+    def runs_once_for(self, img):
+        # the encoder runs once, as the backbone runs it for a static
+        # image: the meter asks (SpikingDownsample's interface)
+        return {'enc': self.T}
+
     def forward(self, img):  # img [B, 3, H, W], static over T
-        # the encoder runs once, as the backbone runs it for a static image
-        self.enc.runs_once_for_T = self.T
         y = self.enc(img)
-        del self.enc.runs_once_for_T
         self.lif.reset()
         s = self.lif(y.unsqueeze(0).expand(self.T, *y.shape))
         return self.real(self.spiking(s.flatten(0, 1)))
@@ -262,7 +264,9 @@ def test_both_conventions_by_hand(basis):
     T, H, W = 2, 8, 8
     model = KnownSpikes(T).eval()
     meter = EnergyMeter(model, T, 'paper', basis)
-    meter.run(lambda: model(torch.rand(1, 3, H, W)), 1)
+    # two images: a batch of 2 at T=2 would pass for time-folded input if
+    # the encoder did not say it runs once
+    meter.run(lambda: model(torch.rand(2, 3, H, W)), 2)
     meter.remove()
     rep = meter.report()
     enc, spk, real = (layer(rep, n) for n in ('enc', 'spiking', 'real'))
@@ -336,12 +340,12 @@ def test_dense_layers_are_macs_in_both_conventions():
         E_MAC_PJ * T * head_macs * 1e-9 / paper, rel=1e-3)
     assert rep['paper_rate'] == 'events_per_neuron_step'
     # an assumed rate keeps the dense head's MACs in the paper convention
-    from spikeformer_mm.analysis.energy import energy_at_rate
+    from spikeformer_mm.analysis.energy_meter import energy_at_rate
     at = energy_at_rate(rep, 0.25)
     assert at['paper'] == pytest.approx(
         (E_MAC_PJ * enc_macs + E_AC_PJ * 0.25 * T * (spk_macs + real_macs) +
          E_MAC_PJ * T * head_macs) * 1e-9, rel=1e-3)
-    from spikeformer_mm.analysis.energy import format_table
+    from spikeformer_mm.analysis.energy_meter import format_table
     assert 'MACs in both conventions' in format_table(rep)
 
 
@@ -349,11 +353,11 @@ def test_trained_flops_basis_counts_repconv_unfolded():
     """A RepConv deployed as one dense 3x3 conv: 9 Cin Cout MACs per
     position on the deployed basis, Cin C + 9 C + C Cout on the trained
     one (C = the hidden width = Cin)."""
-    from spikeformer_mm.analysis.energy import trained_macs
+    from spikeformer_mm.analysis.energy_meter import trained_macs
     from spikeformer_mm.models.layers import RepConv
     conv = RepConv(16, 24).eval().fuse_dense()
     geo = (conv.in_channels, conv.out_channels, conv.kernel_size,
-           conv.groups, conv.rep_conv_hidden)
+           conv.groups, conv.trained_hidden_width())
     positions = 49
     deployed = positions * 9 * 16 * 24
     assert trained_macs(deployed, geo) == positions * (16 * 16 + 9 * 16 +

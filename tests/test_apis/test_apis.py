@@ -109,3 +109,14 @@ def test_pictures_of_small_images_are_scaled_up():
     seg = SegDataSample()
     seg.pred_sem_seg = PixelData(data=torch.tensor([[[0, 1], [2, 3]]]))
     assert upscale_seg_sample(seg, 4).pred_sem_seg.data.shape == (1, 8, 8)
+
+
+def test_the_T_override_is_one_rule():
+    """``--T`` of the tools: the backbone's T in cfg-options, refused when
+    it is not an integer >= 1 (the export and binary tools share it)."""
+    from spikeformer_mm.apis.config import with_T
+    assert with_T({'a': 1}, 2) == {'a': 1, 'model.backbone.T': 2}
+    assert with_T(None, None) == {}
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match=r'--T must be an integer >= 1'):
+            with_T(None, bad)

@@ -256,3 +256,88 @@ def test_event_det_preprocessor_keeps_the_time_axis():
                  data_samples=[s]))
     with pytest.raises(ValueError, match='mean does not apply to event'):
         EventDetDataPreprocessor(n_time_bins=2, mean=[0, 0, 0])
+
+
+EVENT_DET = ('projects/event_digits/configs/'
+             'faster-rcnn_metaspikeformer-demo_fpn_moving-digits-t2.py')
+
+
+def _recording(path, rng, n=4000, size=(96, 96)):
+    from spikeformer_mm.datasets.gen1 import write_dat
+    ev = np.zeros(n, [('x', np.int16), ('y', np.int16), ('t', np.int64),
+                      ('p', bool)])
+    ev['x'], ev['y'] = rng.integers(0, size[0], n), rng.integers(0, size[1],
+                                                               n)
+    ev['t'] = np.sort(rng.integers(0, 300_000, n))
+    ev['p'] = rng.integers(0, 2, n)
+    write_dat(str(path), ev, size)
+    return ev
+
+
+def test_detector_spike_pictures_show_the_event_frames(tmp_path):
+    """vis_spikes on a Gen1 recording alone (its last window) through the
+    event detector: the spike pictures and ``events.gif``, the event frames
+    beside the first stage's spikes, whose frames are those of the window's
+    T bins."""
+    from PIL import Image
+
+    from spikeformer_mm.apis.spikes import visualize_spikes
+    _recording(tmp_path / 'r_td.dat', np.random.default_rng(0))
+    written = visualize_spikes(
+        EVENT_DET, None, str(tmp_path / 'r_td.dat'), str(tmp_path / 'out'),
+        cfg_options={'model.backbone.init_cfg': None})
+    gif = str(tmp_path / 'out' / 'events.gif')
+    assert gif in written
+    with Image.open(gif) as im:
+        assert im.n_frames == 2  # T = 2 bins of the window
+        frames = []
+        for i in range(im.n_frames):
+            im.seek(i)
+            frames.append(np.asarray(im.convert('L'), dtype=float))
+    assert all(f.std() > 5 for f in frames)  # events and spikes drawn
+
+
+def test_detector_first_layer_bills_events_as_the_papers_do(tmp_path):
+    """The event detector's encoding conv reads event counts: no MACs; one
+    accumulate per event and weight it reaches (measured), and in the
+    paper convention ACs at the events per neuron and step; both
+    conventions report it."""
+    import torch
+
+    from spikeformer_mm.analysis.energy_meter import EnergyMeter
+    from spikeformer_mm.apis import init_model, load_config
+    from spikeformer_mm.apis.data import file_batch
+    _recording(tmp_path / 'r_td.dat', np.random.default_rng(1))
+    cfg = load_config(EVENT_DET, {'model.backbone.init_cfg': None})
+    model = init_model(cfg, None).eval()
+    data = model.data_preprocessor(
+        file_batch(cfg, str(tmp_path / 'r_td.dat')), False)
+    x = data['inputs']
+    with torch.no_grad():
+        # a part of the model alone would leave its layers without FLOPs
+        wrong = EnergyMeter(model, cfg.model.backbone.T, 'measured')
+        with pytest.raises(ValueError, match=r'did not go through the '
+                           r'FasterRCNN.*call the model itself'):
+            wrong.run(lambda: model.extract_feat(x), 1)
+        wrong.remove()
+        meter = EnergyMeter(model, cfg.model.backbone.T, 'measured')
+        meter.run(lambda: model(**data, mode='predict'), 1)
+    meter.remove()
+    rep = meter.report()
+    enc = next(r for r in rep['layers']
+               if r['name'].endswith('downsample1_1.encode_conv'))
+    assert enc['input'] == 'events' and enc['macs'] == 0
+    # an event reaches C_out weights at each output position whose window
+    # covers it: k^2 / s^2 positions on average, ceil(k / s)^2 at most
+    conv = model.backbone.downsample1_1.encode_conv
+    k, s = conv.kernel_size[0], conv.stride[0]
+    events = float(x.sum())
+    assert 0.8 * events * conv.out_channels * k * k / (s * s) < \
+        enc['sops'] <= events * conv.out_channels * (-(-k // s)) ** 2
+    # paper: ACs of the dense MACs at the events per neuron and step
+    macs = conv.out_channels * conv.in_channels * k * k * (
+        x.shape[-2] // s) * (x.shape[-1] // s)
+    assert enc['macs_per_step'] == pytest.approx(macs, rel=0.01)
+    assert enc['paper']['op'] == 'AC' and enc['paper']['energy_mJ'] == \
+        pytest.approx(enc['events_per_neuron_step'] * enc['steps'] * macs *
+                      0.9e-9, rel=0.01)

@@ -146,5 +146,5 @@ def test_package_import_changes_nothing_a_config_names_it(run_py):
     before, after = r.stdout.split('\n')[-3:-1]
     assert before == 'mmengine.runner.checkpoint mmengine.runner.checkpoint ' \
         'LocalBackend', before
-    assert after == 'spikeformer_mm.engine.safe_io spikeformer_mm.zoo ' \
+    assert after == 'spikeformer_mm.engine.safe_io spikeformer_mm.zoo.fetch ' \
         'AtomicLocalBackend', after

@@ -276,3 +276,24 @@ def test_encoder_of_a_static_image_runs_once():
     bn_a, bn_b = a.downsample1_1.encode_bn, b.downsample1_1.encode_bn
     assert torch.allclose(bn_a.running_mean, bn_b.running_mean, atol=1e-6)
     assert torch.allclose(bn_a.running_var, bn_b.running_var, atol=1e-5)
+
+
+def test_norm_cfg_reaches_every_norm_and_must_fold():
+    """``norm_cfg`` (mmcv's norm config, as mmpretrain's layers take it)
+    builds every norm of the backbone; a norm that cannot fold into a conv
+    at deployment is refused, naming the choices."""
+    import torch.nn as nn
+
+    from spikeformer_mm.models.backbones import MetaSpikeFormer
+    demo = dict(embed_dims=[16, 32, 64, 128])
+    bns = [m for m in MetaSpikeFormer(arch=demo).modules()
+           if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    sync = [m for m in MetaSpikeFormer(
+        arch=demo, norm_cfg=dict(type='SyncBN')).modules()
+        if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    assert len(sync) == len(bns) > 0
+    assert all(isinstance(m, nn.SyncBatchNorm) for m in sync)
+    assert all(type(m) is nn.BatchNorm2d for m in bns)
+    with pytest.raises(ValueError, match=r"norm_cfg type must be one of "
+                       r"\('BN', 'BN2d', 'SyncBN'\).*got 'GN'"):
+        MetaSpikeFormer(arch=demo, norm_cfg=dict(type='GN', num_groups=2))

@@ -210,7 +210,7 @@ def test_errors_name_the_expected_layout():
 
 
 def test_energy_counts_the_spiking_neck_and_heads_as_sops():
-    from spikeformer_mm.analysis.energy import EnergyMeter
+    from spikeformer_mm.analysis.energy_meter import EnergyMeter
     model = build_detector(2)
     data = batch(model, n=1)
     calibrated(model, data)

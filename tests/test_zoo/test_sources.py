@@ -108,9 +108,13 @@ print('cached in', p)
 
 def tiny_config(tmp_path, embed_dims=(16, 32, 64, 80)):
     cfg = tmp_path / f'tiny_{embed_dims[-1]}.py'
-    cfg.write_text(f'''_base_ = [{osp.join(ROOT, 'configs/classification/metaspikeformer-15m_8xb64_in1k.py')!r}]
-model = dict(backbone=dict(arch=dict(_delete_=True, embed_dims={list(embed_dims)})),
-             head=dict(in_channels={embed_dims[-1]}, num_classes=10, with_kd=True))
+    base = osp.join(ROOT, 'configs/classification/'
+                    'metaspikeformer-15m_8xb64_in1k.py')
+    cfg.write_text(f'''_base_ = [{base!r}]
+model = dict(backbone=dict(arch=dict(_delete_=True,
+                                     embed_dims={list(embed_dims)})),
+             head=dict(in_channels={embed_dims[-1]}, num_classes=10,
+                       with_kd=True))
 ''')
     return str(cfg)
 
@@ -242,8 +246,11 @@ except DownloadError as e:
 
 def tiny_v3_config(tmp_path):
     cfg = tmp_path / 'tiny_v3.py'
-    cfg.write_text(f'''_base_ = [{osp.join(ROOT, 'configs/classification/e-spikeformer-19m_8xb256_in1k.py')!r}]
-model = dict(backbone=dict(arch=dict(_delete_=True, embed_dims=[16, 32, 64, 80])),
+    base = osp.join(ROOT, 'configs/classification/'
+                    'e-spikeformer-19m_8xb256_in1k.py')
+    cfg.write_text(f'''_base_ = [{base!r}]
+model = dict(backbone=dict(arch=dict(_delete_=True,
+                                     embed_dims=[16, 32, 64, 80])),
              head=dict(in_channels=80, num_classes=10))
 ''')
     return str(cfg)

@@ -27,6 +27,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 def main(argv=None):
+    from spikeformer_mm.deploy.engines import ENGINES
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--arch', default='15M', help='15M, 31M or 55M')
     p.add_argument('--T', type=int, default=1)
@@ -44,7 +45,7 @@ def main(argv=None):
     p.add_argument('--warmup', type=int, default=2)
     p.add_argument('--repeats', type=int, default=5)
     p.add_argument('--engine', default='torch',
-                   choices=['torch', 'onnxruntime', 'openvino'],
+                   choices=ENGINES,
                    help='inference engine (the last two run the exported '
                    'ONNX model; CPU inference only)')
     p.add_argument('--rep-conv', default='auto',

@@ -24,8 +24,10 @@ def engines_available():
     """The installed engines (found, not imported: each row's process
     imports what it runs)."""
     import importlib.util
-    return [e for e in ('onnxruntime', 'openvino')
-            if importlib.util.find_spec(e) is not None]
+
+    from spikeformer_mm.deploy.targets import TARGETS
+    return [name for name, t in TARGETS.items()
+            if importlib.util.find_spec(t.package) is not None]
 
 
 def runs(device, arch, quick, bf16, engines=()):
@@ -33,6 +35,7 @@ def runs(device, arch, quick, bf16, engines=()):
     (training), and fast bf16 where the device runs bf16 natively; for CPU
     inference also the exported model in onnxruntime (fp32, int8) and
     OpenVINO (fp32, int8, and bf16 where the CPU has it)."""
+    from spikeformer_mm.deploy.targets import TARGETS
     b_inf, b_tr = (32, 16) if device.startswith('cuda') else (4, 4)
     out = []
     for T in (1, 4):
@@ -49,7 +52,7 @@ def runs(device, arch, quick, bf16, engines=()):
                 for engine in engines:
                     out.append(dict(row, dtype='fp32', fast=True,
                                     engine=engine))
-                    if engine == 'openvino' and bf16:
+                    if bf16 and 'bf16' in TARGETS[engine].dtypes:
                         out.append(dict(row, dtype='bf16', fast=True,
                                         engine=engine))
                     # int8: speed here; top-1 agreement on the demo set

@@ -8,7 +8,7 @@ Works for classification, detection and segmentation configs. Images come
 from the config's test set (the embedded demo sets work out of the box) or,
 with --random, are random images run through the config's test pipeline.
 Energy per image uses the 45 nm model (4.6 pJ per MAC, 0.9 pJ per AC); see
-spikeformer_mm/analysis/energy.py for what is counted and how.
+spikeformer_mm/analysis/energy_meter/ for what is counted and how.
 """
 import argparse
 import os.path as osp
@@ -85,7 +85,7 @@ def main(argv=None):
     plot = args.plot or (osp.splitext(args.out)[0] + '.png' if args.out
                          else None)
     if plot:
-        from spikeformer_mm.analysis.energy import plot_firing_rates
+        from spikeformer_mm.analysis.energy_meter import plot_firing_rates
         from spikeformer_mm.fileio import atomic_path
         with atomic_path(plot, suffix='.png') as tmp:
             plot_firing_rates(report, tmp)

@@ -10,9 +10,10 @@ T=1, 2, 4 (the demo classifier's config with another T); I-LIF at T=1 with
 D=2 and D=4, and at T=2 with D=2 (T x D = 4 binary slots, as binary T=4);
 the (D+1)-level quantised activation without membrane at T=2, D=2 (at
 T=1 it is I-LIF itself); and E-SpikeFormer (V3's base model, its blocks and
-neuron, counts 0..4 / 4) at T=1 at the same widths. Each is trained with tools/train.py and tested
-with tools/test.py (run_demos.py's steps), then measured with the energy
-meter on --num-images val images (integer spikes in their binary form).
+neuron, counts 0..4 / 4) at T=1 at the same widths. Each is trained with
+tools/train.py and tested with tools/test.py (run_demos.py's steps), then
+measured with the energy meter on --num-images val images (integer spikes
+in their binary form).
 Results go to ``<work-dir>/results.json`` after every run, each with its
 recipe (a digest of the resolved config) and CPU; a rerun skips the runs
 it holds for the same recipe and trains again those whose recipe changed.

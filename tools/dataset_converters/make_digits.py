@@ -1,7 +1,8 @@
 """Write (or check) the embedded digits datasets.
 
     python tools/dataset_converters/make_digits.py classification data/digits_cls
-    python tools/dataset_converters/make_digits.py classification data/digits_cls --check
+    python tools/dataset_converters/make_digits.py classification \
+        data/digits_cls --check
 
 The datasets are built from scikit-learn's bundled digits, with a fixed
 train/val split; see ``spikeformer_mm/datasets/digits.py``. The configs

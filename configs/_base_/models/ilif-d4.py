@@ -13,7 +13,7 @@ ilif_T = 1
 # the paper with attn_scale=1.0; ../_base_/models/metaspikeformer-demo.py):
 # counts multiply, so I-LIF's Q (K^T V) is up to D^3 = 64 times that of
 # spikes and at 1.0 the attention neuron saturates. The paper's 0.125 is
-# used instead (on the digits demo: 26.7% -> 88.6% top-1 at D=2 and
-# 91.0% -> 98.1% at D=4, one run each; configs/classification/README.md).
+# used instead (what each measured on the digits demo:
+# configs/classification/README.md).
 # The 15M / 55M configs already have it.
 ilif_attn_scale = 0.125

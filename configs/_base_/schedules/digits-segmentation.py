@@ -1,7 +1,7 @@
 # The segmentation demo's schedule: 1,500 iterations, AdamW 2e-3 after 100
 # warm-up iterations, then poly, gradients clipped; hooks as mmseg's
-# schedules give them. 1,500 rather than 1,000: over training seeds 0-2,
-# 80.08 +- 2.59 mIoU against 75.33 +- 3.09 (configs/segmentation/README.md).
+# schedules give them. 1,500 rather than 1,000 iterations: measured in
+# configs/segmentation/README.md.
 max_iters = 1500
 optim_wrapper = dict(
     type='OptimWrapper',

@@ -10,8 +10,10 @@
 _base_ = ['../../../configs/classification/_base_/models/'
           'metaspikeformer-15m.py',
           '../../../configs/_base_/runtimes/classification.py']
-custom_imports = dict(imports=['projects.event_digits.event_digits'],
-                      allow_failed_imports=False)
+custom_imports = dict(
+    imports=[*_base_.custom_imports.imports,
+             'projects.event_digits.event_digits'],
+    allow_failed_imports=False)
 T = 16
 sensor_size = (128, 128)
 model = dict(

@@ -7,6 +7,7 @@ from mmengine.model import BaseModule
 from spikingjelly.activation_based import functional
 
 from ...registry import MODELS
+from ...validation import check_choice
 from ..packed_spikes import compact_spikes
 from ..strict_loading import guard_models_of
 from ..layers import (ATTENTIONS, SHORTCUTS, MSBlock, MSConvBlock,
@@ -66,6 +67,9 @@ class MetaSpikeFormer(BaseModule):
         neuron_cfg (dict, optional): the neuron: ``type`` (``'LIF'``, the
             paper's, by default) and its settings, see
             :mod:`spikeformer_mm.models.neurons`.
+        norm_cfg (dict, optional): the batch norm of every layer,
+            ``dict(type='BN')`` (default) or ``dict(type='SyncBN')`` for
+            distributed training; it folds into the convs at deployment.
         frozen_stages (int): freeze the first ``k`` stages (see ``LAYOUT``)
             in parameters and BN statistics. Defaults to 0.
         norm_eval (bool): keep all BatchNorms in eval mode while training.
@@ -123,6 +127,7 @@ class MetaSpikeFormer(BaseModule):
                  attn_scale: float = 0.125,
                  drop_path_rate: float = 0.,
                  neuron_cfg: Optional[dict] = None,
+                 norm_cfg: Optional[dict] = None,
                  frozen_stages: int = 0,
                  norm_eval: bool = False,
                  with_cp: bool = False,
@@ -134,20 +139,8 @@ class MetaSpikeFormer(BaseModule):
         arch = self._parse_arch(arch)
         self.embed_dims = list(arch['embed_dims'])
         self.depths = tuple(arch['depths'])
-        num_heads, mlp_ratio = arch['num_heads'], arch['mlp_ratio']
-        if not isinstance(T, int) or isinstance(T, bool) or T < 1:
-            raise ValueError(f'T must be an integer >= 1, got {T!r}')
-        if shortcut not in SHORTCUTS:
-            raise ValueError(f'shortcut must be one of {SHORTCUTS}, '
-                             f'got {shortcut!r}')
-        if attention not in ATTENTIONS:
-            raise ValueError(f'attention must be one of {ATTENTIONS}, '
-                             f'got {attention!r}')
-        if last_stride not in (1, 2):
-            raise ValueError(f'last_stride must be 1 or 2, got {last_stride}')
-        if not -1 <= frozen_stages <= self.num_taps:
-            raise ValueError(f'frozen_stages must be in -1..{self.num_taps} '
-                             f'(-1 or 0: none), got {frozen_stages}')
+        self._check_args(T, shortcut, attention, last_stride,
+                         frozen_stages)
         self.T = T
         self.in_channels = in_channels
         self.out_indices = self._parse_out_indices(out_indices)
@@ -155,6 +148,36 @@ class MetaSpikeFormer(BaseModule):
         self.norm_eval = norm_eval
         self.compact_spikes = compact_spikes
 
+        self._build_stages(arch, last_stride, attention, attn_scale,
+                           drop_path_rate, dict(shortcut=shortcut,
+                                                neuron_cfg=neuron_cfg,
+                                                norm_cfg=norm_cfg))
+        self.with_cp = with_cp  # after the blocks exist: it is passed on
+        self.deploy = False
+        if deploy:
+            self.switch_to_deploy(deploy)
+        self._freeze_stages()
+        self.partial_load_keys = tuple(partial_load_keys)
+        require_complete_weights(self, 'MetaSpikeFormer', partial_load_keys)
+
+    def _check_args(self, T, shortcut, attention, last_stride,
+                    frozen_stages):
+        """Refuse an argument the backbone cannot take, naming it."""
+        if not isinstance(T, int) or isinstance(T, bool) or T < 1:
+            raise ValueError(f'T must be an integer >= 1, got {T!r}')
+        check_choice('shortcut', shortcut, SHORTCUTS)
+        check_choice('attention', attention, ATTENTIONS)
+        if last_stride not in (1, 2):
+            raise ValueError(f'last_stride must be 1 or 2, got {last_stride}')
+        if not -1 <= frozen_stages <= self.num_taps:
+            raise ValueError(f'frozen_stages must be in -1..{self.num_taps} '
+                             f'(-1 or 0: none), got {frozen_stages}')
+
+    def _build_stages(self, arch, last_stride, attention, attn_scale,
+                      drop_path_rate, common):
+        """The downsampling layers and blocks of :data:`LAYOUT`, as the
+        paper's code names them; ``common``: what every block takes."""
+        num_heads, mlp_ratio = arch['num_heads'], arch['mlp_ratio']
         # width, stride and block count of each stage, from the layout
         self.tap_channels = self.channels_of(arch)
         down_strides = [2] * (self.num_taps - 1) + [last_stride]
@@ -167,9 +190,8 @@ class MetaSpikeFormer(BaseModule):
                        for _, groups, kind in LAYOUT]
         n_blocks = sum(map(sum, group_sizes))
         dpr = iter(torch.linspace(0, drop_path_rate, n_blocks).tolist())
-        common = dict(shortcut=shortcut, neuron_cfg=neuron_cfg)
 
-        prev = in_channels
+        prev = self.in_channels
         for s, (down, groups, kind) in enumerate(LAYOUT):
             dim = self.tap_channels[s]
             first = dict(kernel_size=7, padding=3, first_layer=True) \
@@ -188,13 +210,6 @@ class MetaSpikeFormer(BaseModule):
                               for _ in range(n)]
                 self.add_module(name, nn.ModuleList(blocks))
             prev = dim
-        self.with_cp = with_cp  # after the blocks exist: it is passed on
-        self.deploy = False
-        if deploy:
-            self.switch_to_deploy(deploy)
-        self._freeze_stages()
-        self.partial_load_keys = tuple(partial_load_keys)
-        require_complete_weights(self, 'MetaSpikeFormer', partial_load_keys)
 
     # ------------------------------------------------------- feature shapes
     @property

@@ -35,8 +35,9 @@ NEURON_DEFAULTS = LIF_DEFAULTS
 # The neuron after the attention product fires at half the usual threshold.
 ATTENTION_THRESHOLD = 0.5
 
-__all__ = ['CUDA_KERNELS', 'cuda_kernel', 'set_cuda_kernel', 'MultiStepILIF', 'MultiStepNILIF', 'MultiStepQuantAct',
-           'MultiStepMultiSpike', 'build_neuron', 'build_surrogate', 'is_neuron', 'merge_neuron_cfg',
+__all__ = ['CUDA_KERNELS', 'cuda_kernel', 'set_cuda_kernel', 'MultiStepILIF',
+           'MultiStepNILIF', 'MultiStepQuantAct', 'MultiStepMultiSpike',
+           'build_neuron', 'build_surrogate', 'is_neuron', 'merge_neuron_cfg',
            'neuron_class', 'MultiStepLIF', 'MultiStepIF',
            'MultiStepParametricLIF', 'unrolled_lif', 'NEURON_DEFAULTS',
            'LIF_DEFAULTS', 'ATTENTION_THRESHOLD']
