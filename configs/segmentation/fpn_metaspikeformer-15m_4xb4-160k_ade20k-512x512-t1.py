@@ -3,33 +3,24 @@
 #
 # Taps as the paper's segmentation code: after ConvBlock1_1 (stride 2),
 # ConvBlock1_2 (4), ConvBlock2_2 (8) and block4 (16): out_indices (0, 1, 2, 4).
-# SpikeToDense averages each over T (as the paper did) before mmseg's FPN.
+# SpikeToDense averages each over T (as the paper did) before mmseg's FPN
+# (the dense skeleton: ../_base_/models/metaspikeformer-dense.py).
 # Recipe: 512x512 crops, AdamW lr 1e-3, weight decay 0.005, 1500 linear
 # warm-up iterations, then poly, 160k iterations.
 _base_ = ['mmseg::sem_fpn/fpn_r50_4xb4-160k_ade20k-512x512.py',
-          '../_base_/safety.py', '../_base_/models/metaspikeformer.py']
-arch = '15M'
+          '../_base_/safety.py', '../_base_/models/metaspikeformer-dense.py']
 out_indices = (0, 1, 2, 4)
 
 # BN, not SyncBN: works in one process; for multi-GPU runs you may set
 # norm_cfg=dict(type='SyncBN', requires_grad=True) in decode_head.
 norm_cfg = dict(type='BN', requires_grad=True)
-pretrained = 'work_dirs/metaspikeformer-15m_8xb64_in1k/epoch_200.pth'
 model = dict(
     pretrained=None,
-    backbone=dict(
-        _delete_=True,
-        type='spikeformer_mm.MetaSpikeFormer',
-        arch=arch,
-        T=1,
-        out_indices=out_indices,
-        init_cfg=dict(type='Pretrained', checkpoint=pretrained,
-                      prefix='backbone.')),
+    backbone=dict(_base_.dense_backbone, out_indices=out_indices),
     neck=dict(
-        _delete_=True,
-        type='spikeformer_mm.SpikeToDense',
-        reduction='mean',
-        in_channels=[_base_.tap_channels[arch][i] for i in out_indices],
+        _base_.spike_to_dense,
+        in_channels=[_base_.tap_channels[_base_.arch][i]
+                     for i in out_indices],
         neck=dict(type='FPN', out_channels=256, num_outs=4)),
     decode_head=dict(feature_strides=[2, 4, 8, 16], norm_cfg=norm_cfg),
 )

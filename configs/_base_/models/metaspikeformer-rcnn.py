@@ -1,5 +1,6 @@
 # The R-CNN skeleton of the Meta-SpikeFormer detectors (COCO's Mask R-CNN,
-# Gen1's Faster R-CNN), written once. The backbone hands its taps 1-4
+# Gen1's Faster R-CNN), written once, on the dense skeleton
+# (./metaspikeformer-dense.py). The backbone hands its taps 1-4
 # (strides 4, 8, 16, 16: the paper's last downsampling has stride 1) as
 # [T, B, C, H, W] spikes/membranes to SpikeToDense, which averages over T
 # (rate decoding), then to mmdet's FPN. The paper's code declared strides
@@ -9,25 +10,15 @@
 # A detector config takes `rcnn` into its model and adds what differs:
 #   model = dict(_base_.rcnn, roi_head=dict(_base_.rcnn.roi_head, ...))
 # and trains with `adamw` (the detectors' AdamW, replacing mmdet's SGD).
-_base_ = ['./metaspikeformer.py']
-arch = '15M'
+_base_ = ['./metaspikeformer-dense.py']
 out_indices = (1, 2, 3, 4)
 strides = [4, 8, 16, 16]  # of taps 1-4
-pretrained = 'work_dirs/metaspikeformer-15m_8xb64_in1k/epoch_200.pth'
 rcnn = dict(
-    backbone=dict(
-        _delete_=True,
-        type='spikeformer_mm.MetaSpikeFormer',
-        arch=arch,
-        T=1,
-        out_indices=out_indices,
-        init_cfg=dict(type='Pretrained', checkpoint=pretrained,
-                      prefix='backbone.')),
+    backbone=dict(_base_.dense_backbone, out_indices=out_indices),
     neck=dict(
-        _delete_=True,
-        type='spikeformer_mm.SpikeToDense',
-        reduction='mean',
-        in_channels=[_base_.tap_channels[arch][i] for i in out_indices],
+        _base_.spike_to_dense,
+        in_channels=[_base_.tap_channels[_base_.arch][i]
+                     for i in out_indices],
         neck=dict(type='FPN', out_channels=256, num_outs=5)),
     rpn_head=dict(anchor_generator=dict(strides=strides + [32])),
     roi_head=dict(bbox_roi_extractor=dict(featmap_strides=strides)),
