@@ -35,19 +35,21 @@ from typing import Optional
 import torch
 import torch.nn as nn
 
-from .layers import (SpikingMLP, TemporalDropPath, fold_bn, fold_time, is_bn,
-                     unfold_time, unit_event_matmul)
+from .layers import (SpikingMLP, TemporalDropPath, build_norm, fold_bn,
+                     fold_time, is_bn, unfold_time, unit_event_matmul)
 from .neurons import build_neuron
 
 
 def conv_bn(in_ch: int, out_ch: int, kernel_size: int = 1, groups: int = 1,
-            bias: bool = False) -> nn.Sequential:
-    """Conv (``padding = kernel_size // 2``) then BatchNorm, as V3's
-    ``nn.Sequential(conv, bn)`` (keys ``.0.weight``, ``.1.*``)."""
+            bias: bool = False, norm_cfg: Optional[dict] = None
+            ) -> nn.Sequential:
+    """Conv (``padding = kernel_size // 2``) then BatchNorm (``norm_cfg``,
+    as V2's layers), as V3's ``nn.Sequential(conv, bn)`` (keys
+    ``.0.weight``, ``.1.*``)."""
     return nn.Sequential(
         nn.Conv2d(in_ch, out_ch, kernel_size, padding=kernel_size // 2,
                   groups=groups, bias=bias),
-        nn.BatchNorm2d(out_ch))
+        build_norm(norm_cfg, out_ch))
 
 
 def fold_conv_bn(seq: nn.Sequential) -> None:
@@ -72,15 +74,17 @@ class SepConvSpike(nn.Module):
     depthwise conv + BN, SN, 1x1 conv + BN (2 dim -> dim)."""
 
     def __init__(self, dim: int, expansion_ratio: int = 2,
-                 kernel_size: int = 7, neuron_cfg: Optional[dict] = None):
+                 kernel_size: int = 7, neuron_cfg: Optional[dict] = None,
+                 norm_cfg: Optional[dict] = None):
         super().__init__()
         med = int(expansion_ratio * dim)
         self.spike1 = build_neuron(neuron_cfg)
-        self.pwconv1 = conv_bn(dim, med)
+        self.pwconv1 = conv_bn(dim, med, norm_cfg=norm_cfg)
         self.spike2 = build_neuron(neuron_cfg)
-        self.dwconv = conv_bn(med, med, kernel_size, groups=med)
+        self.dwconv = conv_bn(med, med, kernel_size, groups=med,
+                              norm_cfg=norm_cfg)
         self.spike3 = build_neuron(neuron_cfg)
-        self.pwconv2 = conv_bn(med, dim)
+        self.pwconv2 = conv_bn(med, dim, norm_cfg=norm_cfg)
 
     def switch_to_deploy(self, form='dense'):
         for seq in (self.pwconv1, self.dwconv, self.pwconv2):
@@ -97,16 +101,18 @@ class ESConvBlock(nn.Module):
     ``x = x + BN(conv3x3(SN(BN(conv3x3(SN(x))))))``."""
 
     def __init__(self, dim: int, mlp_ratio: int = 4, drop_path: float = 0.,
-                 neuron_cfg: Optional[dict] = None):
+                 neuron_cfg: Optional[dict] = None,
+                 norm_cfg: Optional[dict] = None):
         super().__init__()
         hidden = int(dim * mlp_ratio)
-        self.Conv = SepConvSpike(dim, kernel_size=7, neuron_cfg=neuron_cfg)
+        self.Conv = SepConvSpike(dim, kernel_size=7, neuron_cfg=neuron_cfg,
+                                 norm_cfg=norm_cfg)
         self.spike1 = build_neuron(neuron_cfg)
         self.conv1 = nn.Conv2d(dim, hidden, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(hidden)
+        self.bn1 = build_norm(norm_cfg, hidden)
         self.spike2 = build_neuron(neuron_cfg)
         self.conv2 = nn.Conv2d(hidden, dim, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(dim)
+        self.bn2 = build_norm(norm_cfg, dim)
         self.drop_path = TemporalDropPath(drop_path)
 
     def switch_to_deploy(self, form='dense'):
@@ -166,7 +172,8 @@ class LinearSpikingAttention(_UnitEventProducts, nn.Module):
 
     def __init__(self, dim: int, num_heads: int = 8, v_ratio: int = 4,
                  scale: Optional[float] = None,
-                 neuron_cfg: Optional[dict] = None):
+                 neuron_cfg: Optional[dict] = None,
+                 norm_cfg: Optional[dict] = None):
         super().__init__()
         if dim % num_heads:
             raise ValueError(f'embed dim {dim} is not divisible by '
@@ -176,14 +183,14 @@ class LinearSpikingAttention(_UnitEventProducts, nn.Module):
         self.scale = (dim // num_heads) ** -0.5 * 2 if scale is None \
             else float(scale)
         self.head_spike = build_neuron(neuron_cfg)
-        self.q_conv = conv_bn(dim, dim)
-        self.k_conv = conv_bn(dim, dim)
-        self.v_conv = conv_bn(dim, dim * v_ratio)
+        self.q_conv = conv_bn(dim, dim, norm_cfg=norm_cfg)
+        self.k_conv = conv_bn(dim, dim, norm_cfg=norm_cfg)
+        self.v_conv = conv_bn(dim, dim * v_ratio, norm_cfg=norm_cfg)
         self.q_spike = build_neuron(neuron_cfg)
         self.k_spike = build_neuron(neuron_cfg)
         self.v_spike = build_neuron(neuron_cfg)
         self.attn_spike = build_neuron(neuron_cfg)
-        self.proj_conv = conv_bn(dim * v_ratio, dim)
+        self.proj_conv = conv_bn(dim * v_ratio, dim, norm_cfg=norm_cfg)
 
     def switch_to_deploy(self, form='dense'):
         for seq in (self.q_conv, self.k_conv, self.v_conv, self.proj_conv):
@@ -208,13 +215,16 @@ class ESBlock(nn.Module):
 
     def __init__(self, dim: int, num_heads: int = 8, mlp_ratio: int = 4,
                  drop_path: float = 0., neuron_cfg: Optional[dict] = None,
-                 attn_scale: Optional[float] = None):
+                 attn_scale: Optional[float] = None,
+                 norm_cfg: Optional[dict] = None):
         super().__init__()
-        self.conv = SepConvSpike(dim, kernel_size=3, neuron_cfg=neuron_cfg)
+        self.conv = SepConvSpike(dim, kernel_size=3, neuron_cfg=neuron_cfg,
+                                 norm_cfg=norm_cfg)
         self.attn = LinearSpikingAttention(dim, num_heads, scale=attn_scale,
-                                           neuron_cfg=neuron_cfg)
+                                           neuron_cfg=neuron_cfg,
+                                           norm_cfg=norm_cfg)
         self.mlp = SpikingMLP(dim, int(dim * mlp_ratio),
-                              neuron_cfg=neuron_cfg)
+                              neuron_cfg=neuron_cfg, norm_cfg=norm_cfg)
         self.drop_path = TemporalDropPath(drop_path)
 
     def forward(self, x):
@@ -229,12 +239,15 @@ class ESLargeConvBlock(nn.Module):
     with biased convs (no SepConv)."""
 
     def __init__(self, dim: int, mlp_ratio: int = 4, drop_path: float = 0.,
-                 neuron_cfg: Optional[dict] = None):
+                 neuron_cfg: Optional[dict] = None,
+                 norm_cfg: Optional[dict] = None):
         super().__init__()
         self.neuron1 = build_neuron(neuron_cfg)
-        self.conv1 = conv_bn(dim, dim * mlp_ratio, 3, bias=True)
+        self.conv1 = conv_bn(dim, dim * mlp_ratio, 3, bias=True,
+                             norm_cfg=norm_cfg)
         self.neuron2 = build_neuron(neuron_cfg)
-        self.conv2 = conv_bn(dim * mlp_ratio, dim, 3, bias=True)
+        self.conv2 = conv_bn(dim * mlp_ratio, dim, 3, bias=True,
+                             norm_cfg=norm_cfg)
         self.drop_path = TemporalDropPath(drop_path)
 
     def switch_to_deploy(self, form='dense'):
@@ -250,10 +263,11 @@ class ConvBNPair(nn.Module):
     """Two 1x1 convs with BNs (V3's large ``RepConv``/``RepConv2``, Conv1d
     on tokens there): ``conv2(conv1(x))``, each ``Sequential(conv, bn)``."""
 
-    def __init__(self, in_ch: int, hidden: int, out_ch: int):
+    def __init__(self, in_ch: int, hidden: int, out_ch: int,
+                 norm_cfg: Optional[dict] = None):
         super().__init__()
-        self.conv1 = conv_bn(in_ch, hidden)
-        self.conv2 = conv_bn(hidden, out_ch)
+        self.conv1 = conv_bn(in_ch, hidden, norm_cfg=norm_cfg)
+        self.conv2 = conv_bn(hidden, out_ch, norm_cfg=norm_cfg)
 
     def switch_to_deploy(self, form='dense'):
         fold_conv_bn(self.conv1)
@@ -263,9 +277,11 @@ class ConvBNPair(nn.Module):
         return self.conv2(self.conv1(x))
 
 
-def pair_bn(dim: int, hidden: int) -> nn.Sequential:
+def pair_bn(dim: int, hidden: int, norm_cfg: Optional[dict] = None
+            ) -> nn.Sequential:
     """A projection of the large attention: ConvBNPair then one more BN."""
-    return nn.Sequential(ConvBNPair(dim, hidden, dim), nn.BatchNorm2d(dim))
+    return nn.Sequential(ConvBNPair(dim, hidden, dim, norm_cfg),
+                         build_norm(norm_cfg, dim))
 
 
 def fold_pair_bn(seq: nn.Sequential) -> None:
@@ -283,7 +299,8 @@ class RepSpikingAttention(_UnitEventProducts, nn.Module):
     scale``, SN, projection."""
 
     def __init__(self, dim: int, num_heads: int = 8, scale: float = 0.125,
-                 neuron_cfg: Optional[dict] = None):
+                 neuron_cfg: Optional[dict] = None,
+                 norm_cfg: Optional[dict] = None):
         super().__init__()
         if dim % num_heads:
             raise ValueError(f'embed dim {dim} is not divisible by '
@@ -291,14 +308,14 @@ class RepSpikingAttention(_UnitEventProducts, nn.Module):
         self.num_heads, self.scale = num_heads, float(scale)
         hidden = int(dim * 1.5)
         self.head_lif = build_neuron(neuron_cfg)
-        self.q_conv = pair_bn(dim, hidden)
-        self.k_conv = pair_bn(dim, hidden)
-        self.v_conv = pair_bn(dim, hidden)
+        self.q_conv = pair_bn(dim, hidden, norm_cfg)
+        self.k_conv = pair_bn(dim, hidden, norm_cfg)
+        self.v_conv = pair_bn(dim, hidden, norm_cfg)
         self.q_lif = build_neuron(neuron_cfg)
         self.k_lif = build_neuron(neuron_cfg)
         self.v_lif = build_neuron(neuron_cfg)
         self.attn_lif = build_neuron(neuron_cfg)
-        self.proj_conv = pair_bn(dim, hidden)
+        self.proj_conv = pair_bn(dim, hidden, norm_cfg)
 
     def switch_to_deploy(self, form='dense'):
         for seq in (self.q_conv, self.k_conv, self.v_conv, self.proj_conv):
@@ -324,15 +341,17 @@ class ESLargeBlock(nn.Module):
 
     def __init__(self, dim: int, num_heads: int = 8, mlp_ratio: int = 4,
                  rep_conv: bool = True, layer_scale_init: float = 1e-6,
-                 drop_path: float = 0., neuron_cfg: Optional[dict] = None):
+                 drop_path: float = 0., neuron_cfg: Optional[dict] = None,
+                 norm_cfg: Optional[dict] = None):
         super().__init__()
         if rep_conv:
             self.lif = build_neuron(neuron_cfg)
-            self.rep_conv = ConvBNPair(dim, dim, dim)
+            self.rep_conv = ConvBNPair(dim, dim, dim, norm_cfg)
         self.attn = RepSpikingAttention(dim, num_heads,
-                                        neuron_cfg=neuron_cfg)
+                                        neuron_cfg=neuron_cfg,
+                                        norm_cfg=norm_cfg)
         self.mlp = SpikingMLP(dim, int(dim * mlp_ratio),
-                              neuron_cfg=neuron_cfg)
+                              neuron_cfg=neuron_cfg, norm_cfg=norm_cfg)
         self.layer_scale1 = nn.Parameter(torch.full((dim, ),
                                                     layer_scale_init))
         self.layer_scale2 = nn.Parameter(torch.full((dim, ),

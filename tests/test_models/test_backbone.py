@@ -297,3 +297,19 @@ def test_norm_cfg_reaches_every_norm_and_must_fold():
     with pytest.raises(ValueError, match=r"norm_cfg type must be one of "
                        r"\('BN', 'BN2d', 'SyncBN'\).*got 'GN'"):
         MetaSpikeFormer(arch=demo, norm_cfg=dict(type='GN', num_groups=2))
+
+
+@pytest.mark.parametrize('family,arch', [
+    ('ESpikeFormer', dict(embed_dims=[8, 16, 32, 40])),
+    ('ESpikeFormerLarge', dict(embed_dims=[16, 32, 64], depth=2))])
+def test_v3_families_take_norm_cfg_too(family, arch):
+    import torch.nn as nn
+
+    from spikeformer_mm.models import backbones
+    cls = getattr(backbones, family)
+    norms = [m for m in cls(arch=arch, norm_cfg=dict(type='SyncBN'))
+             .modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    assert norms and all(isinstance(m, nn.SyncBatchNorm) for m in norms)
+    assert len(norms) == sum(
+        isinstance(m, nn.modules.batchnorm._BatchNorm)
+        for m in cls(arch=arch).modules())

@@ -58,6 +58,7 @@ class _V3Backbone(MetaSpikeFormer):
                  out_indices: Union[int, Sequence[int], None] = None,
                  drop_path_rate: float = 0.,
                  neuron_cfg: Optional[dict] = None,
+                 norm_cfg: Optional[dict] = None,
                  frozen_stages: int = 0,
                  norm_eval: bool = False,
                  with_cp: bool = False,
@@ -84,6 +85,7 @@ class _V3Backbone(MetaSpikeFormer):
         self.compact_spikes = False  # counts are never bit-packed
         self._with_cp = False
         self.neuron_cfg = dict(self.default_neuron, **(neuron_cfg or {}))
+        self.norm_cfg = norm_cfg
         self.tap_channels = self.channels_of(arch)
         strides = [2] * (self.num_taps - 1) + [self.last_stride]
         self.tap_strides = tuple(math.prod(strides[:s + 1])
@@ -99,7 +101,7 @@ class _V3Backbone(MetaSpikeFormer):
                 if s == 0 else {}
             self.add_module(down, SpikingDownsample(
                 prev, dim, stride=strides[s], neuron_cfg=self.neuron_cfg,
-                **first))
+                norm_cfg=norm_cfg, **first))
             for name in groups:
                 n = 1 if kind == 'conv' else self._depth(arch, s)
                 self.add_module(name, nn.ModuleList(
@@ -133,6 +135,8 @@ class ESpikeFormer(_V3Backbone):
         T (int): time steps (the input repeated; V3: 1).
         neuron_cfg (dict, optional): overrides of V3's neuron
             (:data:`V3_BASE_NEURON`), e.g. ``max_spike_count``.
+        norm_cfg (dict, optional): the batch norm of every layer, as
+            :class:`MetaSpikeFormer`'s (``BN`` by default, ``SyncBN``).
         attn_scale (float, optional): the attention's scale; None (the
             default) is V3's, ``2 / sqrt(head dim)``.
         Other arguments as :class:`MetaSpikeFormer`'s.
@@ -160,9 +164,11 @@ class ESpikeFormer(_V3Backbone):
         a = self.arch
         if kind == 'conv':
             return [ESConvBlock(dim, a['mlp_ratio'], next(dpr),
-                                self.neuron_cfg) for _ in range(n)]
+                                self.neuron_cfg, self.norm_cfg)
+                    for _ in range(n)]
         return [ESBlock(dim, a['num_heads'], a['mlp_ratio'], next(dpr),
-                        self.neuron_cfg, self.attn_scale) for _ in range(n)]
+                        self.neuron_cfg, self.attn_scale, self.norm_cfg)
+                for _ in range(n)]
 
 
 @MODELS.register_module()
@@ -217,7 +223,9 @@ class ESpikeFormerLarge(_V3Backbone):
         a = self.arch
         if kind == 'conv':
             return [ESLargeConvBlock(dim, a['mlp_ratio'], next(dpr),
-                                     self.neuron_cfg) for _ in range(n)]
+                                     self.neuron_cfg, self.norm_cfg)
+                    for _ in range(n)]
         return [ESLargeBlock(dim, a['num_heads'], a['mlp_ratio'],
                              a['rep_conv'], a['layer_scale_init'], next(dpr),
-                             self.neuron_cfg) for _ in range(n)]
+                             self.neuron_cfg, self.norm_cfg)
+                for _ in range(n)]
