@@ -33,12 +33,16 @@ def fsync_path(path: str) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str, suffix: str = '') -> Iterator[str]:
+def atomic_path(path: str, suffix: str = '',
+                replace: bool = True) -> Iterator[str]:
     """Yield a temporary path beside ``path``; when the block succeeds it
     is synced and renamed to ``path``; when it fails it is removed.
 
     ``suffix`` keeps the extension for writers that look at it (``.png``).
     Files keep the usual permissions (umask), not ``mkstemp``'s 0600.
+    ``replace=False``: a file that is at ``path`` by then is kept and
+    ``FileExistsError`` raised (the temporary removed): the new file is
+    linked into place, which no other writer can race.
     """
     path = osp.abspath(osp.expanduser(str(path)))
     d = osp.dirname(path)
@@ -50,7 +54,11 @@ def atomic_path(path: str, suffix: str = '') -> Iterator[str]:
     try:
         yield tmp
         fsync_path(tmp)
-        os.replace(tmp, path)
+        if replace:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # FileExistsError if path exists
+            os.remove(tmp)
         fsync_path(d)
     except BaseException:
         if osp.exists(tmp):
@@ -75,9 +83,10 @@ def read_json(path: str, default: Any = None) -> Any:
         return json.load(f)
 
 
-def write_json(path: str, obj: Any) -> None:
-    """Write ``obj`` as indented JSON, atomically."""
-    with atomic_path(path, suffix='.json') as tmp:
+def write_json(path: str, obj: Any, replace: bool = True) -> None:
+    """Write ``obj`` as indented JSON, atomically; ``replace=False`` keeps
+    a file already at ``path`` (``FileExistsError``)."""
+    with atomic_path(path, suffix='.json', replace=replace) as tmp:
         with open(tmp, 'w') as f:
             json.dump(obj, f, indent=2, sort_keys=True, default=float)
 

@@ -32,6 +32,7 @@ each task's spread. It never replaces an existing record.
 """
 import argparse
 import datetime
+import functools
 import json
 import os
 import os.path as osp
@@ -171,6 +172,7 @@ def run(cmd, kernel_set='native'):
                  f'{r.returncode}')
 
 
+@functools.lru_cache(maxsize=None)
 def cpu_capability(kernel_set='native'):
     """``torch.backends.cpu.get_cpu_capability()`` under ``kernel_set``."""
     return subprocess.run(
@@ -394,11 +396,15 @@ def main(argv=None):
         summary[t] = task_entry(t, runs)
         write_json(summary_path, summary)
     if args.record:
-        write_json(args.record, dict(
-            command='python tools/run_demos.py ' + ' '.join(
-                sys.argv[1:] if argv is None else argv),
-            cpu_capability=cpu_capability(), **shared,
-            summary={t: summary[t] for t in tasks}))
+        try:
+            write_json(args.record, dict(
+                command='python tools/run_demos.py ' + ' '.join(
+                    sys.argv[1:] if argv is None else argv),
+                cpu_capability=cpu_capability(), **shared,
+                summary={t: summary[t] for t in tasks}), replace=False)
+        except FileExistsError:
+            sys.exit(f'error: --record {args.record} appeared during the '
+                     f'runs and is kept; the runs are in {summary_path}')
     print('\n| task | metric | value | time (s) | checkpoint |')
     print('|---|---|---|---|---|')
     for t in tasks:

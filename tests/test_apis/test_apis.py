@@ -120,3 +120,19 @@ def test_the_T_override_is_one_rule():
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match=r'--T must be an integer >= 1'):
             with_T(None, bad)
+
+
+def test_write_json_without_replace_keeps_a_file_already_there(tmp_path):
+    """``replace=False`` (run records): a file that is at the path when the
+    write completes is kept, the new content is not left beside it, and a
+    free path is written whole."""
+    import json
+    p = tmp_path / 'record.json'
+    p.write_text('{"mine": 1}')
+    with pytest.raises(FileExistsError):
+        write_json(str(p), {'new': 2}, replace=False)
+    assert p.read_text() == '{"mine": 1}'
+    assert sorted(x.name for x in tmp_path.iterdir()) == ['record.json']
+    q = tmp_path / 'new.json'
+    write_json(str(q), {'new': 2}, replace=False)
+    assert json.loads(q.read_text()) == {'new': 2}

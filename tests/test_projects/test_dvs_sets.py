@@ -85,6 +85,14 @@ def test_broken_aedat_files_are_refused_by_name(tmp_path):
     v3.write_bytes(b'#!AER-DAT3.1\r\n#End Of ASCII Header\r\n' + bytes(28))
     with pytest.raises(ValueError, match=rf'{v3}: AEDAT 3.1;'):
         read_events(str(v3), (128, 128))
+    foreign = tmp_path / 'photo.aedat'
+    foreign.write_bytes(b'\x89PNG\r\n' + bytes(64))
+    with pytest.raises(ValueError, match=rf'{foreign}: not an AEDAT file'):
+        read_events(str(foreign), (128, 128))
+    v4 = tmp_path / 'v4.aedat'
+    v4.write_bytes(b'#!AER-DAT4.0\r\n' + bytes(32))
+    with pytest.raises(ValueError, match=rf'{v4}: AEDAT 4.0;'):
+        read_events(str(v4), (128, 128))
     empty = tmp_path / 'empty.aedat'
     write_aedat2(empty, [], [], [], [])
     with pytest.raises(ValueError, match=rf'{empty}: empty recording'):
@@ -141,6 +149,16 @@ def test_datasets_list_the_release_layouts(tmp_path):
     assert len(c_train) == 30 and len(c_val) == 10
     assert all(c_val.get_data_info(i)['img_path'].endswith('_10.aedat')
                for i in range(10))
+    with pytest.raises(ValueError, match=r'split_at must be an integer'):
+        CIFAR10DVSEvents(str(tmp_path / 'c'), split_at=0)
+    with pytest.raises(ValueError, match=r"split must be one of"):
+        DVSGestureEvents(str(tmp_path / 'g'), split='dev')
+    odd = tmp_path / 'g' / 'DVSGesture' / 'ibmGestureTrain' / 'user01_led'
+    odd.mkdir()
+    np.save(odd / 'clap.npy', np.zeros((2, 4)))
+    with pytest.raises(ValueError, match=r"ibmGestureTrain: not tonic's "
+                       r'DVS128 Gesture layout'):
+        DVSGestureEvents(str(tmp_path / 'g'), split='train')
     (tmp_path / 'c' / 'truck').rename(tmp_path / 'c' / 'lorry')
     with pytest.raises(FileNotFoundError, match=r'truck not found'):
         CIFAR10DVSEvents(str(tmp_path / 'c'))

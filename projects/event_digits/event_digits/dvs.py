@@ -31,6 +31,7 @@ import numpy as np
 from mmpretrain.datasets import BaseDataset
 
 from spikeformer_mm.registry import DATASETS
+from spikeformer_mm.validation import check_choice
 
 from .emulator import EVENT_DTYPE
 
@@ -38,7 +39,6 @@ GESTURE_FOLDERS = {'train': 'ibmGestureTrain', 'val': 'ibmGestureTest',
                    'test': 'ibmGestureTest'}
 CIFAR10_DVS_CLASSES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog',
                        'frog', 'horse', 'ship', 'truck')
-SENSOR_128 = (128, 128)
 
 
 def gesture_events(array: np.ndarray) -> np.ndarray:
@@ -76,13 +76,13 @@ def read_aedat2_dvs128(path: str) -> np.ndarray:
         raise ValueError(f'{path}: AEDAT {version}; CIFAR10-DVS recordings '
                          f'are AEDAT 2.0')
     # where the events start: after the '#' lines (tonic's reader is one
-    # byte short when a file ends with its header)
+    # byte short when a file ends with its header); read byte by byte at
+    # each line start, so the binary events are never read as a "line"
     start = 0
     with open(path, 'rb') as f:
-        for line in f:
-            if not line.startswith(b'#'):
-                break
-            start += len(line)
+        while f.read(1) == b'#':
+            f.readline()
+            start = f.tell()
     size = osp.getsize(path) - start
     if size % 8:
         raise ValueError(f'{path}: truncated AEDAT 2.0 file ({size} bytes of '
@@ -122,9 +122,7 @@ class DVSGestureEvents(BaseDataset):
         'air drums', 'air guitar', 'other gestures'))
 
     def __init__(self, data_root, split='train', **kwargs):
-        if split not in GESTURE_FOLDERS:
-            raise ValueError(f'split must be one of '
-                             f'{sorted(GESTURE_FOLDERS)}, got {split!r}')
+        check_choice('split', split, tuple(GESTURE_FOLDERS))
         self.split = split
         super().__init__(ann_file='', data_root=data_root, **kwargs)
 
@@ -143,7 +141,12 @@ class DVSGestureEvents(BaseDataset):
             def _check_exists(self):
                 return True
 
-        listed = DVSGesture(self.data_root, train=self.split == 'train')
+        try:
+            listed = DVSGesture(self.data_root, train=self.split == 'train')
+        except ValueError as e:  # tonic parses folder and file names
+            raise ValueError(
+                f'{folder}: not tonic\'s DVS128 Gesture layout (folders '
+                f'user<NN>_<lighting>, files <label>.npy): {e}') from None
         n = len(self.METAINFO['classes'])
         bad = [p for p, t in zip(listed.data, listed.targets)
                if not 0 <= t < n]
@@ -170,9 +173,10 @@ class CIFAR10DVSEvents(BaseDataset):
     METAINFO = dict(classes=CIFAR10_DVS_CLASSES)
 
     def __init__(self, data_root, split='train', split_at=900, **kwargs):
-        if split not in ('train', 'val', 'test'):
-            raise ValueError(f"split must be one of ['test', 'train', "
-                             f"'val'], got {split!r}")
+        check_choice('split', split, ('train', 'val', 'test'))
+        if not isinstance(split_at, int) or split_at < 1:
+            raise ValueError(f'split_at must be an integer >= 1, got '
+                             f'{split_at!r}')
         self.split, self.split_at = split, split_at
         super().__init__(ann_file='', data_root=data_root, **kwargs)
 
