@@ -198,20 +198,31 @@ def test_gen1_configs_train_and_validate_on_spec_written_files(tmp_path,
                                                                config):
     """The shipped Gen1 configs, unchanged but for where the data is and a
     small batch, train 2 iterations and validate on recordings written to
-    the format's description (a 64 x 48 sensor named in the header) with
+    the format's description (a 128 x 96 sensor named in the header) with
     Prophesee's box arrays: the whole path a user of the real release
-    takes."""
+    takes.
+
+    Why not smaller, and why seeded: from random weights (the ImageNet
+    backbone is not here) a 64 x 48 sensor leaves 4 x 4 tokens at stride
+    16, where the spiking attention emits no spike; the BatchNorms after it
+    then see a constant input (zero batch variance) and scale the gradient
+    by 1/sqrt(eps) = 316 each, two per block, so the first backward reached
+    1e37 and, on some seeds, overflowed (the CI failure of 2026-12-06:
+    NaNGuardHook at iteration 1). At 128 x 96 (8 x 6 tokens; Gen1's own
+    304 x 240 gives 19 x 15) the largest first gradient was 1e0-1e6 over
+    seeds 0-3 of the three configs, with one seed's second step at 1e25;
+    the seed is fixed so the run is the same one every time."""
     import json
 
     from helpers import run_py
     rng = np.random.default_rng(0)
     header = (b'% Data file containing CD events.\n', b'% Version 2\n',
-              b'% Width 64\n', b'% Height 48\n')
+              b'% Width 128\n', b'% Height 96\n')
     for split in ('train', 'val'):
         (tmp_path / split).mkdir()
         for r in range(2):
-            t = np.sort(rng.integers(0, 700_000, 3000))
-            ev = [(int(ti), int(rng.integers(64)), int(rng.integers(48)),
+            t = np.sort(rng.integers(0, 700_000, 12000))
+            ev = [(int(ti), int(rng.integers(128)), int(rng.integers(96)),
                    int(rng.integers(2))) for ti in t]
             spec_dat(tmp_path / split / f'r{r}_td.dat', ev, header)
             np.save(tmp_path / split / f'r{r}_bbox.npy', np.array(
@@ -223,7 +234,7 @@ def test_gen1_configs_train_and_validate_on_spec_written_files(tmp_path,
         'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
         'val_dataloader.num_workers=0', 'test_dataloader.num_workers=0',
         'train_cfg.max_epochs=1', 'model.backbone.init_cfg=None',
-        'param_scheduler.0.end=2']
+        'param_scheduler.0.end=2', 'randomness.seed=0']
     wd = tmp_path / 'wd'
     run_py('tools/train.py', f'configs/detection/{config}', '--work-dir',
            str(wd), '--cfg-options', *opts, timeout=900)

@@ -190,7 +190,7 @@ def test_dvs_configs_train_and_validate_on_release_format_files(
              for s in ('train', 'val', 'test')] + [
         'model.backbone.T=2', 'train_dataloader.batch_size=2',
         'val_dataloader.batch_size=4', 'train_cfg.max_epochs=1',
-        'train_cfg.val_interval=1'] + [
+        'train_cfg.val_interval=1', 'randomness.seed=0'] + [
         f'{s}_dataloader.{k}' for s in ('train', 'val', 'test')
         for k in ('num_workers=0', 'persistent_workers=False')] + [
         f'{p}.n_time_bins=2' for p in (
