@@ -144,6 +144,31 @@ def describe(found: dict, total: int) -> str:
     return '; '.join(parts)
 
 
+def adapt_input_channels(module: nn.Module, key: str) -> None:
+    """Make ``module``, when weights are loaded into it, take the conv
+    kernel ``key`` (``[out, in, kh, kw]``, relative to ``module``) with
+    another input-channel count by summing it over its input channels and
+    repeating that for each of its own: a gray or RGB image model's first
+    conv, applied to every polarity channel of an event model, so their
+    sum (the event count) is filtered as the gray image was. (timm's
+    ``adapt_input_conv`` sums so for one channel; it is not a dependency
+    here.) A kernel of another size or width is left to the strict check,
+    which names it. The key stays tolerated by a whole model's check
+    (:func:`guard_models_of`), which runs before this adaptation."""
+    def adapt(module, state_dict, prefix, *args):
+        name, own = prefix + key, module.get_parameter(key)
+        w = state_dict.get(name)
+        if (w is None or w.shape == own.shape or w.dim() != 4
+                or w.shape[0] != own.shape[0] or w.shape[2:] != own.shape[2:]):
+            return
+        state_dict[name] = w.sum(1, keepdim=True).repeat(
+            1, own.shape[1], 1, 1)
+
+    module._register_load_state_dict_pre_hook(adapt, with_module=True)
+    module.adapted_load_keys = (*getattr(module, 'adapted_load_keys', ()),
+                                key)
+
+
 def require_complete_weights(module: nn.Module, who: str,
                              tolerate: Sequence[str] = (),
                              unexpected: bool = True) -> None:
@@ -201,7 +226,9 @@ def _guard_parent(parent: nn.Module, name: str,
             or parent in _GUARDED):
         return None
     _GUARDED.add(parent)
-    keep = [f'backbone.{k}' for k in getattr(child, 'partial_load_keys', ())]
+    keep = [f'backbone.{k}' for k in (
+        *getattr(child, 'partial_load_keys', ()),
+        *getattr(child, 'adapted_load_keys', ()))]
     require_complete_weights(parent, type(parent).__name__, tolerate=keep)
     return None
 

@@ -196,6 +196,38 @@ def test_partial_load_keys_reach_the_model_check(tmp_path):
                                if not k.startswith('head.')}, strict=False)
 
 
+def test_an_adapted_input_conv_loads_an_image_models_kernel(checkpoints):
+    """``adapt_input_conv``: an RGB classifier's first conv, loaded into a
+    2-channel (event) model through mmengine's init_cfg and torch's own
+    loader, becomes its kernel summed over RGB for each polarity; every
+    other tensor still must fit, and without the option the reshaped
+    kernel is refused. Mutation caught: the adaptation registered after the
+    strict check (refused), and a mean instead of the sum."""
+    from spikeformer_mm.apis import init_model
+    from spikeformer_mm.models import IncompleteWeightsError
+    key = 'backbone.downsample1_1.encode_conv.weight'
+    rgb = torch.load(checkpoints['cls'], weights_only=True)['state_dict']
+    opts = {'model.backbone.in_channels': 2,
+            'model.backbone.adapt_input_conv': True}
+    model = init_model(CLS, cfg_options={**opts, 'model.backbone.init_cfg': {
+        'type': 'Pretrained', 'checkpoint': checkpoints['cls'],
+        'prefix': 'backbone.'}})
+    model.init_weights()  # what the Runner does with init_cfg
+    gray = rgb[key].sum(1, keepdim=True)
+    assert torch.equal(model.state_dict()[key], torch.cat([gray, gray], 1))
+    other = 'backbone.downsample1_1.encode_bn.weight'
+    assert torch.equal(model.state_dict()[other], rgb[other])
+    fresh = init_model(CLS, cfg_options=opts)
+    fresh.load_state_dict(rgb)  # the whole model, strictly: adapted
+    assert torch.equal(fresh.state_dict()[key], model.state_dict()[key])
+    with pytest.raises(IncompleteWeightsError, match=r'missing \(head\.'):
+        fresh.load_state_dict({k: v for k, v in rgb.items()
+                               if not k.startswith('head.')}, strict=False)
+    plain = init_model(CLS, cfg_options={'model.backbone.in_channels': 2})
+    with pytest.raises(IncompleteWeightsError, match='other shapes'):
+        plain.load_state_dict(rgb)
+
+
 def test_the_file_is_named_only_for_its_own_weights(checkpoints):
     """The refusal names the checkpoint file whose weights were refused,
     never the file read before them (another file's weights, read by

@@ -159,12 +159,14 @@ def test_configs_build_and_keep_time(path):
 @pytest.mark.e2e
 def test_demo_task_and_energy_through_the_tools(demo, tmp_path):
     """Bounded: ``tools/run_demos.py --tasks event --smoke`` from the demo's
-    classifier (64 recordings, one epoch, tools/train.py then tools/test.py;
-    the event model starts from the classifier's backbone), then the energy
-    tool: the encoding conv, fed event counts, counts synaptic operations."""
+    classifier (256 recordings, 3 epochs, tools/train.py then tools/test.py;
+    the event model starts from the classifier's backbone) learns to its
+    floor, then the energy tool: the encoding conv, fed event counts,
+    counts synaptic operations."""
     import json
 
     from helpers import run_py
+    from helpers.floors import SMOKE_FLOORS
     cls_ckpt = demo[1]['classification']['checkpoint']
     wd = tmp_path / 'demo'
     run_py('tools/run_demos.py', '--tasks', 'event', '--smoke', '--work-dir',
@@ -172,6 +174,7 @@ def test_demo_task_and_energy_through_the_tools(demo, tmp_path):
     summary = json.load(open(wd / 'summary.json'))
     entry = summary['event']
     assert entry['config'] == CONFIGS[1] and 0 <= entry['top1'] <= 100
+    assert entry['top1'] >= SMOKE_FLOORS['event', 'top1'], entry['top1']
     logs = ''.join(p.read_text() for p in (wd / 'event').glob('*/*.log'))
     assert f'PretrainedInit: load from {cls_ckpt}' in logs
     report = tmp_path / 'energy.json'
@@ -183,6 +186,26 @@ def test_demo_task_and_energy_through_the_tools(demo, tmp_path):
     assert first['name'] == 'backbone.downsample1_1.encode_conv'
     assert first['input'] == 'events' and first['macs'] == 0
     assert first['sops'] > 0
+
+
+@pytest.mark.e2e
+def test_event_detection_demo_learns_in_its_bounded_form(demo, tmp_path):
+    """Bounded: ``tools/run_demos.py --tasks event-detection --smoke`` from
+    the demo's classifier: 16 moving-digit recordings written in Gen1's
+    format (the real reader reads them), 3 epochs, tools/train.py then
+    tools/test.py; the detector reaches its floor."""
+    import json
+
+    from helpers import run_py
+    from helpers.floors import SMOKE_FLOORS
+    wd = tmp_path / 'demo'
+    run_py('tools/run_demos.py', '--tasks', 'event-detection', '--smoke',
+           '--work-dir', str(wd), '--cls-checkpoint',
+           demo[1]['classification']['checkpoint'], timeout=900)
+    entry = json.load(open(wd / 'summary.json'))['event-detection']
+    assert osp.isfile(entry['checkpoint'])
+    floor = SMOKE_FLOORS['event-detection', 'bbox_mAP_50']
+    assert entry['bbox_mAP_50'] >= floor, (entry['bbox_mAP_50'], floor)
 
 
 def test_a_cut_recording_and_a_users_own_folder_are_explained(tmp_path):

@@ -185,3 +185,27 @@ def test_readme_demo_figures_are_the_committed_run_record():
                                            'avx2' else rec['cpu_capability'])
             assert {'cpu', 'torch', 'date', 'commit', 'seconds',
                     'train_seconds', 'config'} <= set(r)
+
+
+def test_smoke_floors_are_under_every_committed_bounded_run():
+    """Each floor the e2e tests hold the bounded runs to sits under every
+    run of the committed record (3 seeds x native and AVX2 kernels), at
+    most 80% of the lowest and under mean - 3 std, so only a recipe that
+    stops learning fails it."""
+    import json
+
+    from helpers.floors import SMOKE_FLOORS, SMOKE_RECORDS
+    summary = {}
+    for path in SMOKE_RECORDS:
+        rec = json.load(open(osp.join(ROOT, path)))
+        assert '--smoke' in rec['command'] and not rec['commit'].endswith(
+            'dirty'), path
+        summary.update(rec['summary'])
+    for (task, key), floor in SMOKE_FLOORS.items():
+        runs = summary[task]['runs']
+        assert sorted((r['seed'], r['kernel_set']) for r in runs) == [
+            (s, k) for s in range(3) for k in ('avx2', 'native')], task
+        values = [r[key] for r in runs]
+        spread = summary[task]['spread'][key]
+        assert floor <= 0.8 * min(values), (task, floor, values)
+        assert floor <= spread['mean'] - 3 * spread['std'], (task, spread)

@@ -9,7 +9,7 @@ from spikingjelly.activation_based import functional
 from ...registry import MODELS
 from ...validation import check_choice
 from ..packed_spikes import compact_spikes
-from ..strict_loading import guard_models_of
+from ..strict_loading import adapt_input_channels, guard_models_of
 from ..layers import (ATTENTIONS, SHORTCUTS, MSBlock, MSConvBlock,
                       SpikingDownsample, is_channels_last, parse_deploy_form,
                       require_complete_weights)
@@ -93,6 +93,12 @@ class MetaSpikeFormer(BaseModule):
             (:func:`~spikeformer_mm.models.layers.require_complete_weights`).
             E.g. ``['downsample1_1.encode_conv.weight']`` to start a
             2-channel (event) model from an RGB classifier. Defaults to ().
+        adapt_input_conv (bool): load a first conv kernel with another
+            number of input channels summed over them and repeated for
+            each of this model's
+            (:func:`~spikeformer_mm.models.strict_loading.adapt_input_channels`):
+            an event model's polarities start from an image classifier's
+            first conv instead of random. Defaults to False.
         init_cfg (dict, optional): e.g. ``dict(type='Pretrained',
             checkpoint=..., prefix='backbone.')`` for a checkpoint of this
             project (see ``tools/model_converters/sdtv2_to_mm.py`` for the
@@ -134,6 +140,7 @@ class MetaSpikeFormer(BaseModule):
                  compact_spikes: bool = False,
                  deploy: Union[bool, str] = False,
                  partial_load_keys: Sequence[str] = (),
+                 adapt_input_conv: bool = False,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         arch = self._parse_arch(arch)
@@ -158,6 +165,9 @@ class MetaSpikeFormer(BaseModule):
             self.switch_to_deploy(deploy)
         self._freeze_stages()
         self.partial_load_keys = tuple(partial_load_keys)
+        if adapt_input_conv:  # before the check: it checks the adapted
+            adapt_input_channels(
+                self, f'{self.layout[0][0]}.encode_conv.weight')
         require_complete_weights(self, 'MetaSpikeFormer', partial_load_keys)
 
     def _check_args(self, T, shortcut, attention, last_stride,
