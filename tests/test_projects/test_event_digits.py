@@ -261,6 +261,14 @@ def test_event_detection_figures_are_the_committed_run_record():
     assert f"3\\nepochs {tried['50 ms windows (T=2 bins of 25 ms)']}" in \
         readme or f"epochs {tried['50 ms windows (T=2 bins of 25 ms)']}" \
         in readme
+    adapt = json.load(open(osp.join(
+        ROOT, 'docs/results/event_detection_adapt_input_conv_2026-12-06.json')))
+    said = ' '.join(open(osp.join(
+        ROOT, 'projects/event_digits/README.md')).read().split())
+    assert (f'instead of random gave {adapt["metrics"]["bbox_mAP_50"]:.3f} '
+            f'on seed {adapt["seed"]}') in said
+    assert adapt['metrics']['bbox_mAP_50'] == adapt['scalars'][-1][
+        'coco/bbox_mAP_50'] < s['min']  # "under the range"
 
 
 def test_event_detector_energy_is_the_committed_report():
