@@ -271,6 +271,30 @@ def test_event_detection_figures_are_the_committed_run_record():
         'coco/bbox_mAP_50'] < s['min']  # "under the range"
 
 
+def test_event_digits_figures_are_the_committed_run_record():
+    """The event digits' figure, wherever the docs give it, is what
+    run_demos.py wrote (docs/results/event_digits_2026-12-06.json: 3 seeds
+    x native and AVX2 kernels)."""
+    import json
+    import os.path as osp
+
+    from helpers import ROOT
+    rec = json.load(open(osp.join(
+        ROOT, 'docs/results/event_digits_2026-12-06.json')))
+    runs = rec['summary']['event']['runs']
+    assert sorted((r['seed'], r['kernel_set']) for r in runs) == [
+        (s, k) for s in range(3) for k in ('avx2', 'native')]
+    s = rec['summary']['event']['spread']['top1']
+    assert s['min'] == min(r['top1'] for r in runs)
+    said = f'{s["mean"]:.2f} ± {s["std"]:.2f}%'
+    for doc in ('README.md', 'docs/tasks.md',
+                'projects/event_digits/README.md'):
+        text = ' '.join(open(osp.join(ROOT, doc)).read().split())
+        assert said in text and '95.93' not in text, doc
+    assert f'**{said}** ({s["min"]:.2f}-{s["max"]:.2f}' in open(
+        osp.join(ROOT, 'README.md')).read()
+
+
 def test_event_detector_energy_is_the_committed_report():
     """The project README's energy of the event detector is what energy.py
     wrote (docs/results/event_detection_demo_2026-12-06_energy.json); its
