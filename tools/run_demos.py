@@ -60,7 +60,7 @@ DETECTION = dict(  # both detectors
     metrics={'bbox_mAP_50': 'coco/bbox_mAP_50',
              'segm_mAP_50': 'coco/segm_mAP_50',
              'bbox_mAP': 'coco/bbox_mAP', 'segm_mAP': 'coco/segm_mAP'},
-    # bounded but learning (~90 s: 3 epochs of 256 images from the bounded
+    # bounded but learning (~110 s: 3 epochs of 256 images from the bounded
     # classifier), so tests hold a floor; see docs/results/smoke_*.json
     smoke=['train_cfg.max_epochs=3', 'train_cfg.val_interval=3'] +
     subset(256, 32),
@@ -84,7 +84,7 @@ TASKS = {
     'segmentation': dict(
         config='configs/segmentation/fpn_metaspikeformer-demo_digits-64x64-t2.py',
         metrics={'mIoU': 'mIoU'},
-        # bounded but learning (~75 s: 300 iterations on 256 images)
+        # bounded but learning (~90 s: 300 iterations on 256 images)
         smoke=['train_cfg.max_iters=300', 'train_cfg.val_interval=300',
                'default_hooks.checkpoint.interval=300'] + subset(256, 32),
         from_classifier=True,
@@ -121,7 +121,7 @@ TASKS = {
         config='projects/event_digits/configs/'
                'metaspikeformer-demo_1xb32_event-digits-t4.py',
         metrics={'top1': 'accuracy/top1'},
-        # bounded but learning: 3 epochs of 256 recordings
+        # bounded but learning (~30 s): 3 epochs of 256 recordings
         smoke=['train_cfg.max_epochs=3', 'train_cfg.val_interval=3'] +
         subset(256, 64),
         from_classifier=True,
@@ -134,8 +134,8 @@ TASKS = {
                'faster-rcnn_metaspikeformer-demo_fpn_moving-digits-t2.py',
         metrics={'bbox_mAP_50': 'coco/bbox_mAP_50',
                  'bbox_mAP': 'coco/bbox_mAP'},
-        # bounded but learning: 16 recordings (160 label times), 3 epochs,
-        # built in a folder of their own
+        # bounded but learning (~75 s): 16 recordings (160 label times),
+        # 3 epochs, built in a folder of their own
         smoke=['train_cfg.max_epochs=3', 'train_cfg.val_interval=3'] + [
             f'{s}_dataloader.dataset.{k}' for s in ('train', 'val', 'test')
             for k in ('data_root=data/moving_digits_smoke',

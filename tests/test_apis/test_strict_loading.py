@@ -223,6 +223,9 @@ def test_an_adapted_input_conv_loads_an_image_models_kernel(checkpoints):
     with pytest.raises(IncompleteWeightsError, match=r'missing \(head\.'):
         fresh.load_state_dict({k: v for k, v in rgb.items()
                                if not k.startswith('head.')}, strict=False)
+    odd = dict(rgb, **{key: rgb[key][:, :, :3, :3]})  # another kernel size
+    with pytest.raises(IncompleteWeightsError, match='encode_conv.weight'):
+        fresh.load_state_dict(odd)  # not adapted: refused by name
     plain = init_model(CLS, cfg_options={'model.backbone.in_channels': 2})
     with pytest.raises(IncompleteWeightsError, match='other shapes'):
         plain.load_state_dict(rgb)

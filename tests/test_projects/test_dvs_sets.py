@@ -81,18 +81,15 @@ def test_broken_aedat_files_are_refused_by_name(tmp_path):
     path.write_bytes(path.read_bytes()[:-3])
     with pytest.raises(ValueError, match=rf'{path}: truncated AEDAT 2.0'):
         read_events(str(path), (128, 128))
-    v3 = tmp_path / 'v3.aedat'
-    v3.write_bytes(b'#!AER-DAT3.1\r\n#End Of ASCII Header\r\n' + bytes(28))
-    with pytest.raises(ValueError, match=rf'{v3}: AEDAT 3.1;'):
-        read_events(str(v3), (128, 128))
-    foreign = tmp_path / 'photo.aedat'
-    foreign.write_bytes(b'\x89PNG\r\n' + bytes(64))
-    with pytest.raises(ValueError, match=rf'{foreign}: not an AEDAT file'):
-        read_events(str(foreign), (128, 128))
-    v4 = tmp_path / 'v4.aedat'
-    v4.write_bytes(b'#!AER-DAT4.0\r\n' + bytes(32))
-    with pytest.raises(ValueError, match=rf'{v4}: AEDAT 4.0;'):
-        read_events(str(v4), (128, 128))
+    for name, data, says in (
+            ('v3', b'#!AER-DAT3.1\r\n#End Of ASCII Header\r\n' + bytes(28),
+             'AEDAT 3.1;'),
+            ('photo', b'\x89PNG\r\n' + bytes(64), 'not an AEDAT file'),
+            ('v4', b'#!AER-DAT4.0\r\n' + bytes(32), 'AEDAT 4.0;')):
+        path = tmp_path / f'{name}.aedat'
+        path.write_bytes(data)
+        with pytest.raises(ValueError, match=rf'{path}: {says}'):
+            read_events(str(path), (128, 128))
     empty = tmp_path / 'empty.aedat'
     write_aedat2(empty, [], [], [], [])
     with pytest.raises(ValueError, match=rf'{empty}: empty recording'):
