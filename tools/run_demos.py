@@ -31,12 +31,10 @@ under it, CPU model, torch version, date, commit, metrics and seconds, and
 each task's spread. It never replaces an existing record.
 """
 import argparse
-import datetime
 import functools
 import json
 import os
 import os.path as osp
-import platform
 import statistics
 import subprocess
 import sys
@@ -44,6 +42,8 @@ import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
+from spikeformer_mm.analysis.run_record import (  # noqa: E402,F401
+    provenance, refuse_existing_record, write_record)
 from spikeformer_mm.fileio import read_json, write_json  # noqa: E402
 
 def subset(n_train, n_val):
@@ -188,42 +188,6 @@ def cpu_capability(kernel_set='native'):
         check=True).stdout.strip()
 
 
-def cpu_model():
-    """The CPU's model name and core count, e.g. '2-core Intel(R) Xeon(R)
-    Processor'."""
-    name = platform.processor() or platform.machine()
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    name = line.split(':', 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return f'{os.cpu_count()}-core {name}'
-
-
-def git_commit():
-    """HEAD's short hash, '+dirty' when the tracked files differ from it;
-    None outside a git checkout."""
-    def git(*a):
-        return subprocess.run(['git', *a], cwd=ROOT, capture_output=True,
-                              text=True)
-    head = git('rev-parse', '--short', 'HEAD')
-    if head.returncode != 0:
-        return None
-    dirty = git('status', '--porcelain', '--untracked-files=no').stdout
-    return head.stdout.strip() + ('+dirty' if dirty.strip() else '')
-
-
-def provenance():
-    """What every run of this invocation shares: CPU model, torch version,
-    date and commit."""
-    import torch
-    return dict(cpu=cpu_model(), torch=torch.__version__,
-                date=datetime.date.today().isoformat(), commit=git_commit())
-
-
 def run_dir(wd, seed=None, kernel_set='native'):
     """``wd`` itself for one native run; ``seed<k>``, ``seed<k>-<set>`` or
     ``<set>`` under it otherwise."""
@@ -366,9 +330,7 @@ def main(argv=None):
     if bad or not kernel_sets:
         sys.exit(f'error: --kernel-sets: unknown {bad}; choose from '
                  f'{list(KERNEL_SETS)}')
-    if args.record and osp.exists(args.record):
-        sys.exit(f'error: --record {args.record} exists; a run record is '
-                 'never replaced: give a new file name')
+    refuse_existing_record(args.record)
     shared = provenance()
     work_root = osp.abspath(osp.join(ROOT, args.work_dir)) \
         if not osp.isabs(args.work_dir) else args.work_dir
@@ -402,15 +364,10 @@ def main(argv=None):
         summary[t] = task_entry(t, runs)
         write_json(summary_path, summary)
     if args.record:
-        try:
-            write_json(args.record, dict(
-                command='python tools/run_demos.py ' + ' '.join(
-                    sys.argv[1:] if argv is None else argv),
-                cpu_capability=cpu_capability(), **shared,
-                summary={t: summary[t] for t in tasks}), replace=False)
-        except FileExistsError:
-            sys.exit(f'error: --record {args.record} appeared during the '
-                     f'runs and is kept; the runs are in {summary_path}')
+        write_record(args.record, sys.argv[1:] if argv is None else argv,
+                     dict(cpu_capability=cpu_capability(),
+                          summary={t: summary[t] for t in tasks}), shared,
+                     tool='tools/run_demos.py')
     print('\n| task | metric | value | time (s) | checkpoint |')
     print('|---|---|---|---|---|')
     for t in tasks:

@@ -108,3 +108,54 @@ def test_suite_rows_include_engines_and_bf16_only_where_native():
             r['dtype'] == 'bf16'} == {'openvino'}
     assert not any(r.get('engine') for r in
                    suite.runs('cuda', '15M', False, True, engines))
+
+
+def test_suite_writes_a_run_record_and_never_replaces_one(tmp_path,
+                                                          monkeypatch):
+    """``--record``: every row's result, the table with ratios to the plain
+    row, the command, CPU, torch and commit; an existing record is refused
+    before any row runs, and kept."""
+    import importlib.util
+    import json
+    import os.path as osp
+    import subprocess
+    import types
+
+    from helpers import ROOT
+    spec = importlib.util.spec_from_file_location(
+        'suite', osp.join(ROOT, 'tools/analysis_tools/benchmark_suite.py'))
+    suite = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(suite)
+    real_run = subprocess.run
+    ran = []
+
+    def fake_run(cmd, *a, **k):  # a row: write benchmark.py's result
+        if not any(str(c).endswith('benchmark.py') for c in cmd):
+            return real_run(cmd, *a, **k)
+        ran.append(cmd)
+        fast = '--fast' in cmd
+        out = cmd[cmd.index('--out') + 1]
+        with open(out, 'w') as f:
+            json.dump(dict(T=1, mode='infer', batch=4, dtype='fp32',
+                           fast=fast, img_per_s=6.0 if fast else 2.0,
+                           peak_mem_mb=10.0, peak_rss_mb=100.0,
+                           cpu_capability='AVX2'), f)
+        return types.SimpleNamespace(returncode=0)
+    monkeypatch.setattr(subprocess, 'run', fake_run)
+    monkeypatch.setattr(suite, 'runs', lambda *a: [
+        dict(arch='15M', T=1, batch=4, mode='infer', dtype='fp32',
+             fast=f) for f in (False, True)])
+    rec = tmp_path / 'speed.json'
+    argv = ['--out-dir', str(tmp_path / 'b'), '--record', str(rec)]
+    suite.main(argv)
+    r = json.loads(rec.read_text())
+    assert r['command'] == ('python tools/analysis_tools/benchmark_suite.py '
+                            + ' '.join(argv))
+    assert [row['img_per_s'] for row in r['rows']] == [2.0, 6.0]
+    assert '| 1 | infer | 4 | fast | fp32 | 6.00 | 3.00 |' in r['table']
+    for k in ('cpu', 'torch', 'date', 'commit', 'cpu_capability'):
+        assert k in r, k
+    before = rec.read_text()
+    with pytest.raises(SystemExit, match=f'--record {rec} exists'):
+        suite.main(argv)
+    assert len(ran) == 2 and rec.read_text() == before

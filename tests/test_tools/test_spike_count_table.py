@@ -117,3 +117,38 @@ def test_v3_tuning_figures_are_the_committed_record():
     assert f"{v3_scale:.1f}% top-1 on seed 0 with V3's scale" in \
         ' '.join(readme.split())
     assert 'configs/classification/README.md' in ' '.join(config.split())
+
+
+def test_options_for_every_variant_and_the_run_record(table_tool, tmp_path):
+    """``--cfg-options`` reach every variant's training and are part of its
+    recipe; ``--record`` writes the variants asked for with the command,
+    CPU, torch, date and commit (each run its own too), and an existing
+    record is refused before anything trains, and kept."""
+    mod, trained = table_tool
+    rec = tmp_path / 'rec.json'
+    opts = []
+    real = mod.recipe
+    mod.recipe = lambda config, o: opts.append(list(o)) or real(config, o)
+    argv = ['--variants', 'lif-t4', '--seeds', '1', '--work-dir',
+            str(tmp_path / 'w'), '--cfg-options', 'train_cfg.max_epochs=12',
+            '--record', str(rec)]
+    mod.main(argv)
+    assert trained == [(mod.BINARY, 0)]
+    assert all('train_cfg.max_epochs=12' in o for o in opts)
+    r = json.loads(rec.read_text())
+    assert r['command'] == ('python tools/analysis_tools/'
+                            'spike_count_table.py ' + ' '.join(argv))
+    assert set(r['results']) == {'lif-t4'}
+    run = r['results']['lif-t4'][0]
+    assert 'train_cfg.max_epochs=12' in run['options']
+    for k in ('cpu', 'torch', 'date', 'commit', 'cpu_capability'):
+        assert k in r, k
+    assert run['date'] == r['date'] and run['commit'] == r['commit']
+    assert r['table'] == mod.table(r['results'])
+    before = rec.read_text()
+    with pytest.raises(SystemExit, match=f'--record {rec} exists'):
+        mod.main(argv[:-2] + ['--seeds', '2', '--record', str(rec)])
+    assert len(trained) == 1 and rec.read_text() == before
+    with pytest.raises(ValueError, match='not KEY=VALUE'):
+        mod.main(['--variants', 'lif-t4', '--work-dir', str(tmp_path),
+                  '--cfg-options', 'max_epochs'])

@@ -2,12 +2,15 @@
 inference) the onnxruntime / OpenVINO engines, one process per row.
 
     python tools/analysis_tools/benchmark_suite.py [--device cpu] [--arch 15M]
-        [--out-dir work_dirs/benchmark] [--quick]
+        [--out-dir work_dirs/benchmark] [--quick] [--record FILE]
 
 Writes one JSON per run and ``table.md`` (ratios are to the plain row of
 the same T and mode, measured in the same invocation; peak RSS is the
 row's whole process; the CPU column is torch's CPU capability). On a CPU
 without native bf16 the bf16 rows are left out, and the table says so.
+``--record FILE`` also writes the run record that docs/speed.md's table
+comes from (every row's result, the table, the command, CPU, torch, date
+and commit; never over an existing file).
 """
 import argparse
 import json
@@ -84,7 +87,12 @@ def main(argv=None):
     p.add_argument('--repeats', type=int, default=5)
     p.add_argument('--out-dir', default='work_dirs/benchmark')
     p.add_argument('--quick', action='store_true', help='T=1 only')
+    p.add_argument('--record', help='also write the run record (rows, '
+                   'table, CPU, torch, commit) to this new JSON file')
     args = p.parse_args(argv)
+    from spikeformer_mm.analysis.run_record import (refuse_existing_record,
+                                                    write_record)
+    refuse_existing_record(args.record)
     os.makedirs(args.out_dir, exist_ok=True)
     results = []
     bf16 = args.device.startswith('cuda')
@@ -144,6 +152,11 @@ def main(argv=None):
             f.write(table + '\n')
     write_json(osp.join(args.out_dir, 'results.json'), results)
     print(table)
+    if args.record:
+        write_record(args.record, sys.argv[1:] if argv is None else argv,
+                     dict(rows=results, table=table),
+                     tool='tools/analysis_tools/benchmark_suite.py')
+        print(f'run record: {args.record}')
 
 
 if __name__ == '__main__':

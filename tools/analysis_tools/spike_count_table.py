@@ -17,7 +17,10 @@ in their binary form).
 Results go to ``<work-dir>/results.json`` after every run, each with its
 recipe (a digest of the resolved config) and CPU; a rerun skips the runs
 it holds for the same recipe and trains again those whose recipe changed.
-The table goes to ``<work-dir>/table.md``.
+The table goes to ``<work-dir>/table.md``; ``--record FILE`` also writes
+the run record the READMEs' tables come from (the command, CPU, torch,
+date, commit, each variant's runs and the table; never over an existing
+file).
 """
 import argparse
 import os.path as osp
@@ -136,6 +139,12 @@ def main(argv=None):
     p.add_argument('--work-dir', default='work_dirs/spike_counts')
     p.add_argument('--num-images', type=int, default=64,
                    help='val images for the energy meter')
+    p.add_argument('--cfg-options', nargs='+', default=[], metavar='K=V',
+                   help='options for every variant (part of each recipe), '
+                   'e.g. train_cfg.max_epochs=12')
+    p.add_argument('--record',
+                   help='also write the run record of the variants asked '
+                   'for to this new JSON file')
     p.add_argument('--smoke', action='store_true',
                    help='one epoch on 64 images: checks the wiring only '
                    '(for tests)')
@@ -147,6 +156,9 @@ def main(argv=None):
                          f'{list(VARIANTS)}')
     if args.seeds < 1 or args.num_images < 1:
         raise ValueError('--seeds and --num-images must be >= 1')
+    from spikeformer_mm.analysis.run_record import (
+        provenance, refuse_existing_record, write_record)
+    refuse_existing_record(args.record)
     import torch
     from run_demos import subset, train_and_test, train_iteration_seconds
     from spikeformer_mm.fileio import atomic_path, read_json, write_json
@@ -157,7 +169,11 @@ def main(argv=None):
     cpu = (f'torch {torch.__version__}, CPU capability '
            f'{torch.backends.cpu.get_cpu_capability()}, '
            f'{torch.get_num_threads()} threads')
-    extra = SMOKE + subset(64, 32) if args.smoke else []
+    extra = (SMOKE + subset(64, 32) if args.smoke else []) + \
+        args.cfg_options
+    bad = [o for o in args.cfg_options if '=' not in o]
+    if bad:
+        raise ValueError(f'--cfg-options: {bad} are not KEY=VALUE')
     digests = {n: recipe(v[1], extra + v[2]) for n, v in VARIANTS.items()}
     for name in names:
         label, config, opts, T, D = VARIANTS[name]
@@ -177,8 +193,13 @@ def main(argv=None):
                                    osp.join(wd, name), opts, seed)
             entry['train_iter_seconds'] = train_iteration_seconds(
                 entry['checkpoint'])
+            # each run says when and from which commit it was made: a
+            # record may hold runs of earlier invocations (same recipe)
+            made = provenance()
             entry.update(measure(entry, opts, args.num_images), T=T, D=D,
-                         options=opts, recipe=digest, cpu=cpu)
+                         options=opts, recipe=digest, cpu=cpu,
+                         cpu_model=made['cpu'], date=made['date'],
+                         commit=made['commit'])
             runs[seed] = entry
             results[name] = [runs[k] for k in sorted(runs)]
             write_json(path, results)
@@ -189,6 +210,13 @@ def main(argv=None):
         f.write(md + '\n')
     print('\n' + md)
     print(f'\nresults: {path}')
+    if args.record:
+        asked = {n: [r for r in results[n] if r.get('recipe') == digests[n]]
+                 for n in names}
+        write_record(args.record, argv if argv is not None else
+                     sys.argv[1:], dict(results=asked, table=table(asked)),
+                     tool='tools/analysis_tools/spike_count_table.py')
+        print(f'run record: {args.record}')
 
 
 if __name__ == '__main__':
