@@ -485,3 +485,51 @@ def test_energy_table_is_the_committed_run_record():
             f'mJ ({d["dense_share"]["measured"]:.0%} of it') in said
     assert (f'fully spiking Mask R-CNN {s["measured_mJ"]:.3f} / '
             f'{s["paper_mJ"]:.3f} mJ') in said
+
+
+@pytest.mark.e2e  # four ImageNet-size models at 224 px, ~1 min
+def test_imagenet_energy_curves_are_what_the_meter_gives():
+    """docs/energy.md's ImageNet table (energy at assumed rates 0.15 and
+    0.25, both conventions and FLOPs bases, and the rate at which the paper
+    convention gives the paper's own figure) and the README's 15M T=1
+    figures are what ``measure_energy`` computes now: the energy is linear
+    in the assumed rate, so the implied rate is solved from the two
+    points."""
+    import os.path as osp
+
+    from helpers import ROOT
+    from spikeformer_mm.apis.energy import measure_energy
+    doc = open(osp.join(ROOT, 'docs/energy.md')).read()
+    readme = ' '.join(open(osp.join(ROOT, 'README.md')).read().split())
+    paper_mj = {('55M', 1): 11.9, ('55M', 4): 52.4}  # the paper's table
+    for arch in ('15M', '55M'):
+        for T in (1, 4):
+            rep, _ = measure_energy(
+                f'configs/classification/metaspikeformer-{arch.lower()}'
+                '_8xb64_in1k.py', random_images=True, img_size=(224, 224),
+                num_images=1, cfg_options={'model.backbone.T': T},
+                rows=None, convention='paper', assume_rates=(0.15, 0.25))
+            a, b = rep['assumed_rates']
+            cells = [f'{a["measured"]:.2f} / {b["measured"]:.2f}',
+                     f'{a["paper_by_flops_basis"]["deployed"]:.2f} / '
+                     f'{b["paper_by_flops_basis"]["deployed"]:.2f}',
+                     f'{a["paper_by_flops_basis"]["trained"]:.2f} / '
+                     f'{b["paper_by_flops_basis"]["trained"]:.2f}']
+            if (arch, T) in paper_mj:
+                mj = paper_mj[(arch, T)]
+
+                def implied(basis):
+                    y0 = a['paper_by_flops_basis'][basis]
+                    y1 = b['paper_by_flops_basis'][basis]
+                    return 0.15 + (mj - y0) * 0.1 / (y1 - y0)
+                cells.append(f'{mj} mJ -> {implied("deployed"):.2f} / '
+                             f'{implied("trained"):.2f}')
+            else:
+                cells.append('')
+            (line, ) = [ln for ln in doc.splitlines() if ln.startswith(
+                f'| {arch} | {T} | untrained (rates assumed) |')]
+            assert [c.strip() for c in line.split('|')[4:-1]] == cells, \
+                (arch, T, cells)
+            if (arch, T) == ('15M', 1):
+                assert (f'15M T=1 {a["measured"]:.1f} / {a["paper"]:.1f} '
+                        'mJ, same conventions, at 0.15') in readme

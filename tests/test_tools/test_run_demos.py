@@ -185,6 +185,43 @@ def test_readme_demo_figures_are_the_committed_run_record():
                                            'avx2' else rec['cpu_capability'])
             assert {'cpu', 'torch', 'date', 'commit', 'seconds',
                     'train_seconds', 'config'} <= set(r)
+    # the rest of the table and the paragraph under it: seed 0 under each
+    # kernel set, mAP@[.5:.95], the means per kernel set, the times
+    s = rec['summary']
+    text = ' '.join(readme.split())
+
+    def seed0(task, key, fmt):
+        v = {r['kernel_set']: r[key] for r in s[task]['runs']
+             if r['seed'] == 0}
+        return f'{v["native"]:{fmt}} / {v["avx2"]:{fmt}}'
+    row = {}  # the main-job table's row of each task (the first row)
+    for ln in readme.splitlines():
+        if ln.startswith('| '):
+            row.setdefault(ln.split('|')[1].strip(), ln)
+    assert f'| {seed0("classification", "top1", ".2f")}% |' in \
+        row['classification']
+    assert f'| {seed0("detection", "bbox_mAP_50", ".3f")} |' in \
+        row['detection']
+    assert f'| {seed0("segmentation", "mIoU", ".2f")} |' in \
+        row['segmentation']
+    det = s['detection']['spread']
+    assert (f'mAP@[.5:.95] {det["bbox_mAP"]["mean"]:.3f} / '
+            f'{det["segm_mAP"]["mean"]:.3f}') in row['detection']
+
+    def per_set(task, key, fmt):
+        k = s[task]['spread_by_kernel_set']
+        return (f'{k["native"][key]["mean"]:{fmt}} / '
+                f'{k["avx2"][key]["mean"]:{fmt}}')
+    assert (f'the means are {per_set("classification", "top1", ".2f")}% '
+            f'top-1, {per_set("detection", "bbox_mAP_50", ".3f")} bbox '
+            f'mAP@0.5 and {per_set("segmentation", "mIoU", ".2f")} mIoU '
+            '(native / AVX2)') in text
+
+    def seconds(task):
+        v = [r['seconds'] for r in s[task]['runs']]
+        return f'{min(v):.0f}-{max(v):.0f} s per'
+    for task in ('classification', 'detection', 'segmentation'):
+        assert seconds(task) in text, (task, seconds(task))
 
 
 def test_smoke_floors_are_under_every_committed_bounded_run():
