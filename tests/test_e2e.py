@@ -52,6 +52,9 @@ def test_dense_backbones_start_from_the_classifier(demo):
     for task in ('detection', 'segmentation'):
         logs = ''.join(p.read_text() for p in (wd / task).glob('*/*.log'))
         assert f'PretrainedInit: load from {cls_ckpt}' in logs, task
+        # and the summary (hence a run record) says so
+        assert ('model.backbone.init_cfg.checkpoint=' + cls_ckpt) in \
+            summary[task]['options'], task
 
 
 def test_spiking_detector_trains_and_tests_through_the_tools(demo, tmp_path):

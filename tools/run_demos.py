@@ -223,8 +223,9 @@ def train_and_test(config, metrics, wd, opts, seed=None,
     ``run_dir(wd, seed, kernel_set)``, test its last checkpoint with
     tools/test.py; the entry: config, checkpoint, each of ``metrics``
     ({key: metric name}), total seconds, the wall seconds of tools/train.py
-    (``train_seconds``), the seed, the kernel set and the CPU capability
-    torch chose under it."""
+    (``train_seconds``), the cfg-options it ran with (``options``: the
+    classifier a dense task starts from, the seed), the seed, the kernel
+    set and the CPU capability torch chose under it."""
     wd = run_dir(wd, seed, kernel_set)
     if seed is not None:
         opts = opts + [f'randomness.seed={seed}']
@@ -241,7 +242,7 @@ def train_and_test(config, metrics, wd, opts, seed=None,
         (['--cfg-options'] + opts if opts else []), kernel_set)
     with open(metrics_file) as f:
         got = json.load(f)
-    entry = dict(config=config, checkpoint=ckpt)
+    entry = dict(config=config, checkpoint=ckpt, options=opts)
     for key, metric in metrics.items():
         entry[key] = round(float(got[metric]), 4)
     entry['seconds'] = round(time.time() - t0, 1)
