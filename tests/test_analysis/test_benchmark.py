@@ -159,3 +159,66 @@ def test_suite_writes_a_run_record_and_never_replaces_one(tmp_path,
     with pytest.raises(SystemExit, match=f'--record {rec} exists'):
         suite.main(argv)
     assert len(ran) == 2 and rec.read_text() == before
+
+
+SPEED_RECORD = 'docs/results/speed_cpu_2026-12-07.json'
+
+
+def test_speed_figures_are_the_committed_run_record():
+    """docs/speed.md's CPU table is the table benchmark_suite.py wrote in
+    the committed record, and every ratio the README and docs/speed.md
+    state is what the record's rows give (each row against the plain row
+    of its T and mode)."""
+    import os.path as osp
+
+    from helpers import ROOT
+    rec = json.load(open(osp.join(ROOT, SPEED_RECORD)))
+    assert not rec['commit'].endswith('dirty')
+    doc = open(osp.join(ROOT, 'docs/speed.md')).read()
+    assert rec['table'] in doc
+    flat = ' '.join(doc.split())
+    readme = ' '.join(open(osp.join(ROOT, 'README.md')).read().split())
+
+    def row(T, mode, path='plain', dtype='fp32'):
+        (r, ) = [r for r in rec['rows'] if r['T'] == T and
+                 r['mode'] == mode and r['dtype'] == dtype and
+                 r.get('engine', 'torch') == (
+                     path if path in ('onnxruntime', 'openvino')
+                     else 'torch') and
+                 (path in ('onnxruntime', 'openvino') or
+                  r['fast'] == (path != 'plain')) and
+                 bool(r.get('with_cp')) == (path == 'with_cp')]
+        return r
+
+    def x(T, mode, path, dtype, key='img_per_s'):
+        return f'{row(T, mode, path, dtype)[key] / row(T, mode)[key]:.1f}x'
+
+    def x2(T, mode, path, dtype, key):
+        return f'{row(T, mode, path, dtype)[key] / row(T, mode)[key]:.2f}x'
+    assert (f'inference {x(1, "infer", "fast", "bf16")} (T=1) / '
+            f'{x(4, "infer", "fast", "bf16")} (T=4) faster than the plain '
+            f'model in bf16, training {x(1, "train", "fast", "bf16")} / '
+            f'{x(4, "train", "fast", "bf16")} at '
+            f'{x2(4, "train", "fast", "bf16", "peak_rss_mb")} the peak RSS'
+            ) in readme
+    ov8 = row(1, 'infer', 'openvino', 'int8')['img_per_s']
+    for said in (
+            f'PyTorch: {x(1, "infer", "fast", "fp32")} (T=1) and '
+            f'{x(4, "infer", "fast", "fp32")} (T=4) in fp32, '
+            f'{x(1, "infer", "fast", "bf16")} and '
+            f'{x(4, "infer", "fast", "bf16")} with the fast bf16 model',
+            f'OpenVINO int8 {x(1, "infer", "openvino", "int8")} at T=1 '
+            f'({ov8:.0f} img/s; {x(4, "infer", "openvino", "int8")} at T=4)',
+            f'OpenVINO bf16 {x(1, "infer", "openvino", "bf16")} / '
+            f'{x(4, "infer", "openvino", "bf16")}',
+            f'its int8 gives {x(1, "infer", "onnxruntime", "int8")} / '
+            f'{x(4, "infer", "onnxruntime", "int8")}',
+            f'fast path {x(1, "train", "fast", "bf16")} at T=1 and '
+            f'{x(4, "train", "fast", "bf16")} at T=4, with '
+            f'{x2(4, "train", "fast", "bf16", "peak_rss_mb")} the plain '
+            f'run\'s peak RSS at T=4; fp32 {x(1, "train", "fast", "fp32")} / '
+            f'{x(4, "train", "fast", "fp32")}',
+            f'least tensor memory ('
+            f'{x2(4, "train", "with_cp", "fp32", "peak_mem_mb")}) and '
+            f'{x2(4, "train", "with_cp", "fp32", "peak_rss_mb")} the RSS'):
+        assert said in flat, said
