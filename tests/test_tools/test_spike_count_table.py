@@ -67,10 +67,10 @@ def test_runs_of_another_recipe_are_trained_again(table_tool, tmp_path,
         in table
 
 
-def test_readme_rows_are_the_committed_run_record():
-    """The E-SpikeFormer row of configs/classification/README.md is what
-    the committed run record (docs/results/) gives, formatted by the tool
-    itself: an edited figure or record fails here."""
+def test_twelve_epoch_v3_figures_are_their_committed_run_record():
+    """The 12-epoch E-SpikeFormer and I-LIF figures that the
+    classification README states are the means the tool computes from
+    their committed run record (docs/results/spike_counts_v3_2026-12-06.json)."""
     import importlib.util
     import json
     import os.path as osp
@@ -82,15 +82,13 @@ def test_readme_rows_are_the_committed_run_record():
     spec.loader.exec_module(sct)
     record = json.load(open(osp.join(
         ROOT, 'docs/results/spike_counts_v3_2026-12-06.json')))
-    rows = {ln.split('|')[1].strip(): ln for ln in
-            sct.table(record).splitlines()[2:] if ln.startswith('| ')}
-    readme = open(osp.join(ROOT, 'configs/classification/README.md')).read()
-    v3 = rows['E-SpikeFormer (V3), T=1, D=4']
-    cells = v3.split('|')[2:]
-    assert ('| E-SpikeFormer (V3), T=1, D=4 (2026-12-06) |' +
-            '|'.join(cells)) in readme, v3
-    ilif = rows['I-LIF, T=1, D=4'].split('|')[3].strip()
-    assert ilif == '98.43 ± 0.42' and f'({ilif};' in readme
+    s = {n: sct.summarise(r)['top1'] for n, r in record.items()}
+    readme = ' '.join(open(osp.join(
+        ROOT, 'configs/classification/README.md')).read().split())
+    v3, ilif = s['v3-t1-d4'], s['ilif-t1-d4']
+    assert (f'it was {v3["mean"]:.2f} ± {v3["std"]:.2f}% against I-LIF\'s '
+            f'{ilif["mean"]:.2f} ± {ilif["std"]:.2f}%, '
+            f'{ilif["mean"] - v3["mean"]:.1f} points under') in readme
 
 
 def test_v3_tuning_figures_are_the_committed_record():
@@ -152,3 +150,83 @@ def test_options_for_every_variant_and_the_run_record(table_tool, tmp_path):
     with pytest.raises(ValueError, match='not KEY=VALUE'):
         mod.main(['--variants', 'lif-t4', '--work-dir', str(tmp_path),
                   '--cfg-options', 'max_epochs'])
+
+
+SPIKE_RECORD = 'docs/results/spike_counts_2026-12-07.json'
+
+
+def test_integer_spike_figures_are_the_committed_run_record():
+    """The binary/integer table of configs/classification/README.md holds
+    the rows the committed record's table gives (written by the tool), and
+    the README's I-LIF and E-SpikeFormer sentences are that record's
+    means and ratios (top-1, seconds of tools/train.py, energy per image in
+    binary form)."""
+    import importlib.util
+    import json
+    import os.path as osp
+
+    from helpers import ROOT
+    spec = importlib.util.spec_from_file_location(
+        'sct', osp.join(ROOT, 'tools/analysis_tools/spike_count_table.py'))
+    sct = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sct)
+    rec = json.load(open(osp.join(ROOT, SPIKE_RECORD)))
+    assert not rec['commit'].endswith('dirty') and \
+        rec['table'] == sct.table(rec['results'])
+    cls = open(osp.join(ROOT, 'configs/classification/README.md')).read()
+    for line in rec['table'].splitlines():
+        if line.startswith('| ') and not line.startswith('| variant'):
+            assert line in cls, line
+    s = {n: sct.summarise(runs) for n, runs in rec['results'].items()}
+
+    def pm(name, key, fmt):
+        return (f'{s[name][key]["mean"]:{fmt}} ± '
+                f'{s[name][key]["std"]:{fmt}}')
+
+    def ratio(a, b, key):
+        return f'{s[a][key]["mean"] / s[b][key]["mean"]:.2f}x'
+    readme = ' '.join(open(osp.join(ROOT, 'README.md')).read().split())
+    ilif, lif4, v3 = 'ilif-t1-d4', 'lif-t4', 'v3-t1-d4'
+    said = (f'I-LIF at T=1, D=4 reaches {pm(ilif, "top1", ".2f")}% top-1 '
+            f'against {pm(lif4, "top1", ".2f")}% for binary LIF at T=4, in '
+            f'{pm(ilif, "train_seconds", ".0f")} s of training against '
+            f'{pm(lif4, "train_seconds", ".0f")} s '
+            f'({ratio(ilif, lif4, "train_seconds")};')
+    assert said in readme, said
+    assert (f'at {ratio(ilif, lif4, "energy_mJ")} its energy per image in '
+            'binary form') in readme
+    # the classification README's statements under its table
+    time_ratio = (s[ilif]['train_seconds']['mean'] /
+                  s[lif4]['train_seconds']['mean'])
+    cls_flat = ' '.join(cls.split())
+
+    def seeds(name):
+        return ' / '.join(f'{r["top1"]:.2f}' for r in rec['results'][name])
+    for said in (
+            f'{pm(ilif, "top1", ".2f")}% ({seeds(ilif)}) against '
+            f'{pm(lif4, "top1", ".2f")}%, in '
+            f'{pm(ilif, "train_seconds", ".0f")} s of `tools/train.py` '
+            f'against {pm(lif4, "train_seconds", ".0f")} s '
+            f'({ratio(ilif, lif4, "train_seconds")}; in training iterations '
+            f'{s[ilif]["train_iter_seconds"]["mean"]:.0f} against '
+            f'{s[lif4]["train_iter_seconds"]["mean"]:.0f} s, '
+            f'{ratio(ilif, lif4, "train_iter_seconds")})',
+            'the time is ' + f'{time_ratio:.3f}x',
+            f'({s[ilif]["rate"]["mean"]:.2f} of the neurons at all, '
+            f'{s[ilif]["events"]["mean"]:.2f} unit events per neuron and '
+            f'step, against {s[lif4]["events"]["mean"]:.2f} for binary',
+            f'costs {s[ilif]["energy_mJ"]["mean"]:.4f} mJ per image, '
+            f'{ratio(ilif, lif4, "energy_mJ")} binary T=4\'s '
+            f'{s[lif4]["energy_mJ"]["mean"]:.4f} mJ',
+            f'per seed {seeds(v3)}%',
+            f'(fewer unit events: {s[v3]["events"]["mean"]:.2f} against '
+            f'{s[ilif]["events"]["mean"]:.2f} per neuron and step)'):
+        assert said in cls_flat, said
+    same = f'{s[ilif]["top1"]["mean"]:.2f}' == f'{s[lif4]["top1"]["mean"]:.2f}'
+    assert same == ('the mean top-1 is the same to two decimals' in cls_flat)
+    diff = s[ilif]['top1']['mean'] - s[v3]['top1']['mean']
+    said = (f'{pm(v3, "top1", ".2f")}% top-1 over 3 seeds (14 epochs), '
+            f'{abs(diff):.1f} points {"under" if diff > 0 else "over"} V2 '
+            f'with I-LIF T=1 D=4 in {ratio(v3, ilif, "train_seconds")} its '
+            f'training time at {ratio(v3, ilif, "energy_mJ")} its energy')
+    assert said in readme, said
