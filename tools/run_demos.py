@@ -365,10 +365,10 @@ def main(argv=None):
         summary[t] = task_entry(t, runs)
         write_json(summary_path, summary)
     if args.record:
-        write_record(args.record, sys.argv[1:] if argv is None else argv,
+        write_record(args.record, 'tools/run_demos.py',
+                     sys.argv[1:] if argv is None else argv,
                      dict(cpu_capability=cpu_capability(),
-                          summary={t: summary[t] for t in tasks}), shared,
-                     tool='tools/run_demos.py')
+                          summary={t: summary[t] for t in tasks}), shared)
     print('\n| task | metric | value | time (s) | checkpoint |')
     print('|---|---|---|---|---|')
     for t in tasks:

@@ -31,7 +31,7 @@ def cpu_model() -> str:
                 if line.startswith('model name'):
                     name = line.split(':', 1)[1].strip()
                     break
-    except OSError:
+    except OSError:  # no /proc (not Linux): platform's name stays
         pass
     return f'{os.cpu_count()}-core {name}'
 
@@ -68,16 +68,16 @@ def refuse_existing_record(path: Optional[str], option: str = '--record'):
                  'replaced: give a new file name')
 
 
-def write_record(path: str, tool_args: Sequence[str], results: Dict,
-                 shared: Optional[Dict] = None, tool: str = '') -> None:
+def write_record(path: str, tool: str, tool_args: Sequence[str],
+                 results: Dict, shared: Optional[Dict] = None) -> None:
     """Write the record ``path`` (never over an existing file): ``command``
-    (``python TOOL ARGS``), ``cpu_capability`` (this process's, torch's
+    (``python tool ARGS``, ``tool`` relative to the checkout),
+    ``cpu_capability`` (this process's, torch's
     choice), the provenance ``shared`` (or this moment's) and ``results``'
     keys. A record that appeared meanwhile is kept, and the exit says so."""
     import torch
 
     from spikeformer_mm.fileio import write_json
-    tool = tool or osp.relpath(osp.abspath(sys.argv[0]), ROOT)
     record = dict(command=' '.join(['python', tool, *tool_args]),
                   cpu_capability=torch.backends.cpu.get_cpu_capability(),
                   **(shared or provenance()))

@@ -34,8 +34,8 @@ def test_a_record_is_written_with_its_provenance_and_never_replaced(
         tmp_path):
     import torch
     rec = tmp_path / 'r.json'
-    run_record.write_record(str(rec), ['--seeds', '3'], dict(rows=[1, 2]),
-                            tool='tools/x.py')
+    run_record.write_record(str(rec), 'tools/x.py', ['--seeds', '3'],
+                            dict(rows=[1, 2]))
     r = json.loads(rec.read_text())
     assert r['command'] == 'python tools/x.py --seeds 3'
     assert r['rows'] == [1, 2]
@@ -43,7 +43,7 @@ def test_a_record_is_written_with_its_provenance_and_never_replaced(
     assert r['torch'] == torch.__version__ and r['cpu'].endswith(
         run_record.cpu_model().split('-core ', 1)[1])
     with pytest.raises(SystemExit, match='appeared during the runs'):
-        run_record.write_record(str(rec), [], dict(rows=[3]))
+        run_record.write_record(str(rec), 'tools/x.py', [], dict(rows=[3]))
     assert json.loads(rec.read_text())['rows'] == [1, 2]
     with pytest.raises(SystemExit, match=f'--record {rec} exists'):
         run_record.refuse_existing_record(str(rec))

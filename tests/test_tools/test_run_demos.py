@@ -347,3 +347,29 @@ def test_detection_readme_table_is_the_committed_records():
             for r in spiking['detection-spiking']['runs']]
     assert (f'{statistics.mean(gaps):.3f} mAP@0.5 below the dense one on '
             f'average, {min(gaps):.3f} to {max(gaps):.3f} per run') in flat
+
+
+def test_record_holds_every_run_with_its_provenance(run_demos, tmp_path,
+                                                    monkeypatch):
+    """``--record``: the command, the native CPU capability, CPU, torch,
+    date and commit, and each task's runs and spread as the summary holds
+    them (the training itself faked: the e2e tests run it)."""
+    import json
+
+    def fake_task(name, work_root, smoke, extra, seed=None,
+                  kernel_set='native'):
+        return dict(config='c.py', checkpoint='x.pth', top1=90.0 + seed,
+                    seconds=1.0, seed=seed, kernel_set=kernel_set)
+    monkeypatch.setattr(run_demos, 'run_task', fake_task)
+    rec = tmp_path / 'rec.json'
+    argv = ['--tasks', 'classification', '--seeds', '2', '--work-dir',
+            str(tmp_path / 'w'), '--record', str(rec)]
+    run_demos.main(argv)
+    r = json.loads(rec.read_text())
+    assert r['command'] == 'python tools/run_demos.py ' + ' '.join(argv)
+    assert r['cpu_capability'] == run_demos.cpu_capability()
+    assert {'cpu', 'torch', 'date', 'commit'} <= set(r)
+    runs = r['summary']['classification']['runs']
+    assert [x['top1'] for x in runs] == [90.0, 91.0]
+    assert all(x['commit'] == r['commit'] for x in runs)
+    assert r['summary']['classification']['spread']['top1']['n'] == 2

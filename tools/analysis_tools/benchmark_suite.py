@@ -153,9 +153,9 @@ def main(argv=None):
     write_json(osp.join(args.out_dir, 'results.json'), results)
     print(table)
     if args.record:
-        write_record(args.record, sys.argv[1:] if argv is None else argv,
-                     dict(rows=results, table=table),
-                     tool='tools/analysis_tools/benchmark_suite.py')
+        write_record(args.record, 'tools/analysis_tools/benchmark_suite.py',
+                     sys.argv[1:] if argv is None else argv,
+                     dict(rows=results, table=table))
         print(f'run record: {args.record}')
 
 

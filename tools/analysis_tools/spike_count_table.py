@@ -156,6 +156,9 @@ def main(argv=None):
                          f'{list(VARIANTS)}')
     if args.seeds < 1 or args.num_images < 1:
         raise ValueError('--seeds and --num-images must be >= 1')
+    bad = [o for o in args.cfg_options if '=' not in o]
+    if bad:
+        raise ValueError(f'--cfg-options: {bad} are not KEY=VALUE')
     from spikeformer_mm.analysis.run_record import (
         provenance, refuse_existing_record, write_record)
     refuse_existing_record(args.record)
@@ -171,9 +174,6 @@ def main(argv=None):
            f'{torch.get_num_threads()} threads')
     extra = (SMOKE + subset(64, 32) if args.smoke else []) + \
         args.cfg_options
-    bad = [o for o in args.cfg_options if '=' not in o]
-    if bad:
-        raise ValueError(f'--cfg-options: {bad} are not KEY=VALUE')
     digests = {n: recipe(v[1], extra + v[2]) for n, v in VARIANTS.items()}
     for name in names:
         label, config, opts, T, D = VARIANTS[name]
@@ -213,9 +213,9 @@ def main(argv=None):
     if args.record:
         asked = {n: [r for r in results[n] if r.get('recipe') == digests[n]]
                  for n in names}
-        write_record(args.record, argv if argv is not None else
-                     sys.argv[1:], dict(results=asked, table=table(asked)),
-                     tool='tools/analysis_tools/spike_count_table.py')
+        write_record(args.record, 'tools/analysis_tools/spike_count_table.py',
+                     argv if argv is not None else sys.argv[1:],
+                     dict(results=asked, table=table(asked)))
         print(f'run record: {args.record}')
 
 
