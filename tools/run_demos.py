@@ -11,7 +11,9 @@ its entry to ``<work-dir>/summary.json``.
 
 With ``--seeds N`` each task is trained N times, with training seeds 0..N-1
 (``randomness.seed``; the data stay the same), in ``<work-dir>/<task>/seed<k>``;
-a dense task of seed k starts from the classifier of seed k. The summary
+a task that starts from another (``starts_from``: the dense tasks from
+the classifier, the event detector from the event classifier) takes that
+task's checkpoint of seed k. The summary
 entry then holds every run (``runs``) and each metric's mean, std
 (sample, n-1), min and max (``spread``), and the table prints mean ± std.
 
@@ -22,8 +24,8 @@ users see. ``--kernel-sets native,avx2`` runs every seed under each kernel
 set (``KERNEL_SETS``: the environment that makes torch and oneDNN use that
 instruction set, on this machine) in ``seed<k>-<set>`` folders (the native
 set keeps ``seed<k>``); the spread is then over seeds x kernel sets, and
-``spread_by_kernel_set`` gives each set's own. A dense task of seed k and
-kernel set s starts from the classifier of the same seed and set.
+``spread_by_kernel_set`` gives each set's own. A task of seed k and kernel set s
+starts from its start task's run of the same seed and set.
 
 ``--record FILE`` writes the run record that the README's figures come
 from: per run its config, seed, kernel set, the CPU capability torch chose
@@ -54,8 +56,8 @@ def subset(n_train, n_val):
 
 
 # task -> config, metrics to report {summary key: metric}, cfg-options that
-# shrink the run for --smoke, and whether its backbone starts from the
-# classifier's weights.
+# shrink the run for --smoke, and the task whose checkpoint its backbone
+# starts from (``starts_from``: the run of the same seed and kernel set).
 DETECTION = dict(  # both detectors
     metrics={'bbox_mAP_50': 'coco/bbox_mAP_50',
              'segm_mAP_50': 'coco/segm_mAP_50',
@@ -64,7 +66,7 @@ DETECTION = dict(  # both detectors
     # classifier), so tests hold a floor; see docs/results/smoke_*.json
     smoke=['train_cfg.max_epochs=3', 'train_cfg.val_interval=3'] +
     subset(256, 32),
-    from_classifier=True)
+    starts_from='classification')
 # bounded, but long enough to learn (100 iterations, ~50 s; a faster weight
 # average, else it still holds the first weights): 43.4 +- 5.6% top-1
 # (35.4-49.0) over seeds 0-2 x native/AVX2 kernels, chance is 10%
@@ -87,7 +89,7 @@ TASKS = {
         # bounded but learning (~90 s: 300 iterations on 256 images)
         smoke=['train_cfg.max_iters=300', 'train_cfg.val_interval=300',
                'default_hooks.checkpoint.interval=300'] + subset(256, 32),
-        from_classifier=True,
+        starts_from='classification',
     ),
     # the paper's fully spiking detector (time kept until the logits; run
     # on request: --tasks detection-spiking)
@@ -124,23 +126,25 @@ TASKS = {
         # bounded but learning (~30 s): 3 epochs of 256 recordings
         smoke=['train_cfg.max_epochs=3', 'train_cfg.val_interval=3'] +
         subset(256, 64),
-        from_classifier=True,
+        starts_from='classification',
         on_request=True,
     ),
     # event-camera detection: Faster R-CNN on moving digits recorded in
-    # Prophesee's Gen1 format (run on request: --tasks event-detection)
+    # Prophesee's Gen1 format (run on request: --tasks event-detection),
+    # its backbone from the event classifier (first conv included: it reads
+    # ON/OFF counts already)
     'event-detection': dict(
         config='projects/event_digits/configs/'
                'faster-rcnn_metaspikeformer-demo_fpn_moving-digits-t2.py',
         metrics={'bbox_mAP_50': 'coco/bbox_mAP_50',
                  'bbox_mAP': 'coco/bbox_mAP'},
-        # bounded but learning (~75 s): 16 recordings (160 label times),
+        # bounded but learning (~75 s): 48 recordings (144 label times),
         # 3 epochs, built in a folder of their own
         smoke=['train_cfg.max_epochs=3', 'train_cfg.val_interval=3'] + [
             f'{s}_dataloader.dataset.{k}' for s in ('train', 'val', 'test')
             for k in ('data_root=data/moving_digits_smoke',
-                      'build.num_train=16', 'build.num_val=4')],
-        from_classifier=True,
+                      'build.num_train=48', 'build.num_val=12')],
+        starts_from='event',
         on_request=True,
     ),
 }
@@ -265,10 +269,10 @@ def spread(runs, keys):
     return out
 
 
-def classifier_checkpoint(summary, seed, kernel_set='native'):
-    """The classification task's checkpoint in ``summary`` of ``seed`` and
+def start_checkpoint(summary, task, seed, kernel_set='native'):
+    """The checkpoint in ``summary`` of ``task``'s run of ``seed`` and
     ``kernel_set`` (a run without a kernel set was native), or None."""
-    entry = summary.get('classification', {})
+    entry = summary.get(task, {})
     if 'runs' not in entry:
         return entry.get('checkpoint') if seed is None and (
             entry.get('kernel_set', 'native') == kernel_set) else None
@@ -300,8 +304,10 @@ def main(argv=None):
                    f'{",".join(DEFAULT_TASKS)})')
     p.add_argument('--work-dir', default='work_dirs/demo')
     p.add_argument('--cls-checkpoint',
-                   help='initialise detection/segmentation from this '
-                   'classifier (default: the classification task\'s)')
+                   help='initialise every task that starts from another '
+                   '(detection, segmentation, event tasks) from this '
+                   'checkpoint (default: that task\'s run of the same seed '
+                   'and kernel set)')
     p.add_argument('--seeds', type=int,
                    help='train each task with seeds 0..N-1 and report the '
                    'spread (mean, std, min, max)')
@@ -342,17 +348,17 @@ def main(argv=None):
         for seed in seeds:
             for kset in kernel_sets:
                 extra = {}
-                if TASKS[t].get('from_classifier'):
-                    ckpt = args.cls_checkpoint or classifier_checkpoint(
-                        summary, seed, kset)
+                start = TASKS[t].get('starts_from')
+                if start:
+                    ckpt = args.cls_checkpoint or start_checkpoint(
+                        summary, start, seed, kset)
                     if ckpt is None:
-                        sys.exit(f'error: {t} starts from the classifier: '
-                                 'run the classification task first '
-                                 f'(--tasks classification,{t}, with the '
-                                 'same --seeds and --kernel-sets) or give '
-                                 '--cls-checkpoint')
+                        sys.exit(f'error: {t} starts from the {start} task: '
+                                 f'run it first (--tasks {start},{t}, with '
+                                 'the same --seeds and --kernel-sets) or '
+                                 'give --cls-checkpoint')
                     if not osp.isfile(ckpt):
-                        sys.exit(f'error: classifier checkpoint not found: '
+                        sys.exit(f'error: checkpoint of {start} not found: '
                                  f'{ckpt}')
                     extra[t] = ['model.backbone.init_cfg.checkpoint=' + ckpt]
                 label = ', '.join([t] + ([] if seed is None else

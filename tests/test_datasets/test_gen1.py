@@ -352,3 +352,36 @@ def test_detector_first_layer_bills_events_as_the_papers_do(tmp_path):
     assert enc['paper']['op'] == 'AC' and enc['paper']['energy_mJ'] == \
         pytest.approx(enc['events_per_neuron_step'] * enc['steps'] * macs *
                       0.9e-9, rel=0.01)
+
+
+def test_event_detector_starts_from_an_event_or_a_static_classifier(
+        tmp_path):
+    """The event detector's backbone loads an event classifier's weights,
+    its 2-channel first conv included (run_demos.py starts it from the
+    event task); a static classifier's 3-channel first conv is tolerated
+    and that conv keeps its initialisation, every other tensor loaded."""
+    import torch
+
+    from spikeformer_mm.apis import init_model, load_config
+    cfg = load_config(EVENT_DET, {'model.backbone.init_cfg': None})
+    own = init_model(cfg, None).backbone.state_dict()
+    first = 'downsample1_1.encode_conv.weight'
+    event = {f'backbone.{k}': torch.full_like(v, 0.5) if v.is_floating_point()
+             else v for k, v in own.items()}
+    static = dict(event)
+    w = own[first]
+    static[f'backbone.{first}'] = torch.full(
+        (w.shape[0], 3, *w.shape[2:]), 0.5)
+    for name, state in (('event', event), ('static', static)):
+        path = str(tmp_path / f'{name}.pth')
+        torch.save({'state_dict': state}, path)
+        cfg = load_config(EVENT_DET, {
+            'model.backbone.init_cfg.checkpoint': path})
+        model = init_model(cfg, None)
+        model.init_weights()
+        got = model.backbone.state_dict()
+        assert torch.equal(got[first], torch.full_like(w, 0.5)) == \
+            (name == 'event'), name
+        loaded = [k for k in got if k != first and got[k].is_floating_point()]
+        assert all(torch.equal(got[k], event[f'backbone.{k}'])
+                   for k in loaded), name

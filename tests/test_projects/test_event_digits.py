@@ -156,8 +156,24 @@ def test_configs_build_and_keep_time(path):
     assert model(data['inputs'], mode='tensor').shape == (2, 10)
 
 
+@pytest.fixture(scope='module')
+def event_smoke(demo, tmp_path_factory):
+    """``tools/run_demos.py --tasks event --smoke`` from the demo's
+    classifier: (work dir, its summary); the event detector's bounded run
+    starts from it."""
+    import json
+
+    from helpers import run_py
+    wd = tmp_path_factory.mktemp('event_demo')
+    run_py('tools/run_demos.py', '--tasks', 'event', '--smoke', '--work-dir',
+           str(wd), '--cls-checkpoint',
+           demo[1]['classification']['checkpoint'], timeout=900)
+    return wd, json.load(open(wd / 'summary.json'))
+
+
 @pytest.mark.e2e
-def test_demo_task_and_energy_through_the_tools(demo, tmp_path):
+def test_demo_task_and_energy_through_the_tools(demo, event_smoke,
+                                                tmp_path):
     """Bounded: ``tools/run_demos.py --tasks event --smoke`` from the demo's
     classifier (256 recordings, 3 epochs, tools/train.py then tools/test.py;
     the event model starts from the classifier's backbone) learns to its
@@ -168,10 +184,7 @@ def test_demo_task_and_energy_through_the_tools(demo, tmp_path):
     from helpers import run_py
     from helpers.floors import SMOKE_FLOORS
     cls_ckpt = demo[1]['classification']['checkpoint']
-    wd = tmp_path / 'demo'
-    run_py('tools/run_demos.py', '--tasks', 'event', '--smoke', '--work-dir',
-           str(wd), '--cls-checkpoint', cls_ckpt, timeout=900)
-    summary = json.load(open(wd / 'summary.json'))
+    wd, summary = event_smoke
     entry = summary['event']
     assert entry['config'] == CONFIGS[1] and 0 <= entry['top1'] <= 100
     assert entry['top1'] >= SMOKE_FLOORS['event', 'top1'], entry['top1']
@@ -189,21 +202,28 @@ def test_demo_task_and_energy_through_the_tools(demo, tmp_path):
 
 
 @pytest.mark.e2e
-def test_event_detection_demo_learns_in_its_bounded_form(demo, tmp_path):
-    """Bounded: ``tools/run_demos.py --tasks event-detection --smoke`` from
-    the demo's classifier: 16 moving-digit recordings written in Gen1's
-    format (the real reader reads them), 3 epochs, tools/train.py then
-    tools/test.py; the detector reaches its floor."""
+def test_event_detection_demo_learns_in_its_bounded_form(event_smoke):
+    """Bounded: ``tools/run_demos.py --tasks event-detection --smoke`` in
+    the event task's work dir starts from that event classifier (its first
+    conv included: it reads ON/OFF counts already): 48 moving-digit
+    recordings written in Gen1's format (the real reader reads them), 3
+    epochs, tools/train.py then tools/test.py; the detector reaches its
+    floor."""
     import json
 
     from helpers import run_py
     from helpers.floors import SMOKE_FLOORS
-    wd = tmp_path / 'demo'
+    wd, before = event_smoke
     run_py('tools/run_demos.py', '--tasks', 'event-detection', '--smoke',
-           '--work-dir', str(wd), '--cls-checkpoint',
-           demo[1]['classification']['checkpoint'], timeout=900)
+           '--work-dir', str(wd), timeout=900)
     entry = json.load(open(wd / 'summary.json'))['event-detection']
     assert osp.isfile(entry['checkpoint'])
+    assert entry['options'][0] == ('model.backbone.init_cfg.checkpoint=' +
+                                   before['event']['checkpoint'])
+    logs = ''.join(p.read_text() for p in
+                   (wd / 'event-detection').glob('*/*.log'))
+    assert f'PretrainedInit: load from {before["event"]["checkpoint"]}' \
+        in logs
     floor = SMOKE_FLOORS['event-detection', 'bbox_mAP_50']
     assert entry['bbox_mAP_50'] >= floor, (entry['bbox_mAP_50'], floor)
 

@@ -36,11 +36,24 @@ def test_dense_task_of_a_seed_starts_from_that_seeds_classifier(run_demos):
     summary = {'classification': {'runs': [
         dict(seed=0, checkpoint='a/seed0/epoch_12.pth'),
         dict(seed=1, checkpoint='a/seed1/epoch_12.pth')]}}
-    assert run_demos.classifier_checkpoint(summary, 1) == \
+    assert run_demos.start_checkpoint(summary, 'classification', 1) == \
         'a/seed1/epoch_12.pth'
-    assert run_demos.classifier_checkpoint(summary, 2) is None
-    assert run_demos.classifier_checkpoint(
-        {'classification': {'checkpoint': 'c.pth'}}, None) == 'c.pth'
+    assert run_demos.start_checkpoint(summary, 'classification', 2) is None
+    assert run_demos.start_checkpoint(
+        {'classification': {'checkpoint': 'c.pth'}}, 'classification',
+        None) == 'c.pth'
+
+
+def test_each_task_starts_from_its_start_tasks_run(run_demos):
+    """The event detector starts from the event classifier of its seed
+    and kernel set, the dense tasks from the image classifier's."""
+    assert run_demos.TASKS['event-detection']['starts_from'] == 'event'
+    assert run_demos.TASKS['event']['starts_from'] == 'classification'
+    assert run_demos.TASKS['detection']['starts_from'] == 'classification'
+    summary = {'classification': {'runs': [dict(seed=0, checkpoint='c.pth')]},
+               'event': {'runs': [dict(seed=0, checkpoint='e.pth')]}}
+    assert run_demos.start_checkpoint(summary, 'event', 0) == 'e.pth'
+    assert run_demos.start_checkpoint(summary, 'event', 1) is None
 
 
 def test_bad_seeds_and_tasks_are_refused(tmp_path):
@@ -101,10 +114,10 @@ def test_dense_task_starts_from_the_classifier_of_its_kernel_set(run_demos):
         dict(seed=0, kernel_set='native', checkpoint='n0.pth'),
         dict(seed=0, kernel_set='avx2', checkpoint='a0.pth'),
         dict(seed=1, checkpoint='n1.pth')]}}  # a record before kernel sets
-    assert run_demos.classifier_checkpoint(summary, 0, 'avx2') == 'a0.pth'
-    assert run_demos.classifier_checkpoint(summary, 0, 'native') == 'n0.pth'
-    assert run_demos.classifier_checkpoint(summary, 1) == 'n1.pth'
-    assert run_demos.classifier_checkpoint(summary, 1, 'avx2') is None
+    assert run_demos.start_checkpoint(summary, 'classification', 0, 'avx2') == 'a0.pth'
+    assert run_demos.start_checkpoint(summary, 'classification', 0, 'native') == 'n0.pth'
+    assert run_demos.start_checkpoint(summary, 'classification', 1) == 'n1.pth'
+    assert run_demos.start_checkpoint(summary, 'classification', 1, 'avx2') is None
 
 
 def test_spread_is_over_seeds_and_kernel_sets_and_per_set(run_demos):

@@ -9,8 +9,11 @@
 # schedule and runtime) and changes only what differs: the data, 2 input
 # channels, the data preprocessor that keeps the time axis, no mask head
 # (Gen1 labels are boxes), and Gen1's evaluation (its box-size filter on
-# the detections too). The backbone starts from the static classification
-# demo's, every weight but the first conv's (2 event channels).
+# the detections too). The backbone starts from the event classifier
+# (tools/run_demos.py --tasks event: `model.backbone.init_cfg.checkpoint`),
+# its first conv included; the first conv may also be missing or of
+# another shape (`partial_load_keys`: a static classifier's 3-channel one
+# then stays random).
 _base_ = ['../../../configs/detection/'
           'mask-rcnn_metaspikeformer-demo_fpn_digits-t2.py']
 custom_imports = dict(
@@ -20,7 +23,7 @@ custom_imports = dict(
 
 T = 2
 window_us = 100_000
-max_epochs = 4
+max_epochs = 3
 model = dict(
     type='FasterRCNN',
     data_preprocessor=dict(
@@ -63,7 +66,7 @@ val_evaluator = dict(_delete_=True, type='spikeformer_mm.Gen1CocoMetric',
                      ann_file=None, metric='bbox')
 test_evaluator = val_evaluator
 
-# 4 epochs (the dense demo's 3, one more: the first conv starts afresh)
+# 3 epochs of 2,160 label times (720 recordings x 3), as the dense demo
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
