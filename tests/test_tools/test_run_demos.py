@@ -114,10 +114,11 @@ def test_dense_task_starts_from_the_classifier_of_its_kernel_set(run_demos):
         dict(seed=0, kernel_set='native', checkpoint='n0.pth'),
         dict(seed=0, kernel_set='avx2', checkpoint='a0.pth'),
         dict(seed=1, checkpoint='n1.pth')]}}  # a record before kernel sets
-    assert run_demos.start_checkpoint(summary, 'classification', 0, 'avx2') == 'a0.pth'
-    assert run_demos.start_checkpoint(summary, 'classification', 0, 'native') == 'n0.pth'
-    assert run_demos.start_checkpoint(summary, 'classification', 1) == 'n1.pth'
-    assert run_demos.start_checkpoint(summary, 'classification', 1, 'avx2') is None
+    cls = 'classification'
+    assert run_demos.start_checkpoint(summary, cls, 0, 'avx2') == 'a0.pth'
+    assert run_demos.start_checkpoint(summary, cls, 0, 'native') == 'n0.pth'
+    assert run_demos.start_checkpoint(summary, cls, 1) == 'n1.pth'
+    assert run_demos.start_checkpoint(summary, cls, 1, 'avx2') is None
 
 
 def test_spread_is_over_seeds_and_kernel_sets_and_per_set(run_demos):
