@@ -9,9 +9,11 @@ the scene into ON/OFF events (2 ms steps). Boxes are labelled every
 ``label_every_us`` (50 ms), Gen1 fashion: each digit's square as ``x, y,
 w, h`` and its value as ``class_id``; the evaluation's filter skips the
 first 0.5 s, so each recording gives 3 label times (0.5, 0.55, 0.6 s):
-many short recordings rather than few long ones, so training sees many
-digits (720 recordings, about 1,080 digits; 160 of 1 s gave 0.568
-mAP@0.5 where 720 of 0.6 s gave 0.618, same seed and training time). A digit's square is
+many short recordings rather than few long ones, so that training sees
+many digits (720 recordings, about 1,080 digits; on seed 0 from the static
+classifier 160 recordings of 1 s for 4 epochs gave 0.568 mAP@0.5, 720 of
+0.6 s for 3 epochs 0.618: docs/results/
+event_detection_recipe_search_2026-12-07.json). A digit's square is
 at least 24 px, so no box falls to the size filter (diagonal >= 30,
 sides >= 10). Split as ``train``/``val`` folders of ``<name>_td.dat`` and
 ``<name>_bbox.npy``; every random draw from the recording's own seed.
