@@ -304,10 +304,11 @@ def main(argv=None):
                    f'{",".join(DEFAULT_TASKS)})')
     p.add_argument('--work-dir', default='work_dirs/demo')
     p.add_argument('--cls-checkpoint',
-                   help='initialise every task that starts from another '
-                   '(detection, segmentation, event tasks) from this '
-                   'checkpoint (default: that task\'s run of the same seed '
-                   'and kernel set)')
+                   help='initialise the tasks that start from the classifier '
+                   '(detection, segmentation, the event classifier) from '
+                   'this checkpoint (default: the classification task\'s '
+                   'run of the same seed and kernel set); the event '
+                   'detector always starts from the event task\'s')
     p.add_argument('--seeds', type=int,
                    help='train each task with seeds 0..N-1 and report the '
                    'spread (mean, std, min, max)')
@@ -350,13 +351,16 @@ def main(argv=None):
                 extra = {}
                 start = TASKS[t].get('starts_from')
                 if start:
-                    ckpt = args.cls_checkpoint or start_checkpoint(
-                        summary, start, seed, kset)
+                    given = args.cls_checkpoint \
+                        if start == 'classification' else None
+                    ckpt = given or start_checkpoint(summary, start, seed,
+                                                     kset)
                     if ckpt is None:
                         sys.exit(f'error: {t} starts from the {start} task: '
                                  f'run it first (--tasks {start},{t}, with '
-                                 'the same --seeds and --kernel-sets) or '
-                                 'give --cls-checkpoint')
+                                 'the same --seeds and --kernel-sets)' +
+                                 (' or give --cls-checkpoint' if start ==
+                                  'classification' else ''))
                     if not osp.isfile(ckpt):
                         sys.exit(f'error: checkpoint of {start} not found: '
                                  f'{ckpt}')

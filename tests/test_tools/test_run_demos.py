@@ -56,6 +56,21 @@ def test_each_task_starts_from_its_start_tasks_run(run_demos):
     assert run_demos.start_checkpoint(summary, 'event', 1) is None
 
 
+def test_cls_checkpoint_does_not_stand_in_for_the_event_classifier(
+        tmp_path):
+    """--cls-checkpoint starts the tasks that start from the classifier;
+    the event detector without an event run is refused, nothing trained."""
+    ckpt = tmp_path / 'cls.pth'
+    ckpt.write_bytes(b'x')
+    r = run_py('tools/run_demos.py', '--tasks', 'event-detection',
+               '--cls-checkpoint', str(ckpt), '--work-dir',
+               str(tmp_path / 'w'), check=False)
+    assert r.returncode == 1
+    assert 'error: event-detection starts from the event task: run it ' \
+        'first (--tasks event,event-detection' in r.stderr, r.stderr
+    assert not (tmp_path / 'w' / 'event-detection').exists()
+
+
 def test_bad_seeds_and_tasks_are_refused(tmp_path):
     r = run_py('tools/run_demos.py', '--seeds', '0', '--work-dir',
                str(tmp_path), check=False)
