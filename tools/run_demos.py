@@ -3,6 +3,7 @@
     python tools/run_demos.py [--tasks classification] [--work-dir work_dirs/demo]
                               [--seeds N] [--kernel-sets native,avx2]
                               [--record docs/results/NAME.json] [--smoke]
+                              [--jobs N]
 
 For each task it builds the data if absent (scikit-learn's bundled digits,
 no download), trains with tools/train.py, evaluates the final checkpoint
@@ -31,8 +32,16 @@ starts from its start task's run of the same seed and set.
 from: per run its config, seed, kernel set, the CPU capability torch chose
 under it, CPU model, torch version, date, commit, metrics and seconds, and
 each task's spread. It never replaces an existing record.
+
+``--jobs N`` trains N runs of a task side by side, each with cores / N
+threads (the runs of one task are independent). On a 2-core CPU the demo
+detectors run nearly as fast on one thread as on two (their time goes to
+small operators, not to wide convolutions), so ``--jobs 2`` halves the
+wall time of a multi-seed record; each run records its ``threads`` and
+``parallel_runs``, and its seconds are those of a shared machine.
 """
 import argparse
+import concurrent.futures
 import functools
 import json
 import os
@@ -139,8 +148,10 @@ TASKS = {
         metrics={'bbox_mAP_50': 'coco/bbox_mAP_50',
                  'bbox_mAP': 'coco/bbox_mAP'},
         # bounded but learning (~75 s): 48 recordings (144 label times),
-        # 3 epochs, built in a folder of their own
-        smoke=['train_cfg.max_epochs=3', 'train_cfg.val_interval=3'] + [
+        # 3 epochs (the cosine ending with them), built in a folder of
+        # their own
+        smoke=['train_cfg.max_epochs=3', 'train_cfg.val_interval=3',
+               'param_scheduler.1.T_max=3', 'param_scheduler.1.end=3'] + [
             f'{s}_dataloader.dataset.{k}' for s in ('train', 'val', 'test')
             for k in ('data_root=data/moving_digits_smoke',
                       'build.num_train=48', 'build.num_val=12')],
@@ -172,14 +183,32 @@ def kernel_env(kernel_set):
     return env
 
 
-def run(cmd, kernel_set='native'):
+def thread_env(threads):
+    """The variables that give a run ``threads`` threads (torch's intra-op
+    pool and MKL's); none for None (torch's default: every core)."""
+    return {} if threads is None else {
+        'OMP_NUM_THREADS': str(threads), 'MKL_NUM_THREADS': str(threads)}
+
+
+def run(cmd, kernel_set='native', threads=None, log=None):
+    """``python cmd`` under ``kernel_set`` with ``threads`` threads; its
+    output to the terminal, or appended to the file ``log`` (runs side by
+    side, ``--jobs``); exits with a message naming the command (and the
+    log) if it fails."""
+    env = dict(kernel_env(kernel_set), **thread_env(threads))
     print('$', ' '.join(f'{k}={v}' for k, v in
-                        KERNEL_SETS[kernel_set].items()), *cmd, flush=True)
-    r = subprocess.run([sys.executable] + cmd, cwd=ROOT,
-                       env=kernel_env(kernel_set))
+                        dict(KERNEL_SETS[kernel_set],
+                             **thread_env(threads)).items()), *cmd,
+          *(['>>', log] if log else []), flush=True)
+    if log:
+        with open(log, 'a') as f:
+            r = subprocess.run([sys.executable] + cmd, cwd=ROOT, env=env,
+                               stdout=f, stderr=subprocess.STDOUT)
+    else:
+        r = subprocess.run([sys.executable] + cmd, cwd=ROOT, env=env)
     if r.returncode != 0:
         sys.exit(f'error: {" ".join(cmd)} failed with exit code '
-                 f'{r.returncode}')
+                 f'{r.returncode}' + (f'; its output: {log}' if log else ''))
 
 
 @functools.lru_cache(maxsize=None)
@@ -201,11 +230,12 @@ def run_dir(wd, seed=None, kernel_set='native'):
 
 
 def run_task(name, work_root, smoke, extra_options, seed=None,
-             kernel_set='native'):
+             kernel_set='native', threads=None, log=None):
     spec = TASKS[name]
     opts = (spec['smoke'] if smoke else []) + extra_options.get(name, [])
     return train_and_test(spec['config'], spec['metrics'],
-                          osp.join(work_root, name), opts, seed, kernel_set)
+                          osp.join(work_root, name), opts, seed, kernel_set,
+                          threads, log)
 
 
 def train_iteration_seconds(checkpoint):
@@ -221,7 +251,7 @@ def train_iteration_seconds(checkpoint):
 
 
 def train_and_test(config, metrics, wd, opts, seed=None,
-                   kernel_set='native'):
+                   kernel_set='native', threads=None, log=None):
     """Train ``config`` with tools/train.py (cfg-options ``opts``, and
     ``randomness.seed`` if ``seed`` is given) under ``kernel_set``, in
     ``run_dir(wd, seed, kernel_set)``, test its last checkpoint with
@@ -229,13 +259,14 @@ def train_and_test(config, metrics, wd, opts, seed=None,
     ({key: metric name}), total seconds, the wall seconds of tools/train.py
     (``train_seconds``), the cfg-options it ran with (``options``: the
     classifier a dense task starts from, the seed), the seed, the kernel
-    set and the CPU capability torch chose under it."""
+    set and the CPU capability torch chose under it; ``threads`` (and
+    ``log``) as :func:`run`'s, recorded as ``threads`` when given."""
     wd = run_dir(wd, seed, kernel_set)
     if seed is not None:
         opts = opts + [f'randomness.seed={seed}']
     t0 = time.time()
     run(['tools/train.py', config, '--work-dir', wd] +
-        (['--cfg-options'] + opts if opts else []), kernel_set)
+        (['--cfg-options'] + opts if opts else []), kernel_set, threads, log)
     train_seconds = time.time() - t0
     ckpt = osp.join(wd, 'last_checkpoint')
     with open(ckpt) as f:
@@ -243,7 +274,7 @@ def train_and_test(config, metrics, wd, opts, seed=None,
     metrics_file = osp.join(wd, 'test_metrics.json')
     run(['tools/test.py', config, ckpt, '--work-dir', wd,
          '--metrics-out', metrics_file] +
-        (['--cfg-options'] + opts if opts else []), kernel_set)
+        (['--cfg-options'] + opts if opts else []), kernel_set, threads, log)
     with open(metrics_file) as f:
         got = json.load(f)
     entry = dict(config=config, checkpoint=ckpt, options=opts)
@@ -255,6 +286,8 @@ def train_and_test(config, metrics, wd, opts, seed=None,
         entry['seed'] = seed
     entry['kernel_set'] = kernel_set
     entry['cpu_capability'] = cpu_capability(kernel_set)
+    if threads is not None:
+        entry['threads'] = threads
     return entry
 
 
@@ -281,6 +314,46 @@ def start_checkpoint(summary, task, seed, kernel_set='native'):
                 r.get('kernel_set', 'native') == kernel_set:
             return r.get('checkpoint')
     return None
+
+
+def cores():
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def run_all(task, planned, work_root, smoke, jobs, shared):
+    """The entries of ``task``'s ``planned`` runs ((seed, kernel set,
+    cfg-options, label) each), in that order: one at a time with torch's
+    default threads (``jobs`` 1), or ``jobs`` at a time, each with
+    ``cores() // jobs`` threads (at least 1; OMP_NUM_THREADS, if set,
+    wins) and its output in ``<run folder>.log``: the runs of one task are
+    independent (each starts from a finished task's checkpoint)."""
+    def one(seed, kset, extra, label, threads=None, log=None):
+        print(f'\n===== {label} =====' + (f' (output: {log})' if log else ''),
+              flush=True)
+        entry = dict(run_task(task, work_root, smoke, extra, seed, kset,
+                              threads, log), **shared)
+        if log:
+            print(f'----- {label}: done in {entry["seconds"]:.0f} s',
+                  flush=True)
+        return entry
+    jobs = min(jobs, len(planned))
+    if jobs == 1:
+        return [one(*p) for p in planned]
+    threads = None if 'OMP_NUM_THREADS' in os.environ else max(
+        1, cores() // jobs)
+    os.makedirs(osp.join(work_root, task), exist_ok=True)
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        futures = [pool.submit(
+            one, *p, threads, run_dir(osp.join(work_root, task), p[0],
+                                      p[1]) + '.log') for p in planned]
+        entries = [f.result() for f in futures]
+    if threads is None:
+        threads = int(os.environ['OMP_NUM_THREADS'])
+    return [dict(e, threads=threads, parallel_runs=jobs) for e in entries]
 
 
 def task_entry(name, runs):
@@ -322,10 +395,17 @@ def main(argv=None):
                    'this new JSON file')
     p.add_argument('--smoke', action='store_true',
                    help='a minimal run of each task (for tests)')
+    p.add_argument('--jobs', type=int, default=1,
+                   help='runs of a task (seeds x kernel sets) trained side '
+                   'by side, each with cores / N threads and its output in '
+                   '<run folder>.log (default: 1, one at a time with every '
+                   'core); a run\'s seconds then count the machine shared')
     args = p.parse_args(argv)
     from spikeformer_mm.cli import refuse_overwriting_inputs
     refuse_overwriting_inputs(args, ['cls_checkpoint'],
                               ['work_dir', 'record'])
+    if args.jobs < 1:
+        sys.exit(f'error: --jobs must be >= 1, got {args.jobs}')
     if args.seeds is not None and args.seeds < 1:
         sys.exit(f'error: --seeds must be >= 1, got {args.seeds}')
     seeds = [None] if args.seeds is None else list(range(args.seeds))
@@ -345,7 +425,7 @@ def main(argv=None):
     summary_path = osp.join(work_root, 'summary.json')
     summary = read_json(summary_path, {})
     for t in tasks:
-        runs = []
+        planned = []  # (seed, kernel set, cfg-options, label), in order
         for seed in seeds:
             for kset in kernel_sets:
                 extra = {}
@@ -369,9 +449,8 @@ def main(argv=None):
                                          [f'seed {seed}']) +
                                   ([] if kset == 'native' else
                                    [f'kernel set {kset}']))
-                print(f'\n===== {label} =====', flush=True)
-                runs.append(dict(run_task(t, work_root, args.smoke, extra,
-                                          seed, kset), **shared))
+                planned.append((seed, kset, extra, label))
+        runs = run_all(t, planned, work_root, args.smoke, args.jobs, shared)
         summary[t] = task_entry(t, runs)
         write_json(summary_path, summary)
     if args.record:

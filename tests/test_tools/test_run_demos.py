@@ -386,7 +386,7 @@ def test_record_holds_every_run_with_its_provenance(run_demos, tmp_path,
     import json
 
     def fake_task(name, work_root, smoke, extra, seed=None,
-                  kernel_set='native'):
+                  kernel_set='native', threads=None, log=None):
         return dict(config='c.py', checkpoint='x.pth', top1=90.0 + seed,
                     seconds=1.0, seed=seed, kernel_set=kernel_set)
     monkeypatch.setattr(run_demos, 'run_task', fake_task)
@@ -402,3 +402,56 @@ def test_record_holds_every_run_with_its_provenance(run_demos, tmp_path,
     assert [x['top1'] for x in runs] == [90.0, 91.0]
     assert all(x['commit'] == r['commit'] for x in runs)
     assert r['summary']['classification']['spread']['top1']['n'] == 2
+
+
+def test_jobs_train_runs_side_by_side_in_order(run_demos, tmp_path,
+                                               monkeypatch):
+    """``--jobs 2``: two runs at once (their spans overlap), each with
+    cores // 2 threads and its own log beside its folder; the entries keep
+    the order of seeds x kernel sets and say how they ran."""
+    import threading
+    import time
+    spans, lock = {}, threading.Lock()
+
+    def fake_task(name, work_root, smoke, extra, seed=None,
+                  kernel_set='native', threads=None, log=None):
+        t0 = time.monotonic()
+        time.sleep(0.3 if seed == 0 else 0.1)
+        with lock:
+            spans[(seed, kernel_set)] = (t0, time.monotonic(), threads, log)
+        return dict(config='c.py', checkpoint='x.pth', top1=90.0 + seed,
+                    seconds=1.0, seed=seed, kernel_set=kernel_set)
+    monkeypatch.setattr(run_demos, 'run_task', fake_task)
+    monkeypatch.setattr(run_demos, 'cores', lambda: 4)
+    monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
+    wd = tmp_path / 'w'
+    run_demos.main(['--tasks', 'classification', '--seeds', '2',
+                    '--kernel-sets', 'native,avx2', '--jobs', '2',
+                    '--work-dir', str(wd)])
+    (a0, a1, th, log), (b0, b1, *_) = spans[(0, 'native')], spans[(0, 'avx2')]
+    assert a0 < b1 and b0 < a1  # side by side
+    assert th == 2 and log == str(wd / 'classification' / 'seed0.log')
+    assert spans[(1, 'avx2')][3] == str(
+        wd / 'classification' / 'seed1-avx2.log')
+    runs = run_demos.read_json(str(wd / 'summary.json'))[
+        'classification']['runs']
+    assert [(r['seed'], r['kernel_set']) for r in runs] == [
+        (0, 'native'), (0, 'avx2'), (1, 'native'), (1, 'avx2')]
+    assert all(r['threads'] == 2 and r['parallel_runs'] == 2 for r in runs)
+    r = run_py('tools/run_demos.py', '--jobs', '0', '--work-dir',
+               str(tmp_path), check=False)
+    assert r.returncode == 1 and 'error: --jobs must be >= 1' in r.stderr
+
+
+def test_a_failed_run_names_its_log(run_demos, tmp_path):
+    """A run whose output goes to a log (``--jobs``) fails with the
+    command and the log named; the log holds the output and the thread
+    count it ran with."""
+    log = tmp_path / 'seed0.log'
+    with pytest.raises(SystemExit) as e:
+        run_demos.run(['-c', 'import os, sys; print("threads", '
+                       'os.environ["OMP_NUM_THREADS"]); sys.exit(3)'],
+                      threads=1, log=str(log))
+    assert 'failed with exit code 3; its output: ' + str(log) in str(
+        e.value)
+    assert 'threads 1' in log.read_text()
