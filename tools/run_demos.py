@@ -49,6 +49,7 @@ import os.path as osp
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -183,6 +184,15 @@ def kernel_env(kernel_set):
     return env
 
 
+_SAY = threading.Lock()
+
+
+def say(line):
+    """Print one whole line (runs side by side print from threads)."""
+    with _SAY:
+        print(line, flush=True)
+
+
 def thread_env(threads):
     """The variables that give a run ``threads`` threads (torch's intra-op
     pool and MKL's); none for None (torch's default: every core)."""
@@ -196,10 +206,9 @@ def run(cmd, kernel_set='native', threads=None, log=None):
     side, ``--jobs``); exits with a message naming the command (and the
     log) if it fails."""
     env = dict(kernel_env(kernel_set), **thread_env(threads))
-    print('$', ' '.join(f'{k}={v}' for k, v in
-                        dict(KERNEL_SETS[kernel_set],
-                             **thread_env(threads)).items()), *cmd,
-          *(['>>', log] if log else []), flush=True)
+    say(' '.join(['$'] + [f'{k}={v}' for k, v in dict(
+        KERNEL_SETS[kernel_set], **thread_env(threads)).items()] + cmd +
+        (['>>', log] if log else [])))
     if log:
         with open(log, 'a') as f:
             r = subprocess.run([sys.executable] + cmd, cwd=ROOT, env=env,
@@ -332,13 +341,11 @@ def run_all(task, planned, work_root, smoke, jobs, shared):
     wins) and its output in ``<run folder>.log``: the runs of one task are
     independent (each starts from a finished task's checkpoint)."""
     def one(seed, kset, extra, label, threads=None, log=None):
-        print(f'\n===== {label} =====' + (f' (output: {log})' if log else ''),
-              flush=True)
+        say(f'\n===== {label} =====' + (f' (output: {log})' if log else ''))
         entry = dict(run_task(task, work_root, smoke, extra, seed, kset,
                               threads, log), **shared)
         if log:
-            print(f'----- {label}: done in {entry["seconds"]:.0f} s',
-                  flush=True)
+            say(f'----- {label}: done in {entry["seconds"]:.0f} s')
         return entry
     jobs = min(jobs, len(planned))
     if jobs == 1:
