@@ -34,11 +34,13 @@ under it, CPU model, torch version, date, commit, metrics and seconds, and
 each task's spread. It never replaces an existing record.
 
 ``--jobs N`` trains N runs of a task side by side, each with cores / N
-threads (the runs of one task are independent). On a 2-core CPU the demo
-detectors run nearly as fast on one thread as on two (their time goes to
-small operators, not to wide convolutions), so ``--jobs 2`` halves the
-wall time of a multi-seed record; each run records its ``threads`` and
-``parallel_runs``, and its seconds are those of a shared machine.
+threads (the runs of one task are independent). On a 2-core CPU an
+event-detector iteration on one thread beside another run took about as
+long as alone on two (0.32 s; docs/results/
+event_detection_recipe_search_2026-12-07b.json: its time goes to small
+operators more than to wide convolutions), so ``--jobs 2`` about halves
+the wall time of a multi-seed record; each run records its ``threads``
+and ``parallel_runs``, and its seconds are those of a shared machine.
 """
 import argparse
 import concurrent.futures
