@@ -15,9 +15,14 @@ CPU does not. ``test_run_demos.py`` checks each floor against the
 records.
 
 The event detector's bounded run changed on 2026-12-07 (48 recordings of
-0.6 s, from the bounded event classifier, where its record's runs read 16
-recordings of 1 s from the bounded image classifier): its floor still
-comes from that earlier record until the new bounded recipe is recorded.
+0.6 s, 50 ms windows, from the bounded event classifier, where its
+record's runs read 16 recordings of 1 s from the bounded image
+classifier). Its chain was re-recorded (``--smoke --tasks classification,
+event,event-detection --seeds 3 --kernel-sets native,avx2 --jobs 2
+--record docs/results/smoke_event_2026-12-07.json``): bbox mAP@0.5 0.067
++- 0.029 (0.031-0.113), too spread for the rule above (mean - 3 std is
+below 0), so that record is not among SMOKE_RECORDS; the floor is 0.02,
+under 80% of its lowest run (0.025) and over an untrained detector's 0.
 """
 SMOKE_RECORDS = ('docs/results/smoke_2026-12-06.json',
                  'docs/results/smoke_event_2026-12-06.json')
@@ -29,5 +34,5 @@ SMOKE_FLOORS = {
     ('segmentation', 'mIoU'): 9.5,
     ('detection-spiking', 'bbox_mAP_50'): 0.04,
     ('event', 'top1'): 75.0,
-    ('event-detection', 'bbox_mAP_50'): 0.025,
+    ('event-detection', 'bbox_mAP_50'): 0.02,
 }

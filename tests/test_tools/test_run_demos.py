@@ -277,6 +277,32 @@ def test_smoke_floors_are_under_every_committed_bounded_run():
         assert floor <= spread['mean'] - 3 * spread['std'], (task, spread)
 
 
+def test_event_detection_floor_is_under_its_rerecorded_bounded_runs():
+    """The bounded event detector's re-recorded chain (floors.py says why
+    it is not among SMOKE_RECORDS): the figures floors.py gives are the
+    record's, its spread puts mean - 3 std below 0, and the floor sits
+    under 80% of every run and over 0."""
+    import json
+
+    from helpers import floors
+    rec = json.load(open(osp.join(
+        ROOT, 'docs/results/smoke_event_2026-12-07.json')))
+    assert '--smoke' in rec['command'] and not rec['commit'].endswith(
+        'dirty')
+    entry = rec['summary']['event-detection']
+    values = [r['bbox_mAP_50'] for r in entry['runs']]
+    assert len(values) == 6
+    s = entry['spread']['bbox_mAP_50']
+    doc = ' '.join(floors.__doc__.split())
+    assert (f'bbox mAP@0.5 {s["mean"]:.3f} +- {s["std"]:.2g} '
+            f'({s["min"]:.3f}-{s["max"]:.3f})') in doc
+    assert s['mean'] - 3 * s['std'] < 0
+    floor = floors.SMOKE_FLOORS['event-detection', 'bbox_mAP_50']
+    assert 0 < floor <= 0.8 * min(values)
+    assert f'the floor is {floor}, under 80% of its lowest run ' \
+        f'({0.8 * min(values):.3f})' in doc
+
+
 SPIKING_RECORD = 'docs/results/detection_spiking_2026-12-07.json'
 
 
