@@ -270,8 +270,8 @@ def train_and_test(config, metrics, wd, opts, seed=None,
     ({key: metric name}), total seconds, the wall seconds of tools/train.py
     (``train_seconds``), the cfg-options it ran with (``options``: the
     classifier a dense task starts from, the seed), the seed, the kernel
-    set and the CPU capability torch chose under it; ``threads`` (and
-    ``log``) as :func:`run`'s, recorded as ``threads`` when given."""
+    set and the CPU capability torch chose under it; ``threads`` and
+    ``log`` as :func:`run`'s."""
     wd = run_dir(wd, seed, kernel_set)
     if seed is not None:
         opts = opts + [f'randomness.seed={seed}']
@@ -297,8 +297,6 @@ def train_and_test(config, metrics, wd, opts, seed=None,
         entry['seed'] = seed
     entry['kernel_set'] = kernel_set
     entry['cpu_capability'] = cpu_capability(kernel_set)
-    if threads is not None:
-        entry['threads'] = threads
     return entry
 
 
@@ -352,17 +350,16 @@ def run_all(task, planned, work_root, smoke, jobs, shared):
     jobs = min(jobs, len(planned))
     if jobs == 1:
         return [one(*p) for p in planned]
-    threads = None if 'OMP_NUM_THREADS' in os.environ else max(
-        1, cores() // jobs)
+    given = os.environ.get('OMP_NUM_THREADS')
+    threads = None if given else max(1, cores() // jobs)
     os.makedirs(osp.join(work_root, task), exist_ok=True)
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
         futures = [pool.submit(
             one, *p, threads, run_dir(osp.join(work_root, task), p[0],
                                       p[1]) + '.log') for p in planned]
         entries = [f.result() for f in futures]
-    if threads is None:
-        threads = int(os.environ['OMP_NUM_THREADS'])
-    return [dict(e, threads=threads, parallel_runs=jobs) for e in entries]
+    return [dict(e, threads=threads or given, parallel_runs=jobs)
+            for e in entries]
 
 
 def task_entry(name, runs):

@@ -35,9 +35,10 @@ model = dict(
     backbone=dict(T=T, in_channels=2,
                   partial_load_keys=['downsample1_1.encode_conv.weight']),
     # one sample per RoIAlign bin (a 24-36 px digit is 6-9 cells at
-    # stride 4: a cell per bin) through torchvision's kernel: the same
-    # values at 1 sample, its forward 3x faster; the backward of 2 samples
-    # per bin took 12% of an iteration
+    # stride 4: a cell per bin) through torchvision's kernel (the same
+    # values as mmcv's): mmcv's CPU backward at 2 samples per bin took 21%
+    # of a profiled iteration (docs/results/
+    # event_detection_recipe_search_2026-12-07b.json)
     roi_head=dict(
         bbox_roi_extractor=dict(roi_layer=dict(sampling_ratio=1,
                                                use_torchvision=True)),
@@ -78,7 +79,8 @@ test_evaluator = val_evaluator
 
 # 5 epochs of 2,160 label times (720 recordings x 3): 0.842 against 0.754
 # mAP@0.5 for 3 epochs on seed 0 (docs/results/
-# event_detection_recipe_search_2026-12-07b.json), about 14 minutes
+# event_detection_recipe_search_2026-12-07b.json); 14.5-16 minutes per
+# run on 2 cores (docs/results/event_detection_demo_2026-12-07b.json)
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
