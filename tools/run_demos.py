@@ -30,8 +30,10 @@ starts from its start task's run of the same seed and set.
 
 ``--record FILE`` writes the run record that the README's figures come
 from: per run its config, seed, kernel set, the CPU capability torch chose
-under it, CPU model, torch version, date, commit, metrics and seconds, and
-each task's spread. It never replaces an existing record.
+under it, CPU model, torch version, date, commit, metrics and seconds,
+each task's spread, and the digest of each embedded dataset under data/
+(``data``: the same digest on two machines, the same bytes read). It never
+replaces an existing record.
 
 ``--jobs N`` trains N runs of a task side by side, each with cores / N
 threads (the runs of one task are independent). On a 2-core CPU an
@@ -223,6 +225,17 @@ def run(cmd, kernel_set='native', threads=None, log=None):
 
 
 @functools.lru_cache(maxsize=None)
+def data_digests(data_root=osp.join(ROOT, 'data')):
+    """``{folder: digest}`` of every dataset built under ``data_root`` (the
+    embedded data the runs read; ``spikeformer_mm.datasets.dataset_digest``):
+    kept in the run record, so that runs on two machines can be told to have
+    read the same bytes."""
+    from spikeformer_mm.datasets import dataset_digest
+    names = sorted(os.listdir(data_root)) if osp.isdir(data_root) else []
+    digests = {n: dataset_digest(osp.join(data_root, n)) for n in names}
+    return {n: d for n, d in digests.items() if d}
+
+
 def cpu_capability(kernel_set='native'):
     """``torch.backends.cpu.get_cpu_capability()`` under ``kernel_set``."""
     return subprocess.run(
@@ -348,9 +361,14 @@ def run_all(task, planned, work_root, smoke, jobs, shared):
             say(f'----- {label}: done in {entry["seconds"]:.0f} s')
         return entry
     jobs = min(jobs, len(planned))
-    if jobs == 1:
-        return [one(*p) for p in planned]
+    # what the entries say of their threads: OMP_NUM_THREADS where the
+    # caller set it, else the count given to each run ('default': torch's
+    # own choice, one run at a time)
     given = os.environ.get('OMP_NUM_THREADS')
+    said = int(given) if given and given.isdigit() else given
+    if jobs == 1:
+        return [dict(one(*p), threads=said or 'default', parallel_runs=1)
+                for p in planned]
     threads = None if given else max(1, cores() // jobs)
     os.makedirs(osp.join(work_root, task), exist_ok=True)
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
@@ -358,7 +376,7 @@ def run_all(task, planned, work_root, smoke, jobs, shared):
             one, *p, threads, run_dir(osp.join(work_root, task), p[0],
                                       p[1]) + '.log') for p in planned]
         entries = [f.result() for f in futures]
-    return [dict(e, threads=threads or given, parallel_runs=jobs)
+    return [dict(e, threads=threads or said, parallel_runs=jobs)
             for e in entries]
 
 
@@ -397,8 +415,9 @@ def main(argv=None):
                    '(default: native)')
     p.add_argument('--record',
                    help='write the run record (every run with its CPU, '
-                   'kernel set, torch, commit; each task\'s spread) to '
-                   'this new JSON file')
+                   'kernel set, torch, commit; each task\'s spread; the '
+                   'digest of each dataset under data/) to this new JSON '
+                   'file')
     p.add_argument('--smoke', action='store_true',
                    help='a minimal run of each task (for tests)')
     p.add_argument('--jobs', type=int, default=1,
@@ -463,6 +482,7 @@ def main(argv=None):
         write_record(args.record, 'tools/run_demos.py',
                      sys.argv[1:] if argv is None else argv,
                      dict(cpu_capability=cpu_capability(),
+                          data=data_digests(),
                           summary={t: summary[t] for t in tasks}), shared)
     print('\n| task | metric | value | time (s) | checkpoint |')
     print('|---|---|---|---|---|')

@@ -4,9 +4,11 @@ Each task's dataset class lives in its own module, which imports its
 toolbox (mmpretrain, mmdet, mmseg) only when that dataset is used.
 """
 from ..registry import lazy_attribute
-from .digits import build_dataset, ensure_dataset, verify_dataset
+from .digits import (build_dataset, dataset_digest, ensure_dataset,
+                     verify_dataset)
 
-__all__ = ['build_dataset', 'ensure_dataset', 'verify_dataset']
+__all__ = ['build_dataset', 'dataset_digest', 'ensure_dataset',
+           'verify_dataset']
 
 
 

@@ -269,6 +269,20 @@ def is_ours(root):
     return osp.isdir(root) and _read_manifest(root) is not None
 
 
+def dataset_digest(root):
+    """One sha256 over the files a built copy holds (its manifest's table of
+    per-file sha256, sorted), or None where ``root`` holds no manifest of
+    ours. The same digest on two machines means their runs read the same
+    bytes; run records keep it (``tools/run_demos.py --record``), so a
+    figure that differs between CPUs can be told from data that differ."""
+    import hashlib
+    manifest = _read_manifest(root) if osp.isdir(root) else None
+    if manifest is None:
+        return None
+    return hashlib.sha256(json.dumps(manifest['files'], sort_keys=True)
+                          .encode()).hexdigest()
+
+
 def verify_dataset(root, task, **kwargs):
     """Return None if ``root`` holds a complete, intact copy made with these
     parameters, else a sentence saying what is wrong."""

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from spikeformer_mm.datasets.digits import (build_dataset, ensure_dataset,
-                                            load_digits_split, verify_dataset)
+from spikeformer_mm.datasets.digits import (build_dataset, dataset_digest,
+                                            ensure_dataset, load_digits_split,
+                                            verify_dataset)
 
 
 def test_split_is_fixed_and_disjoint():
@@ -51,6 +52,27 @@ def test_corrupt_or_partial_copy_is_rebuilt(cls_root, tmp_path):
     assert verify_dataset(root, 'classification', size=16) is None
     os.remove(os.path.join(root, 'MANIFEST.json'))  # an interrupted build
     assert 'missing' in verify_dataset(root, 'classification', size=16)
+
+
+def test_dataset_digest_is_one_hash_of_the_files_bytes(cls_root, tmp_path):
+    """Two builds with the same settings have the same digest (the data
+    are a function of the settings); a copy with one image rewritten has
+    another once rebuilt; a folder without our manifest has none."""
+    import shutil
+    root = str(tmp_path / 'again')
+    build_dataset(root, 'classification', size=16)
+    assert dataset_digest(root) == dataset_digest(cls_root)
+    assert len(dataset_digest(root)) == 64
+    manifest = json.load(open(os.path.join(root, 'MANIFEST.json')))
+    manifest['files']['images/train/0003.png'] = '0' * 64
+    with open(os.path.join(root, 'MANIFEST.json'), 'w') as f:
+        json.dump(manifest, f)
+    assert dataset_digest(root) != dataset_digest(cls_root)
+    other = tmp_path / 'other'
+    shutil.copytree(cls_root, other)
+    (other / 'MANIFEST.json').write_text('{"not": "ours"}')
+    assert dataset_digest(str(other)) is None
+    assert dataset_digest(str(tmp_path / 'absent')) is None
 
 
 def test_detection_annotations(tmp_path):

@@ -101,6 +101,19 @@ def test_train_iteration_seconds_sums_mmengines_iteration_times(run_demos,
         str(tmp_path / 'bare.pth')) is None
 
 
+def test_record_keeps_the_digest_of_each_built_dataset(run_demos, tmp_path):
+    """The run record's ``data``: the digest of every dataset built under
+    the data folder, nothing for a folder that is not one of ours."""
+    from spikeformer_mm.datasets import build_dataset, dataset_digest
+    build_dataset(str(tmp_path / 'digits_cls'), 'classification', size=8)
+    (tmp_path / 'notes').mkdir()
+    (tmp_path / 'notes' / 'x.txt').write_text('mine')
+    got = run_demos.data_digests(str(tmp_path))
+    assert got == {'digits_cls': dataset_digest(
+        str(tmp_path / 'digits_cls'))}
+    assert run_demos.data_digests(str(tmp_path / 'absent')) == {}
+
+
 def test_kernel_sets_select_torchs_kernels(run_demos, monkeypatch):
     """A kernel set is the environment that makes torch dispatch to that
     instruction set: under 'avx2' torch reports AVX2 (on any x86 CPU with
@@ -251,6 +264,75 @@ def test_readme_demo_figures_are_the_committed_run_record():
         return f'{min(v):.0f}-{max(v):.0f} s per'
     for task in ('classification', 'detection', 'segmentation'):
         assert seconds(task) in text, (task, seconds(task))
+
+
+AMD_RECORD = 'docs/results/demo_amd_2026-12-07.json'
+# task -> the record of the range the README states for it, the metric,
+# its format and how the README's paragraph on the second CPU names it
+SECOND_CPU = {
+    'classification': (DEMO_RECORD, 'top1', '.2f', 'top-1 {}%'),
+    'detection': (DEMO_RECORD, 'bbox_mAP_50', '.3f', 'bbox mAP@0.5 {}'),
+    'segmentation': (DEMO_RECORD, 'mIoU', '.2f', '{} mIoU'),
+    'event': ('docs/results/event_digits_2026-12-06.json', 'top1', '.2f',
+              "the event classifier's top-1 {}%"),
+    'event-detection': ('docs/results/event_detection_demo_2026-12-07b.json',
+                        'bbox_mAP_50', '.3f',
+                        "the event detector's bbox mAP@0.5 {}"),
+}
+
+
+def test_second_cpu_figures_are_their_run_record():
+    """The README's paragraph on the AMD EPYC: each task's seed 0 under
+    native / AVX2 kernels is what its record gives (written by run_demos.py
+    on that CPU), and is said to be inside, or under the minimum of, the
+    range the README states for the task (its own record's minimum); the
+    detector's tries there are their record's."""
+    import json
+
+    def load(path):
+        with open(osp.join(ROOT, path)) as f:
+            return json.load(f)
+    rec = load(AMD_RECORD)
+    assert 'AMD EPYC' in rec['cpu'] and rec['cpu_capability'] == 'AVX512'
+    assert not rec['commit'].endswith('dirty') and '--seeds 1' in \
+        rec['command'] and '--kernel-sets native,avx2' in rec['command']
+    text = ' '.join(open(osp.join(ROOT, 'README.md')).read().split())
+    for task, (range_record, key, fmt, said) in SECOND_CPU.items():
+        runs = {r['kernel_set']: r for r in rec['summary'][task]['runs']}
+        assert set(runs) == {'native', 'avx2'} and all(
+            r['seed'] == 0 and r['cpu_capability'] == (
+                'AVX2' if k == 'avx2' else 'AVX512') for k, r in runs.items())
+        lo = load(range_record)['summary'][task]['spread'][key]['min']
+        v = {k: runs[k][key] for k in runs}
+        under = [n for n, k in (('native', 'native'), ('AVX2', 'avx2'))
+                 if v[k] < lo]
+        verdict = ('inside its range' if not under else
+                   f'{"both" if len(under) == 2 else under[0]} under its '
+                   f'minimum, {lo:{fmt}}')
+        figure = said.format(f'{v["native"]:{fmt}} / {v["avx2"]:{fmt}}')
+        assert f'{figure} ({verdict})' in text, (figure, verdict)
+    tries = load('docs/results/detection_amd_tries_2026-12-07.json')
+    got = {t['name']: t['bbox_mAP_50'] for t in tries['tried']}
+    native = [r for r in rec['summary']['detection']['runs']
+              if r['kernel_set'] == 'native']
+    assert tries['baseline']['bbox_mAP_50'] == native[0]['bbox_mAP_50']
+    said = (f'2 threads gave {got["two-threads"]:.3f} again (other '
+            f'weights), an EMA of the weights {got["ema"]:.3f} and lr 2e-3 '
+            f'{got["lr2e-3"]:.3f}')
+    assert said in text, said
+    det = ' '.join(open(osp.join(ROOT, 'configs/detection/README.md'))
+                   .read().split())
+    v = {r['kernel_set']: r['bbox_mAP_50']
+         for r in rec['summary']['detection']['runs']}
+    lo_hi = load(DEMO_RECORD)['summary']['detection']['spread'][
+        'bbox_mAP_50']
+    for said in (f'it gave {v["native"]:.3f} natively and {v["avx2"]:.3f} '
+                 'under AVX2 kernels, both under the Xeon\'s '
+                 f'{lo_hi["min"]:.3f}-{lo_hi["max"]:.3f}',
+                 f'2 threads instead of one, {got["two-threads"]:.3f}',
+                 f'as the classifier\'s), {got["ema"]:.3f}; lr 2e-3, '
+                 f'{got["lr2e-3"]:.3f}'):
+        assert said in det, said
 
 
 def test_smoke_floors_are_under_every_committed_bounded_run():
@@ -464,6 +546,19 @@ def test_jobs_train_runs_side_by_side_in_order(run_demos, tmp_path,
     assert [(r['seed'], r['kernel_set']) for r in runs] == [
         (0, 'native'), (0, 'avx2'), (1, 'native'), (1, 'avx2')]
     assert all(r['threads'] == 2 and r['parallel_runs'] == 2 for r in runs)
+    # one at a time, the threads the caller gave (or torch's default)
+    monkeypatch.setenv('OMP_NUM_THREADS', '1')
+    run_demos.main(['--tasks', 'classification', '--seeds', '2',
+                    '--work-dir', str(wd)])
+    runs = run_demos.read_json(str(wd / 'summary.json'))[
+        'classification']['runs']
+    assert all(r['threads'] == 1 and r['parallel_runs'] == 1 for r in runs)
+    monkeypatch.delenv('OMP_NUM_THREADS')
+    run_demos.main(['--tasks', 'classification', '--seeds', '1',
+                    '--work-dir', str(wd)])
+    entry = run_demos.read_json(str(wd / 'summary.json'))[
+        'classification']['runs'][0]
+    assert (entry['threads'], entry['parallel_runs']) == ('default', 1)
     r = run_py('tools/run_demos.py', '--jobs', '0', '--work-dir',
                str(tmp_path), check=False)
     assert r.returncode == 1 and 'error: --jobs must be >= 1' in r.stderr
