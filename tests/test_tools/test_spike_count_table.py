@@ -230,3 +230,55 @@ def test_integer_spike_figures_are_the_committed_run_record():
             f'with I-LIF T=1 D=4 in {ratio(v3, ilif, "train_seconds")} its '
             f'training time at {ratio(v3, ilif, "energy_mJ")} its energy')
     assert said in readme, said
+
+
+def test_other_variants_are_their_committed_run_record():
+    """The classification README's second binary/integer table (the
+    variants the first leaves out, 14 epochs, on an AMD EPYC) holds the
+    rows its committed record's table gives, and the sentence drawn from
+    it quotes that record's means and spreads (and the first record's
+    I-LIF T=1 D=4)."""
+    import importlib.util
+    import json
+    import os.path as osp
+
+    from helpers import ROOT
+    spec = importlib.util.spec_from_file_location(
+        'sct', osp.join(ROOT, 'tools/analysis_tools/spike_count_table.py'))
+    sct = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sct)
+
+    def load(path):
+        with open(osp.join(ROOT, path)) as f:
+            return json.load(f)
+    rec = load('docs/results/spike_counts_2026-12-07b.json')
+    assert not rec['commit'].endswith('dirty') and \
+        rec['table'] == sct.table(rec['results'])
+    assert sorted(rec['results']) == sorted(
+        ['lif-t1', 'lif-t2', 'ilif-t1-d2', 'ilif-t2-d2', 'quant-t2-d2'])
+    assert all(len(runs) == 3 for runs in rec['results'].values())
+    cls = open(osp.join(ROOT, 'configs/classification/README.md')).read()
+    for line in rec['table'].splitlines():
+        if line.startswith('| ') and not line.startswith('| variant'):
+            assert line in cls, line
+    s = {n: sct.summarise(runs) for n, runs in rec['results'].items()}
+    xeon = {n: sct.summarise(runs) for n, runs in load(SPIKE_RECORD)[
+        'results'].items()}
+
+    def pm(sums, name):
+        t = sums[name]['top1']
+        return f'{t["mean"]:.2f} ± {t["std"]:.2f}'
+    above = s['ilif-t2-d2']['top1']['mean'] - s['quant-t2-d2']['top1']['mean']
+    flat = ' '.join(cls.split())
+    for said in (
+            f'(I-LIF T=1 D=2 {pm(s, "ilif-t1-d2")}% against binary T=1\'s '
+            f'{pm(s, "lif-t1")}%)',
+            f'T=2 x D=2 ({pm(s, "ilif-t2-d2")}%) stayed under T=1 x D=4 on '
+            f'the Xeon ({pm(xeon, "ilif-t1-d4")}%;',
+            f'(I-LIF T=2 D=2 {above:.2f} points above the quantised '
+            f'activation without membrane, {pm(s, "quant-t2-d2")}%, about '
+            'its spread)'):
+        assert said in flat, said
+    assert s['ilif-t1-d2']['top1']['mean'] <= s['lif-t1']['top1']['mean']
+    assert s['ilif-t2-d2']['top1']['mean'] < \
+        xeon['ilif-t1-d4']['top1']['mean']
