@@ -476,3 +476,25 @@ def test_event_detector_energy_is_the_committed_report():
     assert (f'at {first["events_per_neuron_step"]:.2f} events per input '
             f'neuron and step (its non-zero fraction is '
             f'{first["firing_rate"]:.3f})') in said
+
+
+def test_event_detection_t1_tries_are_their_record():
+    """The project README's T=1 tries (AMD EPYC, seed 0) are their
+    record's figures, against the shipped recipe's run on that CPU."""
+    rec = _record('event_detection_t1_amd_2026-12-07.json')
+    base = _record('demo_amd_2026-12-07.json')
+    native = [r for r in base['summary']['event-detection']['runs']
+              if r['kernel_set'] == 'native'][0]
+    assert rec['baseline']['bbox_mAP_50'] == native['bbox_mAP_50']
+    got = {t['name']: t for t in rec['tried']}
+    assert all(t['iterations'] == 2700 and 'n_time_bins=1' in t['command']
+               for t in got.values())
+    assert 'window_us=25000' in got['t1-w25']['command']
+    secs = got['t1-w50']['train_iteration_seconds']
+    b = rec['baseline']['train_iteration_seconds']
+    said = (f'50 ms window gave {got["t1-w50"]["bbox_mAP_50"]:.3f} and one '
+            f'bin of a 25 ms window {got["t1-w25"]["bbox_mAP_50"]:.3f}, '
+            f'against the shipped recipe\'s {native["bbox_mAP_50"]:.3f} on '
+            f'that CPU, in {secs:.0f} s of training iterations against '
+            f'{b:.0f} s ({secs / b:.2f}x)')
+    assert said in _doc('projects/event_digits/README.md'), said
