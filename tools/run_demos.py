@@ -224,7 +224,6 @@ def run(cmd, kernel_set='native', threads=None, log=None):
                  f'{r.returncode}' + (f'; its output: {log}' if log else ''))
 
 
-@functools.lru_cache(maxsize=None)
 def data_digests(data_root=osp.join(ROOT, 'data')):
     """``{folder: digest}`` of every dataset built under ``data_root`` (the
     embedded data the runs read; ``spikeformer_mm.datasets.dataset_digest``):
@@ -236,6 +235,7 @@ def data_digests(data_root=osp.join(ROOT, 'data')):
     return {n: d for n, d in digests.items() if d}
 
 
+@functools.lru_cache(maxsize=None)
 def cpu_capability(kernel_set='native'):
     """``torch.backends.cpu.get_cpu_capability()`` under ``kernel_set``."""
     return subprocess.run(

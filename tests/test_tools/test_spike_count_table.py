@@ -155,28 +155,34 @@ def test_options_for_every_variant_and_the_run_record(table_tool, tmp_path):
 SPIKE_RECORD = 'docs/results/spike_counts_2026-12-07.json'
 
 
+def committed_table(path):
+    """The tool's module, the committed record ``path`` and the
+    classification README, after checking that the record's table is the
+    one the tool makes of its runs (at a clean commit) and that the README
+    holds each of its rows."""
+    spec = importlib.util.spec_from_file_location(
+        'sct', osp.join(ROOT, 'tools/analysis_tools/spike_count_table.py'))
+    sct = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sct)
+    with open(osp.join(ROOT, path)) as f:
+        rec = json.load(f)
+    assert not rec['commit'].endswith('dirty') and \
+        rec['table'] == sct.table(rec['results'])
+    with open(osp.join(ROOT, 'configs/classification/README.md')) as f:
+        cls = f.read()
+    for line in rec['table'].splitlines():
+        if line.startswith('| ') and not line.startswith('| variant'):
+            assert line in cls, line
+    return sct, rec, cls
+
+
 def test_integer_spike_figures_are_the_committed_run_record():
     """The binary/integer table of configs/classification/README.md holds
     the rows the committed record's table gives (written by the tool), and
     the README's I-LIF and E-SpikeFormer sentences are that record's
     means and ratios (top-1, seconds of tools/train.py, energy per image in
     binary form)."""
-    import importlib.util
-    import json
-    import os.path as osp
-
-    from helpers import ROOT
-    spec = importlib.util.spec_from_file_location(
-        'sct', osp.join(ROOT, 'tools/analysis_tools/spike_count_table.py'))
-    sct = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(sct)
-    rec = json.load(open(osp.join(ROOT, SPIKE_RECORD)))
-    assert not rec['commit'].endswith('dirty') and \
-        rec['table'] == sct.table(rec['results'])
-    cls = open(osp.join(ROOT, 'configs/classification/README.md')).read()
-    for line in rec['table'].splitlines():
-        if line.startswith('| ') and not line.startswith('| variant'):
-            assert line in cls, line
+    sct, rec, cls = committed_table(SPIKE_RECORD)
     s = {n: sct.summarise(runs) for n, runs in rec['results'].items()}
 
     def pm(name, key, fmt):
@@ -238,32 +244,14 @@ def test_other_variants_are_their_committed_run_record():
     rows its committed record's table gives, and the sentence drawn from
     it quotes that record's means and spreads (and the first record's
     I-LIF T=1 D=4)."""
-    import importlib.util
-    import json
-    import os.path as osp
-
-    from helpers import ROOT
-    spec = importlib.util.spec_from_file_location(
-        'sct', osp.join(ROOT, 'tools/analysis_tools/spike_count_table.py'))
-    sct = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(sct)
-
-    def load(path):
-        with open(osp.join(ROOT, path)) as f:
-            return json.load(f)
-    rec = load('docs/results/spike_counts_2026-12-07b.json')
-    assert not rec['commit'].endswith('dirty') and \
-        rec['table'] == sct.table(rec['results'])
+    sct, rec, cls = committed_table(
+        'docs/results/spike_counts_2026-12-07b.json')
     assert sorted(rec['results']) == sorted(
         ['lif-t1', 'lif-t2', 'ilif-t1-d2', 'ilif-t2-d2', 'quant-t2-d2'])
     assert all(len(runs) == 3 for runs in rec['results'].values())
-    cls = open(osp.join(ROOT, 'configs/classification/README.md')).read()
-    for line in rec['table'].splitlines():
-        if line.startswith('| ') and not line.startswith('| variant'):
-            assert line in cls, line
     s = {n: sct.summarise(runs) for n, runs in rec['results'].items()}
-    xeon = {n: sct.summarise(runs) for n, runs in load(SPIKE_RECORD)[
-        'results'].items()}
+    xeon = {n: sct.summarise(runs) for n, runs in committed_table(
+        SPIKE_RECORD)[1]['results'].items()}
 
     def pm(sums, name):
         t = sums[name]['top1']
