@@ -32,7 +32,11 @@ model = dict(
     data_preprocessor=dict(
         _delete_=True, type='spikeformer_mm.EventDetDataPreprocessor',
         n_time_bins=T, pad_size_divisor=32),
-    backbone=dict(T=T, in_channels=2,
+    # the backbone's BatchNorms train (norm_eval=False, unlike the static
+    # detector it inherits): frozen at the event classifier's statistics,
+    # seed 0 gave 0.736 against 0.785 bbox mAP@0.5 (AMD EPYC, native;
+    # docs/results/detection_amd_tries_2026-12-07b.json)
+    backbone=dict(T=T, in_channels=2, norm_eval=False,
                   partial_load_keys=['downsample1_1.encode_conv.weight']),
     # one sample per RoIAlign bin (a 24-36 px digit is 6-9 cells at
     # stride 4: a cell per bin) through torchvision's kernel (the same
