@@ -4,6 +4,7 @@
                               [--seeds N] [--kernel-sets native,avx2]
                               [--record docs/results/NAME.json] [--smoke]
                               [--jobs N]
+    python tools/run_demos.py --pool A.json B.json [--tasks ...] --record P.json
 
 For each task it builds the data if absent (scikit-learn's bundled digits,
 no download), trains with tools/train.py, evaluates the final checkpoint
@@ -43,6 +44,11 @@ event_detection_recipe_search_2026-12-07b.json: its time goes to small
 operators more than to wide convolutions), so ``--jobs 2`` about halves
 the wall time of a multi-seed record; each run records its ``threads``
 and ``parallel_runs``, and its seconds are those of a shared machine.
+
+``--pool A.json B.json --record P.json`` trains nothing: it writes one
+summary of ``--tasks`` over the runs of records made on different machines
+(``spikeformer_mm.analysis.run_record.pool_records``: the pooled spread and
+each CPU's), for a range that should hold on every kind of CPU measured.
 """
 import argparse
 import concurrent.futures
@@ -50,7 +56,6 @@ import functools
 import json
 import os
 import os.path as osp
-import statistics
 import subprocess
 import sys
 import threading
@@ -59,7 +64,7 @@ import time
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from spikeformer_mm.analysis.run_record import (  # noqa: E402,F401
-    provenance, refuse_existing_record, write_record)
+    pool_records, provenance, refuse_existing_record, spread, write_record)
 from spikeformer_mm.fileio import read_json, write_json  # noqa: E402
 
 def subset(n_train, n_val):
@@ -313,17 +318,6 @@ def train_and_test(config, metrics, wd, opts, seed=None,
     return entry
 
 
-def spread(runs, keys):
-    """Mean, sample std, min and max of each metric over ``runs``."""
-    out = {}
-    for k in list(keys) + ['seconds']:
-        v = [r[k] for r in runs]
-        out[k] = dict(mean=round(statistics.mean(v), 4),
-                      std=round(statistics.stdev(v), 4) if len(v) > 1
-                      else 0.0, min=min(v), max=max(v), n=len(v))
-    return out
-
-
 def start_checkpoint(summary, task, seed, kernel_set='native'):
     """The checkpoint in ``summary`` of ``task``'s run of ``seed`` and
     ``kernel_set`` (a run without a kernel set was native), or None."""
@@ -394,6 +388,36 @@ def task_entry(name, runs):
                               keys) for k in sets})
 
 
+def pool(paths, tasks, record, argv):
+    """``--pool``: the pooled summary of ``tasks`` over the run records
+    ``paths``, written to ``record`` and printed per CPU."""
+    if not record:
+        sys.exit('error: --pool needs --record FILE (the pooled record)')
+    try:
+        summary = pool_records(paths, {t: list(TASKS[t]['metrics'])
+                                       for t in tasks})
+    except ValueError as e:
+        sys.exit(f'error: --pool: {e}')
+    runs = [r for t in tasks for r in summary[t]['runs']]
+    write_record(record, 'tools/run_demos.py', argv, dict(
+        # each run keeps its own CPU, capability, torch, date and commit
+        cpu=sorted({r['cpu'] for r in runs}),
+        cpu_capability=sorted({r['cpu_capability'] for r in runs}),
+        torch=sorted({r['torch'] for r in runs}),
+        pooled_from=list(paths), summary=summary))
+    print('\n| task | metric | CPU | mean ± std (min-max) | runs |')
+    print('|---|---|---|---|---|')
+    for t in tasks:
+        k = list(TASKS[t]['metrics'])[0]
+        rows = list(summary[t]['spread_by_cpu'].items()) + [
+            ('all', summary[t]['spread'])]
+        for cpu, sp in rows:
+            m = sp[k]
+            print(f'| {t} | {k} | {cpu} | {m["mean"]:.4g} ± {m["std"]:.2g} '
+                  f'({m["min"]:.4g}-{m["max"]:.4g}) | {m["n"]} |')
+    print(f'\npooled run record: {record}')
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--tasks', default=','.join(DEFAULT_TASKS),
@@ -425,6 +449,11 @@ def main(argv=None):
                    'by side, each with cores / N threads and its output in '
                    '<run folder>.log (default: 1, one at a time with every '
                    'core); a run\'s seconds then count the machine shared')
+    p.add_argument('--pool', nargs='+', metavar='RECORD',
+                   help='train nothing: write to --record one summary of '
+                   '--tasks over the runs of these run records (e.g. one '
+                   'per kind of CPU), with each CPU\'s spread beside the '
+                   'pooled one')
     args = p.parse_args(argv)
     from spikeformer_mm.cli import refuse_overwriting_inputs
     refuse_overwriting_inputs(args, ['cls_checkpoint'],
@@ -444,6 +473,9 @@ def main(argv=None):
         sys.exit(f'error: --kernel-sets: unknown {bad}; choose from '
                  f'{list(KERNEL_SETS)}')
     refuse_existing_record(args.record)
+    if args.pool:
+        return pool(args.pool, tasks, args.record,
+                    sys.argv[1:] if argv is None else argv)
     shared = provenance()
     work_root = osp.abspath(osp.join(ROOT, args.work_dir)) \
         if not osp.isabs(args.work_dir) else args.work_dir

@@ -9,14 +9,20 @@ Every measuring tool that takes ``--record FILE`` (``tools/run_demos.py``,
 capability torch chose on it, torch, the date and the commit, then the
 tool's own results. A record is never replaced, and an existing one is
 refused before any run starts (:func:`refuse_existing_record`).
+
+A figure that should hold on more than one kind of CPU comes from records
+made on each: :func:`pool_records` gives one summary over their runs, with
+the spread of each CPU beside the pooled one
+(``tools/run_demos.py --pool A.json B.json --record POOLED.json``).
 """
 import datetime
 import os
 import os.path as osp
 import platform
+import statistics
 import subprocess
 import sys
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -87,3 +93,75 @@ def write_record(path: str, tool: str, tool_args: Sequence[str],
     except FileExistsError:
         sys.exit(f'error: --record {path} appeared during the runs and is '
                  'kept; the results are in the work dir')
+
+
+def spread(runs: List[Dict], keys: Iterable[str]) -> Dict[str, Dict]:
+    """Mean, sample std (n-1), min and max of each metric in ``keys`` and of
+    ``seconds`` over ``runs``."""
+    out = {}
+    for k in list(keys) + ['seconds']:
+        v = [r[k] for r in runs]
+        out[k] = dict(mean=round(statistics.mean(v), 4),
+                      std=round(statistics.stdev(v), 4) if len(v) > 1
+                      else 0.0, min=min(v), max=max(v), n=len(v))
+    return out
+
+
+def _load_record(path: str) -> Dict:
+    import json
+    try:
+        with open(path) as f:
+            rec = json.load(f)
+    except FileNotFoundError:
+        raise ValueError(f'run record {path} not found') from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f'run record {path} is not JSON ({e})') from None
+    if not isinstance(rec, dict) or not isinstance(rec.get('summary'), dict):
+        raise ValueError(f'{path} is not a run record of tools/run_demos.py '
+                         '(no "summary")')
+    return rec
+
+
+def pool_records(paths: Sequence[str],
+                 metrics: Dict[str, Sequence[str]]) -> Dict[str, Dict]:
+    """One summary entry per task of ``metrics`` ({task: metric keys}) over
+    the runs of the run records ``paths`` (each written by
+    ``tools/run_demos.py --record``, e.g. one per kind of CPU): ``config``,
+    ``runs`` (each run as its record holds it, plus ``record``: the path it
+    came from), ``spread`` over all of them, ``spread_by_cpu`` ({CPU model:
+    its runs' spread}) and ``spread_by_kernel_set``.
+
+    Pooling says nothing about whether the records ran the same recipe: pool
+    only tasks whose config did not change between the records' commits
+    (each run keeps its ``commit``). Raises ValueError naming the record and
+    the task when a record is missing, is no run record, lacks a task, holds
+    a single run without a seed, or ran another config than the others."""
+    if len(paths) < 2:
+        raise ValueError(f'pooling needs two run records or more, got '
+                         f'{len(paths)}')
+    records = [(p, _load_record(p)) for p in paths]
+    pooled = {}
+    for task, keys in metrics.items():
+        runs = []
+        for path, rec in records:
+            entry = rec['summary'].get(task)
+            if entry is None:
+                raise ValueError(f'run record {path} has no task {task!r} '
+                                 f'(it has {sorted(rec["summary"])})')
+            if 'runs' not in entry:
+                raise ValueError(f'run record {path}: task {task!r} is one '
+                                 'run without seeds (made without --seeds)')
+            runs += [dict(r, record=path) for r in entry['runs']]
+        configs = sorted({r['config'] for r in runs})
+        if len(configs) > 1:
+            raise ValueError(f'task {task!r} ran different configs in '
+                             f'{list(paths)}: {configs}')
+
+        def by(field):
+            return {v: spread([r for r in runs if r[field] == v], keys)
+                    for v in sorted({r[field] for r in runs})}
+        pooled[task] = dict(config=configs[0], runs=runs,
+                            spread=spread(runs, keys),
+                            spread_by_cpu=by('cpu'),
+                            spread_by_kernel_set=by('kernel_set'))
+    return pooled

@@ -32,6 +32,62 @@ def test_spread_is_mean_sample_std_min_max(run_demos):
     assert run_demos.spread(runs[:1], ['top1'])['top1']['std'] == 0.0
 
 
+def _record(path, cpu, top1s, config='configs/c.py'):
+    import json
+    runs = [dict(config=config, cpu=cpu, cpu_capability='AVX512',
+                 torch='2.14.1', commit='abc1234', seed=i // 2,
+                 kernel_set=('native', 'avx2')[i % 2], top1=v,
+                 seconds=100.0 + i) for i, v in enumerate(top1s)]
+    with open(path, 'w') as f:
+        json.dump(dict(cpu=cpu, summary={'classification': dict(
+            config=config, runs=runs)}), f)
+    return str(path)
+
+
+def test_pool_gives_the_spread_over_every_cpus_runs(run_demos, tmp_path):
+    """--pool writes one record whose spread is over the runs of every
+    record given, with each CPU's own spread beside it, each run saying
+    the record it came from; nothing is trained."""
+    import json
+    a = _record(tmp_path / 'xeon.json', '2-core Xeon', [98.0, 97.5, 98.5,
+                                                          98.2])
+    b = _record(tmp_path / 'epyc.json', '2-core EPYC', [96.0, 97.0])
+    out = tmp_path / 'pooled.json'
+    run_demos.main(['--pool', a, b, '--tasks', 'classification',
+                    '--record', str(out)])
+    e = json.load(open(out))['summary']['classification']
+    every = [98.0, 97.5, 98.5, 98.2, 96.0, 97.0]
+    assert e['spread']['top1'] == dict(
+        mean=round(statistics.mean(every), 4),
+        std=round(statistics.stdev(every), 4), min=96.0, max=98.5, n=6)
+    assert e['spread_by_cpu']['2-core EPYC']['top1']['std'] == round(
+        statistics.stdev([96.0, 97.0]), 4)
+    assert e['spread_by_cpu']['2-core Xeon']['top1']['n'] == 4
+    assert e['spread_by_kernel_set']['avx2']['top1']['min'] == 97.0
+    assert [r['record'] for r in e['runs']] == [a] * 4 + [b] * 2
+    assert json.load(open(out))['pooled_from'] == [a, b]
+
+
+def test_pool_refuses_what_it_cannot_pool_by_name(run_demos, tmp_path):
+    a = _record(tmp_path / 'a.json', 'A', [98.0, 97.0])
+    b = _record(tmp_path / 'b.json', 'B', [96.0, 97.0])
+    other = _record(tmp_path / 'o.json', 'B', [96.0], config='other.py')
+    out = str(tmp_path / 'p.json')
+    for argv, said in (
+            ([a, b, '--tasks', 'detection'], f'{a} has no task \'detection\''),
+            ([a, str(tmp_path / 'none.json'), '--tasks', 'classification'],
+             'none.json not found'),
+            ([a, other, '--tasks', 'classification'], 'different configs'),
+            ([a, '--tasks', 'classification'], 'two run records or more')):
+        with pytest.raises(SystemExit) as e:
+            run_demos.main(['--pool', *argv, '--record', out])
+        assert said in str(e.value), (said, str(e.value))
+    with pytest.raises(SystemExit) as e:
+        run_demos.main(['--pool', a, b, '--tasks', 'classification'])
+    assert 'needs --record' in str(e.value)
+    assert not osp.exists(out)
+
+
 def test_dense_task_of_a_seed_starts_from_that_seeds_classifier(run_demos):
     summary = {'classification': {'runs': [
         dict(seed=0, checkpoint='a/seed0/epoch_12.pth'),
