@@ -241,85 +241,135 @@ def test_provenance_names_cpu_torch_date_and_commit(run_demos):
     assert p['commit'] is None or len(p['commit'].split('+')[0]) >= 7
 
 
-DEMO_RECORD = 'docs/results/demo_2026-12-06.json'
+DEMO_RECORD = 'docs/results/demo_2026-12-06.json'  # Xeon (AMX)
+AMD_DEMO_RECORD = 'docs/results/demo_amd_2026-12-07b.json'  # AMD EPYC
+POOLED_RECORD = 'docs/results/demo_pooled_2026-12-07.json'  # both
+# the main table's task -> the record its range comes from: the pooled one
+# where the recipe ran on both CPUs, the AMD one for the detector (its
+# recipe changed after the Xeon's runs: norm_eval)
+MAIN_TABLE = {'classification': POOLED_RECORD, 'detection': AMD_DEMO_RECORD,
+              'segmentation': POOLED_RECORD}
 
 
-def demo_cells(record):
-    """The README's result cells of the main job's three tasks, computed
-    from the run record run_demos.py wrote (mean ± sample std over every
-    seed and kernel set, then min-max)."""
+def _load(path):
     import json
+    with open(osp.join(ROOT, path)) as f:
+        return json.load(f)
 
-    s = json.load(open(osp.join(ROOT, record)))['summary']
 
-    def cell(task, key, fmt, unit=''):
-        m = s[task]['spread'][key]
-        return (f'**{m["mean"]:{fmt}} ± {m["std"]:{fmt}}{unit}** '
-                f'({m["min"]:{fmt}}-{m["max"]:{fmt}})')
-    return [f'top-1 {cell("classification", "top1", ".2f", "%")}',
-            f'bbox mAP@0.5 {cell("detection", "bbox_mAP_50", ".3f")}',
-            f'mask mAP@0.5 {cell("detection", "segm_mAP_50", ".3f")}',
-            cell('segmentation', 'mIoU', '.2f', ' mIoU')]
+def cpu_name(cpu):
+    """How the README names a record's CPU."""
+    return 'AMD EPYC' if 'EPYC' in cpu else 'Xeon' if 'Xeon' in cpu else cpu
+
+
+def cell(m, fmt, unit='', bold=True):
+    b = '**' if bold else ''
+    return (f'{b}{m["mean"]:{fmt}} ± {m["std"]:{fmt}}{unit}{b} '
+            f'({m["min"]:{fmt}}-{m["max"]:{fmt}})')
+
+
+def demo_cells():
+    """The README's result cells of the main job's three tasks, computed
+    from the run records run_demos.py wrote (mean ± sample std, then
+    min-max): over both CPUs and each CPU's own where the task was pooled."""
+    metric = {'classification': [('top1', '.2f', '%', 'top-1 {}')],
+              'detection': [('bbox_mAP_50', '.3f', '', 'bbox mAP@0.5 {}'),
+                            ('segm_mAP_50', '.3f', '', 'mask mAP@0.5 {}')],
+              'segmentation': [('mIoU', '.2f', ' mIoU', '{}')]}
+    out = {}
+    for task, record in MAIN_TABLE.items():
+        e = _load(record)['summary'][task]
+        cells = [said.format(cell(e['spread'][k], fmt, unit))
+                 for k, fmt, unit, said in metric[task]]
+        for cpu, sp in e.get('spread_by_cpu', {}).items():
+            k, fmt, unit, _ = metric[task][0]
+            cells.append(f'{cpu_name(cpu)} {cell(sp[k], fmt, unit, False)}')
+        out[task] = cells
+    return out
+
+
+def test_pooled_record_is_the_pool_of_its_committed_records(run_demos):
+    """The pooled record is what pool_records gives today from the
+    committed records it names (a changed source or pooled file fails)."""
+    rec = _load(POOLED_RECORD)
+    assert rec['pooled_from'] == [DEMO_RECORD, AMD_DEMO_RECORD]
+    tasks = list(rec['summary'])
+    assert tasks == ['classification', 'segmentation']
+    again = run_demos.pool_records(
+        [osp.join(ROOT, p) for p in rec['pooled_from']],
+        {t: list(run_demos.TASKS[t]['metrics']) for t in tasks})
+    for t in tasks:
+        for r in again[t]['runs']:
+            r['record'] = osp.relpath(r['record'], ROOT)
+        assert again[t] == rec['summary'][t], t
 
 
 def test_readme_demo_figures_are_the_committed_run_record():
     """Every figure of the README's main-job table is what the committed
-    run record gives (docs/results/demo_2026-12-06.json, written by
-    ``run_demos.py --seeds 3 --kernel-sets native,avx2 --record``), and the
-    record holds what the README says it does: 3 seeds x 2 kernel sets per
-    task, each run with its CPU capability, CPU, torch, date and commit."""
-    import json
-
+    run records give: the classifier and the segmenter over the Xeon's and
+    the AMD EPYC's runs (the pooled record) and each CPU's own, the
+    detector over the AMD EPYC's runs; each record holds what the README
+    says it does: 3 seeds x 2 kernel sets per task and CPU, each run with
+    its CPU capability, CPU, torch, date and commit."""
     readme = open(osp.join(ROOT, 'README.md')).read()
-    for c in demo_cells(DEMO_RECORD):
-        assert c in readme, c
-    rec = json.load(open(osp.join(ROOT, DEMO_RECORD)))
-    for task in ('classification', 'detection', 'segmentation'):
-        runs = rec['summary'][task]['runs']
-        assert sorted((r['seed'], r['kernel_set']) for r in runs) == sorted(
-            (s, k) for s in range(3) for k in ('native', 'avx2'))
-        for r in runs:
-            assert r['cpu_capability'] == ('AVX2' if r['kernel_set'] ==
-                                           'avx2' else rec['cpu_capability'])
-            assert {'cpu', 'torch', 'date', 'commit', 'seconds',
-                    'train_seconds', 'config'} <= set(r)
-    # the rest of the table and the paragraph under it: seed 0 under each
-    # kernel set, mAP@[.5:.95], the means per kernel set, the times
-    s = rec['summary']
-    text = ' '.join(readme.split())
-
-    def seed0(task, key, fmt):
-        v = {r['kernel_set']: r[key] for r in s[task]['runs']
-             if r['seed'] == 0}
-        return f'{v["native"]:{fmt}} / {v["avx2"]:{fmt}}'
     row = {}  # the main-job table's row of each task (the first row)
     for ln in readme.splitlines():
         if ln.startswith('| '):
             row.setdefault(ln.split('|')[1].strip(), ln)
-    assert f'| {seed0("classification", "top1", ".2f")}% |' in \
-        row['classification']
-    assert f'| {seed0("detection", "bbox_mAP_50", ".3f")} |' in \
-        row['detection']
-    assert f'| {seed0("segmentation", "mIoU", ".2f")} |' in \
-        row['segmentation']
-    det = s['detection']['spread']
+    for task, cells in demo_cells().items():
+        for c in cells:
+            assert c in row[task], (task, c)
+    for path in (DEMO_RECORD, AMD_DEMO_RECORD):
+        rec = _load(path)
+        assert not rec['commit'].endswith('dirty')
+        for task in ('classification', 'detection', 'segmentation'):
+            runs = rec['summary'][task]['runs']
+            assert sorted((r['seed'], r['kernel_set']) for r in runs) == \
+                sorted((s, k) for s in range(3) for k in ('native', 'avx2'))
+            for r in runs:
+                assert r['cpu_capability'] == (
+                    'AVX2' if r['kernel_set'] == 'avx2'
+                    else rec['cpu_capability'])
+                assert {'cpu', 'torch', 'date', 'commit', 'seconds',
+                        'train_seconds', 'config'} <= set(r)
+    # seed 0 under each kernel set on each CPU, mAP@[.5:.95], the means per
+    # kernel set, the times
+    amd, xeon = (_load(p)['summary'] for p in (AMD_DEMO_RECORD, DEMO_RECORD))
+    text = ' '.join(readme.split())
+
+    def seed0(s, task, key, fmt):
+        v = {r['kernel_set']: r[key] for r in s[task]['runs']
+             if r['seed'] == 0}
+        return f'{v["native"]:{fmt}} / {v["avx2"]:{fmt}}'
+    for task, key, fmt, unit in (('classification', 'top1', '.2f', '%'),
+                                 ('segmentation', 'mIoU', '.2f', '')):
+        assert (f'| Xeon {seed0(xeon, task, key, fmt)}{unit}, AMD EPYC '
+                f'{seed0(amd, task, key, fmt)}{unit} |') in row[task], task
+    assert f'| AMD EPYC {seed0(amd, "detection", "bbox_mAP_50", ".3f")} |' \
+        in row['detection']
+    det = amd['detection']['spread']
     assert (f'mAP@[.5:.95] {det["bbox_mAP"]["mean"]:.3f} / '
             f'{det["segm_mAP"]["mean"]:.3f}') in row['detection']
+    old = xeon['detection']['spread']['bbox_mAP_50']
+    assert f"the Xeon's runs before it: {cell(old, '.3f', '', False)}" in \
+        row['detection']
 
-    def per_set(task, key, fmt):
+    def per_set(s, task, key, fmt):
         k = s[task]['spread_by_kernel_set']
         return (f'{k["native"][key]["mean"]:{fmt}} / '
                 f'{k["avx2"][key]["mean"]:{fmt}}')
-    assert (f'the means are {per_set("classification", "top1", ".2f")}% '
-            f'top-1, {per_set("detection", "bbox_mAP_50", ".3f")} bbox '
-            f'mAP@0.5 and {per_set("segmentation", "mIoU", ".2f")} mIoU '
-            '(native / AVX2)') in text
+    pooled = _load(POOLED_RECORD)['summary']
+    assert (f'the means are {per_set(pooled, "classification", "top1", ".2f")}'
+            f'% top-1, {per_set(amd, "detection", "bbox_mAP_50", ".3f")} '
+            f'bbox mAP@0.5 and {per_set(pooled, "segmentation", "mIoU", ".2f")}'
+            ' mIoU (native / AVX2)') in text
 
-    def seconds(task):
+    def seconds(s, task):
         v = [r['seconds'] for r in s[task]['runs']]
         return f'{min(v):.0f}-{max(v):.0f} s per'
-    for task in ('classification', 'detection', 'segmentation'):
-        assert seconds(task) in text, (task, seconds(task))
+    for s in (xeon, amd):
+        for task in ('classification', 'detection', 'segmentation'):
+            assert seconds(s, task) in text, (task, seconds(s, task))
 
 
 AMD_RECORD = 'docs/results/demo_amd_2026-12-07.json'
@@ -387,6 +437,51 @@ def test_second_cpu_figures_are_their_run_record():
                  f'as the classifier\'s), {got["ema"]:.3f}; lr 2e-3, '
                  f'{got["lr2e-3"]:.3f}'):
         assert said in det, said
+
+
+NORM_EVAL_TRIES = 'docs/results/detection_amd_tries_2026-12-07b.json'
+
+
+def test_norm_eval_tries_are_their_record():
+    """The detection README's account of norm_eval: each try is its
+    record's, each baseline the AMD record's run it was tried against, the
+    AMD EPYC's spread with norm_eval the 3-seed record's; and the configs
+    ship what it says (the dense demo detector freezes the statistics, the
+    spiking and event detectors do not)."""
+    from mmengine import Config
+    tries = {t['name']: t for t in _load(NORM_EVAL_TRIES)['tried']}
+    base = _load(AMD_RECORD)['summary']
+    for t in tries.values():
+        key = 'mIoU' if t['task'] == 'segmentation' else 'bbox_mAP_50'
+        (run, ) = [r for r in base[t['task']]['runs']
+                   if r['kernel_set'] == t['kernel_set']]
+        assert t['baseline_' + key] == run[key], t['name']
+        assert 'model.backbone.norm_eval=True' in t['command']
+    det = ' '.join(open(osp.join(ROOT, 'configs/detection/README.md'))
+                   .read().split())
+    amd = _load(AMD_DEMO_RECORD)['summary']['detection']
+    sec = [r['seconds'] for r in amd['runs']]
+    for said in (
+            f'{tries["normeval"]["bbox_mAP_50"]:.3f} natively ('
+            f'{tries["normeval-lr2e-3"]["bbox_mAP_50"]:.3f} at lr 2e-3) and '
+            f'{tries["normeval-avx2"]["bbox_mAP_50"]:.3f} under AVX2 kernels',
+            f'bbox mAP@0.5 {cell(amd["spread"]["bbox_mAP_50"], ".3f", "", False)}'
+            f', {min(sec):.0f}-{max(sec):.0f} s per run',
+            f'gave {tries["seg-normeval"]["mIoU"]:.2f} mIoU with `norm_eval` '
+            f'against {tries["seg-normeval"]["baseline_mIoU"]:.2f} without',
+            f'{tries["evdet-normeval"]["bbox_mAP_50"]:.3f} against '
+            f'{tries["evdet-normeval"]["baseline_bbox_mAP_50"]:.3f} bbox '
+            'mAP@0.5'):
+        assert said in det, said
+    frozen = {'configs/detection/mask-rcnn_metaspikeformer-demo_fpn_'
+              'digits-t2.py': True,
+              'configs/detection/mask-rcnn_metaspikeformer-demo_spikefpn_'
+              'digits-t2.py': False,
+              'projects/event_digits/configs/faster-rcnn_metaspikeformer-'
+              'demo_fpn_moving-digits-t2.py': False}
+    for path, want in frozen.items():
+        assert Config.fromfile(osp.join(ROOT, path)).model.backbone[
+            'norm_eval'] is want, path
 
 
 def test_smoke_floors_are_under_every_committed_bounded_run():
