@@ -473,6 +473,11 @@ def test_norm_eval_tries_are_their_record():
             f'{tries["evdet-normeval"]["baseline_bbox_mAP_50"]:.3f} bbox '
             'mAP@0.5'):
         assert said in det, said
+    seg = ' '.join(open(osp.join(ROOT, 'configs/segmentation/README.md'))
+                   .read().split())
+    t = tries['seg-normeval']
+    assert (f'BatchNorms gave {t["mIoU"]:.2f} against {t["baseline_mIoU"]:.2f}'
+            ' mIoU') in seg
     frozen = {'configs/detection/mask-rcnn_metaspikeformer-demo_fpn_'
               'digits-t2.py': True,
               'configs/detection/mask-rcnn_metaspikeformer-demo_spikefpn_'
