@@ -23,13 +23,31 @@ event,event-detection --seeds 3 --kernel-sets native,avx2 --jobs 2
 +- 0.029 (0.031-0.113), too spread for the rule above (mean - 3 std is
 below 0), so that record is not among SMOKE_RECORDS; the floor is 0.02,
 under 80% of its lowest run (0.025) and over an untrained detector's 0.
+
+The dense detector's recipe changed on 2026-12-07 (its backbone's
+BatchNorms frozen, ``norm_eval``), so its bounded run was re-recorded on
+the AMD EPYC without AMX (``--smoke --tasks classification,detection
+--seeds 3 --kernel-sets native,avx2 --jobs 2 --record
+docs/results/smoke_amd_2026-12-07.json``, one thread per run): bbox
+mAP@0.5 0.117 +- 0.016 (0.085-0.131), inside the rule. Its bounded
+classifiers spread far wider there than on the Xeon: 46.88 +- 13.06%
+top-1 (26.04-58.33; the Xeon's 35.42-48.96), so mean - 3 std (7.7) falls
+under chance and the rule cannot hold for them (``WIDE``); the floor moved
+from 25 to 20, under 80% of that lowest run (20.8) and twice chance, so a
+bounded classifier that stops learning still fails.
 """
 SMOKE_RECORDS = ('docs/results/smoke_2026-12-06.json',
-                 'docs/results/smoke_event_2026-12-06.json')
+                 'docs/results/smoke_event_2026-12-06.json',
+                 'docs/results/smoke_amd_2026-12-07.json')
+# (record, task) whose spread puts mean - 3 std under what an untrained
+# model gives: only the 80% rule holds there (see above)
+WIDE = {('docs/results/smoke_amd_2026-12-07.json', 'classification')}
+# what an untrained model gives (chance top-1, no box)
+UNTRAINED = {'top1': 10.0, 'bbox_mAP_50': 0.0, 'mIoU': 7.7}
 
 # (task, summary key) -> floor
 SMOKE_FLOORS = {
-    ('classification', 'top1'): 25.0,
+    ('classification', 'top1'): 20.0,
     ('detection', 'bbox_mAP_50'): 0.04,
     ('segmentation', 'mIoU'): 9.5,
     ('detection-spiking', 'bbox_mAP_50'): 0.04,
