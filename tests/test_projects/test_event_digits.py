@@ -452,8 +452,37 @@ def test_event_digits_figures_are_the_committed_run_record():
                 'projects/event_digits/README.md'):
         text = ' '.join(open(osp.join(ROOT, doc)).read().split())
         assert said in text and '95.93' not in text, doc
-    assert f'**{said}** ({s["min"]:.2f}-{s["max"]:.2f}' in open(
-        osp.join(ROOT, 'README.md')).read()
+    # the README's table: both CPUs' runs pooled by run_demos.py --pool
+    # (the Xeon's record above and the AMD EPYC's), each CPU's beside
+    pooled = json.load(open(osp.join(
+        ROOT, 'docs/results/event_digits_pooled_2026-12-07.json')))
+    assert pooled['pooled_from'] == [
+        'docs/results/event_digits_2026-12-06.json',
+        'docs/results/event_digits_amd_2026-12-07.json']
+    e = pooled['summary']['event']
+    assert len(e['runs']) == 12 and e['runs'][:6] == [
+        dict(r, record=pooled['pooled_from'][0]) for r in runs]
+    from spikeformer_mm.analysis.run_record import pool_records
+    again = pool_records([osp.join(ROOT, p) for p in pooled['pooled_from']],
+                         {'event': ['top1']})['event']
+    for r in again['runs']:
+        r['record'] = osp.relpath(r['record'], ROOT)
+    assert again == e
+
+    def cell(m, b=''):
+        return (f'{b}{m["mean"]:.2f} ± {m["std"]:.2f}%{b} '
+                f'({m["min"]:.2f}-{m["max"]:.2f})')
+    per = {('AMD EPYC' if 'EPYC' in c else 'Xeon'): m['top1']
+           for c, m in e['spread_by_cpu'].items()}
+    readme = open(osp.join(ROOT, 'README.md')).read()
+    assert (f'top-1 {cell(e["spread"]["top1"], "**")} over both CPUs (12 '
+            f'runs; 3 seeds x native/AVX2 kernels on each: Xeon '
+            f'{cell(per["Xeon"])}, AMD EPYC {cell(per["AMD EPYC"])};') in readme
+    m = per['AMD EPYC']
+    for doc in ('README.md', 'docs/tasks.md',
+                'projects/event_digits/README.md'):
+        text = ' '.join(open(osp.join(ROOT, doc)).read().split())
+        assert f'{m["mean"]:.2f} ± {m["std"]:.2f}%' in text, doc
 
 
 def test_event_detector_energy_is_the_committed_report():
