@@ -474,6 +474,15 @@ def main(argv=None):
                  f'{list(KERNEL_SETS)}')
     refuse_existing_record(args.record)
     if args.pool:
+        given = [o for o, v in (('--seeds', args.seeds is not None),
+                                ('--smoke', args.smoke),
+                                ('--jobs', args.jobs != 1),
+                                ('--cls-checkpoint', args.cls_checkpoint),
+                                ('--kernel-sets', kernel_sets != ['native']))
+                 if v]
+        if given:
+            sys.exit(f'error: --pool trains nothing: {", ".join(given)} '
+                     'do not apply to it')
         return pool(args.pool, tasks, args.record,
                     sys.argv[1:] if argv is None else argv)
     shared = provenance()

@@ -85,6 +85,10 @@ def test_pool_refuses_what_it_cannot_pool_by_name(run_demos, tmp_path):
     with pytest.raises(SystemExit) as e:
         run_demos.main(['--pool', a, b, '--tasks', 'classification'])
     assert 'needs --record' in str(e.value)
+    with pytest.raises(SystemExit) as e:
+        run_demos.main(['--pool', a, b, '--tasks', 'classification',
+                        '--seeds', '3', '--record', out])
+    assert '--pool trains nothing: --seeds do not apply' in str(e.value)
     assert not osp.exists(out)
 
 
