@@ -477,6 +477,14 @@ def test_norm_eval_tries_are_their_record():
             f'{tries["evdet-normeval"]["baseline_bbox_mAP_50"]:.3f} bbox '
             'mAP@0.5'):
         assert said in det, said
+    spk = _load('docs/results/detection_spiking_normeval_amd_2026-12-07.json')
+    got = {t['name']: t['bbox_mAP_50'] for t in spk['tried']}
+    (d0, ) = [r['bbox_mAP_50'] for r in amd['runs']
+              if (r['seed'], r['kernel_set']) == (0, 'native')]
+    assert spk['dense_bbox_mAP_50'] == d0
+    assert (f'gave {got["spk-normeval"]:.3f} bbox mAP@0.5 with it against '
+            f'{got["spk-base"]:.3f} without, {d0 - got["spk-normeval"]:.3f} '
+            f'under the dense detector\'s {d0:.3f}') in det
     seg = ' '.join(open(osp.join(ROOT, 'configs/segmentation/README.md'))
                    .read().split())
     t = tries['seg-normeval']
