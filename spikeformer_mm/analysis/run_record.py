@@ -109,13 +109,14 @@ def spread(runs: List[Dict], keys: Iterable[str]) -> Dict[str, Dict]:
 
 def _load_record(path: str) -> Dict:
     import json
+
+    from spikeformer_mm.fileio import read_json
     try:
-        with open(path) as f:
-            rec = json.load(f)
-    except FileNotFoundError:
-        raise ValueError(f'run record {path} not found') from None
+        rec = read_json(path)
     except json.JSONDecodeError as e:
         raise ValueError(f'run record {path} is not JSON ({e})') from None
+    if rec is None:
+        raise ValueError(f'run record {path} not found')
     if not isinstance(rec, dict) or not isinstance(rec.get('summary'), dict):
         raise ValueError(f'{path} is not a run record of tools/run_demos.py '
                          '(no "summary")')
@@ -134,11 +135,12 @@ def pool_records(paths: Sequence[str],
     Pooling says nothing about whether the records ran the same recipe: pool
     only tasks whose config did not change between the records' commits
     (each run keeps its ``commit``). Raises ValueError naming the record and
-    the task when a record is missing, is no run record, lacks a task, holds
-    a single run without a seed, or ran another config than the others."""
-    if len(paths) < 2:
-        raise ValueError(f'pooling needs two run records or more, got '
-                         f'{len(paths)}')
+    the task when a record is missing, is no run record or is given twice,
+    lacks a task, holds a single run without a seed or a run without the
+    fields pooled, or ran another config than the others."""
+    if len(set(paths)) < 2 or len(set(paths)) < len(paths):
+        raise ValueError('pooling needs two different run records or more, '
+                         f'got {list(paths)}')
     records = [(p, _load_record(p)) for p in paths]
     pooled = {}
     for task, keys in metrics.items():
@@ -151,7 +153,13 @@ def pool_records(paths: Sequence[str],
             if 'runs' not in entry:
                 raise ValueError(f'run record {path}: task {task!r} is one '
                                  'run without seeds (made without --seeds)')
-            runs += [dict(r, record=path) for r in entry['runs']]
+            for r in entry['runs']:
+                lacks = sorted({'cpu', 'kernel_set', 'config', 'seconds',
+                                *keys} - set(r))
+                if lacks:
+                    raise ValueError(f'run record {path}: a run of task '
+                                     f'{task!r} lacks {lacks}')
+                runs.append(dict(r, record=path))
         configs = sorted({r['config'] for r in runs})
         if len(configs) > 1:
             raise ValueError(f'task {task!r} ran different configs in '

@@ -69,16 +69,25 @@ def test_pool_gives_the_spread_over_every_cpus_runs(run_demos, tmp_path):
 
 
 def test_pool_refuses_what_it_cannot_pool_by_name(run_demos, tmp_path):
+    import json
     a = _record(tmp_path / 'a.json', 'A', [98.0, 97.0])
     b = _record(tmp_path / 'b.json', 'B', [96.0, 97.0])
     other = _record(tmp_path / 'o.json', 'B', [96.0], config='other.py')
+    bad = tmp_path / 'bad.json'
+    rec = json.load(open(b))
+    del rec['summary']['classification']['runs'][0]['cpu']
+    bad.write_text(json.dumps(rec))
+    bad = str(bad)
     out = str(tmp_path / 'p.json')
     for argv, said in (
             ([a, b, '--tasks', 'detection'], f'{a} has no task \'detection\''),
             ([a, str(tmp_path / 'none.json'), '--tasks', 'classification'],
              'none.json not found'),
             ([a, other, '--tasks', 'classification'], 'different configs'),
-            ([a, '--tasks', 'classification'], 'two run records or more')):
+            ([a, '--tasks', 'classification'], 'two different run records'),
+            ([a, a, '--tasks', 'classification'], 'two different run records'),
+            ([a, bad, '--tasks', 'classification'],
+             "a run of task 'classification' lacks ['cpu']")):
         with pytest.raises(SystemExit) as e:
             run_demos.main(['--pool', *argv, '--record', out])
         assert said in str(e.value), (said, str(e.value))
@@ -397,12 +406,7 @@ def test_second_cpu_figures_are_their_run_record():
     on that CPU), and is said to be inside, or under the minimum of, the
     range the README states for the task (its own record's minimum); the
     detector's tries there are their record's."""
-    import json
-
-    def load(path):
-        with open(osp.join(ROOT, path)) as f:
-            return json.load(f)
-    rec = load(AMD_RECORD)
+    rec = _load(AMD_RECORD)
     assert 'AMD EPYC' in rec['cpu'] and rec['cpu_capability'] == 'AVX512'
     assert not rec['commit'].endswith('dirty') and '--seeds 1' in \
         rec['command'] and '--kernel-sets native,avx2' in rec['command']
@@ -412,7 +416,7 @@ def test_second_cpu_figures_are_their_run_record():
         assert set(runs) == {'native', 'avx2'} and all(
             r['seed'] == 0 and r['cpu_capability'] == (
                 'AVX2' if k == 'avx2' else 'AVX512') for k, r in runs.items())
-        lo = load(range_record)['summary'][task]['spread'][key]['min']
+        lo = _load(range_record)['summary'][task]['spread'][key]['min']
         v = {k: runs[k][key] for k in runs}
         under = [n for n, k in (('native', 'native'), ('AVX2', 'avx2'))
                  if v[k] < lo]
@@ -421,7 +425,7 @@ def test_second_cpu_figures_are_their_run_record():
                    f'minimum, {lo:{fmt}}')
         figure = said.format(f'{v["native"]:{fmt}} / {v["avx2"]:{fmt}}')
         assert f'{figure} ({verdict})' in text, (figure, verdict)
-    tries = load('docs/results/detection_amd_tries_2026-12-07.json')
+    tries = _load('docs/results/detection_amd_tries_2026-12-07.json')
     got = {t['name']: t['bbox_mAP_50'] for t in tries['tried']}
     v = {r['kernel_set']: r['bbox_mAP_50']
          for r in rec['summary']['detection']['runs']}
@@ -432,7 +436,7 @@ def test_second_cpu_figures_are_their_run_record():
     assert said in text, said
     det = ' '.join(open(osp.join(ROOT, 'configs/detection/README.md'))
                    .read().split())
-    lo_hi = load(DEMO_RECORD)['summary']['detection']['spread'][
+    lo_hi = _load(DEMO_RECORD)['summary']['detection']['spread'][
         'bbox_mAP_50']
     for said in (f'it gave {v["native"]:.3f} natively and {v["avx2"]:.3f} '
                  'under AVX2 kernels, both under the Xeon\'s '
