@@ -36,6 +36,9 @@ ON_DEMAND = {
     'SpikingRoIHead': 'spikeformer_mm.models.heads.spiking_roi_head',
     'SpikingShared2FCBBoxHead': 'spikeformer_mm.models.heads.spiking_bbox_head',
     'SpikingFCNMaskHead': 'spikeformer_mm.models.heads.spiking_mask_head',
+    # RoIAlign as two matrix products, and mmdet's extractor that takes it
+    'SeparableRoIAlign': 'spikeformer_mm.models.heads.roi_extractor',
+    'SingleRoIExtractor': 'spikeformer_mm.models.heads.roi_extractor',
     # models built on mmpretrain
     'SpikingClsHead': 'spikeformer_mm.models.heads.spiking_cls_head',
     'DistillImageClassifier': 'spikeformer_mm.models.classifiers.distill',
