@@ -39,13 +39,17 @@ model = dict(
     backbone=dict(T=T, in_channels=2, norm_eval=False,
                   partial_load_keys=['downsample1_1.encode_conv.weight']),
     # one sample per RoIAlign bin (a 24-36 px digit is 6-9 cells at
-    # stride 4: a cell per bin) through torchvision's kernel (the same
-    # values as mmcv's): mmcv's CPU backward at 2 samples per bin took 21%
-    # of a profiled iteration (docs/results/
-    # event_detection_recipe_search_2026-12-07b.json)
+    # stride 4: a cell per bin), computed as two matrix products
+    # (SeparableRoIAlign: mmcv's and torchvision's values to float
+    # rounding): their scalar CPU kernels spent 21% (mmcv, 2 samples per
+    # bin) and 10% (torchvision, 1 sample) of a profiled iteration in the
+    # backward (docs/results/event_detection_speed_amd_2026-12-07.json)
     roi_head=dict(
-        bbox_roi_extractor=dict(roi_layer=dict(sampling_ratio=1,
-                                               use_torchvision=True)),
+        bbox_roi_extractor=dict(
+            type='spikeformer_mm.SingleRoIExtractor',
+            roi_layer=dict(_delete_=True,
+                           type='spikeformer_mm.SeparableRoIAlign',
+                           output_size=7, sampling_ratio=1)),
         mask_roi_extractor=None, mask_head=None),
 )
 
@@ -80,6 +84,10 @@ test_dataloader = val_dataloader
 val_evaluator = dict(_delete_=True, type='spikeformer_mm.Gen1CocoMetric',
                      ann_file=None, metric='bbox')
 test_evaluator = val_evaluator
+# NHWC convolutions (oneDNN's fast layout on a CPU; docs/speed.md): 0.85x
+# the time of an iteration in NCHW on one thread (profiled as above)
+custom_hooks = [*_base_.custom_hooks,
+                dict(type='spikeformer_mm.ChannelsLastHook')]
 
 # 5 epochs of 2,160 label times (720 recordings x 3): 0.842 against 0.754
 # mAP@0.5 for 3 epochs on seed 0 (docs/results/
