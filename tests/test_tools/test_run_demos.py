@@ -628,6 +628,15 @@ def test_readme_spiking_detector_figures_are_the_committed_run_record():
             'norm_eval'] is True, r['config']
 
 
+def detector_gaps(dense_runs, spiking_runs):
+    """Per fully spiking run, the bbox mAP@0.5 of the dense detector of the
+    same seed and kernel set minus its own."""
+    dense = {(r['seed'], r['kernel_set']): r['bbox_mAP_50']
+             for r in dense_runs}
+    return [dense[(r['seed'], r['kernel_set'])] - r['bbox_mAP_50']
+            for r in spiking_runs]
+
+
 def test_detection_readme_norm_eval_table_is_the_committed_records():
     """configs/detection/README.md's dense vs fully spiking table with
     ``norm_eval`` (the AMD EPYC's records of both, from the same
@@ -653,10 +662,8 @@ def test_detection_readme_norm_eval_table_is_the_committed_records():
                          f'{e["spread"]["bbox_mAP"]["mean"]:.3f} / '
                          f'{e["spread"]["segm_mAP"]["mean"]:.3f}',
                          f'{min(tr):.1f}-{max(tr):.1f} min'], (name, cells)
-    dense = {(r['seed'], r['kernel_set']): r['bbox_mAP_50']
-             for r in entries['dense']['runs']}
-    gaps = [dense[(r['seed'], r['kernel_set'])] - r['bbox_mAP_50']
-            for r in entries['fully spiking']['runs']]
+    gaps = detector_gaps(entries['dense']['runs'],
+                         entries['fully spiking']['runs'])
     assert (f'{statistics.mean(gaps):.3f} mAP@0.5 below the dense one on '
             f'average, {min(gaps):.3f} to {max(gaps):.3f} per run (against '
             'the dense detector of the same seed and kernel set): within '
@@ -707,10 +714,8 @@ def test_detection_readme_table_is_the_committed_records():
             f'{d["paper_mJ"] / s["paper_mJ"]:.1f}x lower)') in flat
     slower = train['fully spiking'] / train['dense']
     assert 1.5 <= slower <= 2.0 and 'trains 1.5-2x slower' in flat
-    dense = {(r['seed'], r['kernel_set']): r['bbox_mAP_50']
-             for r in demo['detection']['runs']}
-    gaps = [dense[(r['seed'], r['kernel_set'])] - r['bbox_mAP_50']
-            for r in spiking['detection-spiking']['runs']]
+    gaps = detector_gaps(demo['detection']['runs'],
+                         spiking['detection-spiking']['runs'])
     assert (f'spiking detector was {statistics.mean(gaps):.3f} mAP@0.5 '
             f'below the dense one on average, {min(gaps):.3f} to '
             f'{max(gaps):.3f} per run') in flat
