@@ -38,6 +38,9 @@ def build_detector(T, **overrides):
     cfg = Config.fromfile(SPIKING_CFG)
     cfg.model.backbone.T = T
     cfg.model.backbone.init_cfg = None
+    # norm_eval keeps a trained classifier's BatchNorm statistics; from
+    # random weights there are none to keep, and ``calibrated`` sets them
+    cfg.model.backbone.norm_eval = False
     for k, v in overrides.items():
         cfg.model[k] = v
     init_default_scope('mmdet')
