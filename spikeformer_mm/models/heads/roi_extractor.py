@@ -55,11 +55,11 @@ def _axis_weights(start: torch.Tensor, bin_size: torch.Tensor,
     high = torch.where(last, low, low + 1)
     frac = pos - low
     keep = used.to(dt) / n
-    w = torch.zeros(r, out, max_grid, size, device=dev, dtype=dt)
-    w.scatter_add_(3, low.long().unsqueeze(-1), ((1 - frac) * keep)
-                   .unsqueeze(-1))
-    w.scatter_add_(3, high.long().unsqueeze(-1), (frac * keep).unsqueeze(-1))
-    return w.sum(2)
+    # the samples of a bin add up on the cells they read
+    w = torch.zeros(r, out, size, device=dev, dtype=dt)
+    w.scatter_add_(2, low.long(), (1 - frac) * keep)
+    w.scatter_add_(2, high.long(), frac * keep)
+    return w
 
 
 @MODELS.register_module()
@@ -100,7 +100,7 @@ class SeparableRoIAlign(nn.Module):
             raise ValueError(f'SeparableRoIAlign: input [B, C, H, W] and '
                              f'rois [R, 5], got {tuple(input.shape)} and '
                              f'{tuple(rois.shape)}')
-        n, c, h, w = input.shape
+        _, c, h, w = input.shape
         oh, ow = self.output_size
         if rois.shape[0] == 0:  # zeros that keep the graph for backward
             return input.new_zeros(0, c, oh, ow) + 0 * input.sum()
