@@ -3,7 +3,7 @@
     python tools/run_demos.py [--tasks classification] [--work-dir work_dirs/demo]
                               [--seeds N] [--kernel-sets native,avx2]
                               [--record docs/results/NAME.json] [--smoke]
-                              [--jobs N]
+                              [--jobs N] [--nproc N]
     python tools/run_demos.py --pool A.json B.json [--tasks ...] --record P.json
 
 For each task it builds the data if absent (scikit-learn's bundled digits,
@@ -44,6 +44,15 @@ event_detection_recipe_search_2026-12-07b.json: its time goes to small
 operators more than to wide convolutions), so ``--jobs 2`` about halves
 the wall time of a multi-seed record; each run records its ``threads``
 and ``parallel_runs``, and its seconds are those of a shared machine.
+
+``--nproc N`` trains each run as N processes (torchrun on this machine,
+``--launcher pytorch``: distributed data parallel, gloo on a CPU), each
+with 1/N of the config's training batch (the recipe stays the config's:
+the same batch, steps and learning rate) and cores / (jobs x N) threads;
+the test runs in one process. Where one run gains nothing from a second
+thread, two processes use both cores for it: an event-detector iteration
+(batch 4) took 0.227 s on one thread and 0.19 s as two processes of
+batch 2 (docs/results/event_detection_speed_amd_2026-12-07.json).
 
 ``--pool A.json B.json --record P.json`` trains nothing: it writes one
 summary of ``--tasks`` over the runs of records made on different machines
@@ -259,12 +268,36 @@ def run_dir(wd, seed=None, kernel_set='native'):
 
 
 def run_task(name, work_root, smoke, extra_options, seed=None,
-             kernel_set='native', threads=None, log=None):
+             kernel_set='native', threads=None, log=None, nproc=1):
     spec = TASKS[name]
     opts = (spec['smoke'] if smoke else []) + extra_options.get(name, [])
     return train_and_test(spec['config'], spec['metrics'],
                           osp.join(work_root, name), opts, seed, kernel_set,
-                          threads, log)
+                          threads, log, nproc)
+
+
+def train_command(config, wd, opts, nproc=1):
+    """tools/train.py's command line for ``config`` (cfg-options ``opts``):
+    itself, or for ``nproc`` > 1 under torchrun with ``nproc`` processes on
+    this machine (``--launcher pytorch``: distributed data parallel, gloo
+    on a CPU), each taking 1/``nproc`` of the training batch, so that the
+    recipe (batch, steps, learning rate) stays the config's. A batch that
+    does not split evenly is refused by name."""
+    cmd = ['tools/train.py', config, '--work-dir', wd]
+    if nproc == 1:
+        return cmd + (['--cfg-options'] + opts if opts else [])
+    from mmengine.config import Config
+    key = 'train_dataloader.batch_size='
+    given = [o[len(key):] for o in opts if o.startswith(key)]
+    batch = int(given[-1]) if given else Config.fromfile(
+        osp.join(ROOT, config)).train_dataloader.batch_size
+    if batch % nproc:
+        sys.exit(f'error: --nproc {nproc}: the training batch of {config} '
+                 f'({batch}) does not split into {nproc} equal parts')
+    return (['-m', 'torch.distributed.run', '--standalone',
+             f'--nproc-per-node={nproc}'] + cmd +
+            ['--launcher', 'pytorch', '--cfg-options'] + opts +
+            [f'{key}{batch // nproc}'])
 
 
 def train_iteration_seconds(checkpoint):
@@ -280,7 +313,7 @@ def train_iteration_seconds(checkpoint):
 
 
 def train_and_test(config, metrics, wd, opts, seed=None,
-                   kernel_set='native', threads=None, log=None):
+                   kernel_set='native', threads=None, log=None, nproc=1):
     """Train ``config`` with tools/train.py (cfg-options ``opts``, and
     ``randomness.seed`` if ``seed`` is given) under ``kernel_set``, in
     ``run_dir(wd, seed, kernel_set)``, test its last checkpoint with
@@ -289,13 +322,13 @@ def train_and_test(config, metrics, wd, opts, seed=None,
     (``train_seconds``), the cfg-options it ran with (``options``: the
     classifier a dense task starts from, the seed), the seed, the kernel
     set and the CPU capability torch chose under it; ``threads`` and
-    ``log`` as :func:`run`'s."""
+    ``log`` as :func:`run`'s (``threads`` per process), ``nproc`` as
+    :func:`train_command`'s (the test runs in one process)."""
     wd = run_dir(wd, seed, kernel_set)
     if seed is not None:
         opts = opts + [f'randomness.seed={seed}']
     t0 = time.time()
-    run(['tools/train.py', config, '--work-dir', wd] +
-        (['--cfg-options'] + opts if opts else []), kernel_set, threads, log)
+    run(train_command(config, wd, opts, nproc), kernel_set, threads, log)
     train_seconds = time.time() - t0
     ckpt = osp.join(wd, 'last_checkpoint')
     with open(ckpt) as f:
@@ -340,38 +373,43 @@ def cores():
         return os.cpu_count() or 1
 
 
-def run_all(task, planned, work_root, smoke, jobs, shared):
+def run_all(task, planned, work_root, smoke, jobs, shared, nproc=1):
     """The entries of ``task``'s ``planned`` runs ((seed, kernel set,
     cfg-options, label) each), in that order: one at a time with torch's
-    default threads (``jobs`` 1), or ``jobs`` at a time, each with
-    ``cores() // jobs`` threads (at least 1; OMP_NUM_THREADS, if set,
-    wins) and its output in ``<run folder>.log``: the runs of one task are
-    independent (each starts from a finished task's checkpoint)."""
+    default threads (``jobs`` and ``nproc`` 1), or ``jobs`` at a time, each
+    trained by ``nproc`` processes (:func:`train_command`), every process
+    with ``cores() // (jobs * nproc)`` threads (at least 1;
+    OMP_NUM_THREADS, if set, wins); runs side by side write their output
+    to ``<run folder>.log``: the runs of one task are independent (each
+    starts from a finished task's checkpoint)."""
     def one(seed, kset, extra, label, threads=None, log=None):
         say(f'\n===== {label} =====' + (f' (output: {log})' if log else ''))
         entry = dict(run_task(task, work_root, smoke, extra, seed, kset,
-                              threads, log), **shared)
+                              threads, log, nproc), **shared)
         if log:
             say(f'----- {label}: done in {entry["seconds"]:.0f} s')
         return entry
     jobs = min(jobs, len(planned))
-    # what the entries say of their threads: OMP_NUM_THREADS where the
-    # caller set it, else the count given to each run ('default': torch's
-    # own choice, one run at a time)
+    # what the entries say of their threads (per process): OMP_NUM_THREADS
+    # where the caller set it, else the count given to each process
+    # ('default': torch's own choice, one run of one process at a time)
     given = os.environ.get('OMP_NUM_THREADS')
     said = int(given) if given and given.isdigit() else given
-    if jobs == 1:
-        return [dict(one(*p), threads=said or 'default', parallel_runs=1)
+    how = dict(parallel_runs=jobs, nproc=nproc)
+    if jobs == 1 and nproc == 1:
+        return [dict(one(*p), threads=said or 'default', **how)
                 for p in planned]
-    threads = None if given else max(1, cores() // jobs)
+    threads = None if given else max(1, cores() // (jobs * nproc))
+    if jobs == 1:
+        return [dict(one(*p, threads), threads=threads or said, **how)
+                for p in planned]
     os.makedirs(osp.join(work_root, task), exist_ok=True)
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
         futures = [pool.submit(
             one, *p, threads, run_dir(osp.join(work_root, task), p[0],
                                       p[1]) + '.log') for p in planned]
         entries = [f.result() for f in futures]
-    return [dict(e, threads=threads or said, parallel_runs=jobs)
-            for e in entries]
+    return [dict(e, threads=threads or said, **how) for e in entries]
 
 
 def task_entry(name, runs):
@@ -449,6 +487,11 @@ def main(argv=None):
                    'by side, each with cores / N threads and its output in '
                    '<run folder>.log (default: 1, one at a time with every '
                    'core); a run\'s seconds then count the machine shared')
+    p.add_argument('--nproc', type=int, default=1,
+                   help='train each run as N processes (torchrun on this '
+                   'machine, distributed data parallel; gloo on a CPU), '
+                   'each with 1/N of the config\'s training batch and '
+                   'cores / (jobs x N) threads (default: 1)')
     p.add_argument('--pool', nargs='+', metavar='RECORD',
                    help='train nothing: write to --record one summary of '
                    '--tasks over the runs of these run records (e.g. one '
@@ -460,6 +503,8 @@ def main(argv=None):
                               ['work_dir', 'record'])
     if args.jobs < 1:
         sys.exit(f'error: --jobs must be >= 1, got {args.jobs}')
+    if args.nproc < 1:
+        sys.exit(f'error: --nproc must be >= 1, got {args.nproc}')
     if args.seeds is not None and args.seeds < 1:
         sys.exit(f'error: --seeds must be >= 1, got {args.seeds}')
     seeds = [None] if args.seeds is None else list(range(args.seeds))
@@ -477,6 +522,7 @@ def main(argv=None):
         given = [o for o, v in (('--seeds', args.seeds is not None),
                                 ('--smoke', args.smoke),
                                 ('--jobs', args.jobs != 1),
+                                ('--nproc', args.nproc != 1),
                                 ('--cls-checkpoint', args.cls_checkpoint),
                                 ('--kernel-sets', kernel_sets != ['native']))
                  if v]
@@ -516,7 +562,8 @@ def main(argv=None):
                                   ([] if kset == 'native' else
                                    [f'kernel set {kset}']))
                 planned.append((seed, kset, extra, label))
-        runs = run_all(t, planned, work_root, args.smoke, args.jobs, shared)
+        runs = run_all(t, planned, work_root, args.smoke, args.jobs, shared,
+                       args.nproc)
         summary[t] = task_entry(t, runs)
         write_json(summary_path, summary)
     if args.record:

@@ -729,7 +729,7 @@ def test_record_holds_every_run_with_its_provenance(run_demos, tmp_path,
     import json
 
     def fake_task(name, work_root, smoke, extra, seed=None,
-                  kernel_set='native', threads=None, log=None):
+                  kernel_set='native', threads=None, log=None, nproc=1):
         return dict(config='c.py', checkpoint='x.pth', top1=90.0 + seed,
                     seconds=1.0, seed=seed, kernel_set=kernel_set)
     monkeypatch.setattr(run_demos, 'run_task', fake_task)
@@ -757,7 +757,7 @@ def test_jobs_train_runs_side_by_side_in_order(run_demos, tmp_path,
     spans, lock = {}, threading.Lock()
 
     def fake_task(name, work_root, smoke, extra, seed=None,
-                  kernel_set='native', threads=None, log=None):
+                  kernel_set='native', threads=None, log=None, nproc=1):
         t0 = time.monotonic()
         time.sleep(0.3 if seed == 0 else 0.1)
         with lock:
@@ -817,3 +817,60 @@ def test_a_failed_run_names_its_log(run_demos, tmp_path):
     assert 'failed with exit code 3; its output: ' + str(log) in str(
         e.value)
     assert 'threads 1' in log.read_text()
+
+
+def test_nproc_splits_the_batch_over_torchrun_processes(run_demos):
+    """``--nproc 2``: tools/train.py under torchrun (``--launcher
+    pytorch``), each process with half of the config's training batch
+    (the event detector's 4, or the batch the options give), so that the
+    recipe stays the config's; a batch that does not split is refused by
+    name. One process: tools/train.py itself, the options as given."""
+    cfg = run_demos.TASKS['event-detection']['config']
+    assert run_demos.train_command(cfg, 'wd', ['a=1']) == [
+        'tools/train.py', cfg, '--work-dir', 'wd', '--cfg-options', 'a=1']
+    cmd = run_demos.train_command(cfg, 'wd', ['a=1'], nproc=2)
+    assert cmd[:4] == ['-m', 'torch.distributed.run', '--standalone',
+                       '--nproc-per-node=2']
+    assert cmd[4:8] == ['tools/train.py', cfg, '--work-dir', 'wd']
+    assert '--launcher' in cmd and cmd[cmd.index('--launcher') + 1] == \
+        'pytorch'
+    assert cmd[-2:] == ['a=1', 'train_dataloader.batch_size=2']
+    cmd = run_demos.train_command(
+        cfg, 'wd', ['train_dataloader.batch_size=6'], nproc=3)
+    assert cmd[-1] == 'train_dataloader.batch_size=2'
+    with pytest.raises(SystemExit) as e:
+        run_demos.train_command(cfg, 'wd', [], nproc=3)
+    assert str(e.value) == (f'error: --nproc 3: the training batch of {cfg} '
+                            '(4) does not split into 3 equal parts')
+
+
+def test_nproc_runs_give_each_process_its_share_of_the_cores(
+        run_demos, tmp_path, monkeypatch):
+    """``--nproc 2`` on 4 cores: one run at a time, each process with 2
+    threads (with ``--jobs 2``, 1); every entry says how it ran."""
+    seen = []
+
+    def fake_task(name, work_root, smoke, extra, seed=None,
+                  kernel_set='native', threads=None, log=None, nproc=1):
+        seen.append((seed, threads, nproc, log))
+        return dict(config='c.py', checkpoint='x.pth', top1=90.0,
+                    seconds=1.0, seed=seed, kernel_set=kernel_set)
+    monkeypatch.setattr(run_demos, 'run_task', fake_task)
+    monkeypatch.setattr(run_demos, 'cores', lambda: 4)
+    monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
+    wd = tmp_path / 'w'
+    run_demos.main(['--tasks', 'classification', '--seeds', '2', '--nproc',
+                    '2', '--work-dir', str(wd)])
+    assert seen == [(0, 2, 2, None), (1, 2, 2, None)]
+    runs = run_demos.read_json(str(wd / 'summary.json'))[
+        'classification']['runs']
+    assert [(r['threads'], r['parallel_runs'], r['nproc']) for r in runs] \
+        == [(2, 1, 2)] * 2
+    seen.clear()
+    run_demos.main(['--tasks', 'classification', '--seeds', '2', '--nproc',
+                    '2', '--jobs', '2', '--work-dir', str(wd)])
+    assert sorted(x[:3] for x in seen) == [(0, 1, 2), (1, 1, 2)]
+    for bad in (['--nproc', '0'], ['--nproc', '2', '--pool', 'a.json']):
+        r = run_py('tools/run_demos.py', *bad, '--work-dir', str(tmp_path),
+                   '--record', str(tmp_path / 'p.json'), check=False)
+        assert r.returncode == 1 and 'nproc' in r.stderr.splitlines()[-1]
