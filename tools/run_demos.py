@@ -225,8 +225,8 @@ def run(cmd, kernel_set='native', threads=None, log=None):
     log) if it fails."""
     env = dict(kernel_env(kernel_set), **thread_env(threads))
     say(' '.join(['$'] + [f'{k}={v}' for k, v in dict(
-        KERNEL_SETS[kernel_set], **thread_env(threads)).items()] + cmd +
-        (['>>', log] if log else [])))
+        KERNEL_SETS[kernel_set], **thread_env(threads)).items()] +
+        ['python'] + cmd + (['>>', log] if log else [])))
     if log:
         with open(log, 'a') as f:
             r = subprocess.run([sys.executable] + cmd, cwd=ROOT, env=env,

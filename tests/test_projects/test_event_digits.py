@@ -335,11 +335,12 @@ def test_event_detection_figures_are_the_committed_run_record():
     minutes = [r['seconds'] / 60 for r in runs]
     span = f'{min(minutes):.1f}-{max(minutes):.1f}'
     assert f'{span} minutes per run' in project
-    if s['mean'] >= 0.85:
-        assert 'reaches the goal of 0.85' in readme
-    else:
-        assert 'goal of 0.85 is **not met**' in readme
-    assert min(minutes) > 10 and 'the 10 minutes are **not met**' in readme
+    # the project's account of this (Xeon) recipe says the goal unmet
+    assert s['mean'] < 0.85 and (
+        f'the mAP is **not met** ({s["mean"]:.3f} on average') in project
+    assert min(minutes) > 10 and (
+        f'the 10 minutes are **not met**: {span} minutes per run') in project
+    assert readme
     m95 = entry['spread']['bbox_mAP']
     assert (f'mAP@[.5:.95] {m95["mean"]:.3f} ± {m95["std"]:.3f}'
             in project)
@@ -488,59 +489,115 @@ def test_event_detection_on_both_cpus_is_the_pooled_record():
             'per run') in project
 
 
-NHWC_RECORD = 'event_detection_amd_2026-12-07c.json'
+NHWC_RECORD = 'event_detection_amd_2026-12-07c.json'  # the recipe before
+# the shipped recipe: 6 epochs, 16 of 32 RoIs positive, two processes a run
+SHIPPED_RECORD = 'event_detection_amd_2026-12-07d.json'
+
+
+def _cell(m, b=''):
+    return (f'{b}{m["mean"]:.3f} ± {m["std"]:.3f}{b} '
+            f'({m["min"]:.3f}-{m["max"]:.3f})')
 
 
 def test_event_detection_row_is_the_shipped_recipes_record():
-    """The README's event-detection row and the project's sentence are the
-    record of the shipped recipe (NHWC, SeparableRoIAlign; 3 seeds x
-    native/AVX2 kernels on the AMD EPYC, each from that CPU's event
-    classifier of its seed and kernel set), made from a clean checkout of
-    the config as it is now; the goal is said met or not as the figures
-    are."""
-    import os.path as osp
-
+    """The README's event-detection row is the record of the shipped recipe
+    (3 seeds x native/AVX2 kernels on the AMD EPYC, each from that CPU's
+    event classifier of its seed and kernel set, each run two processes of
+    one thread: ``--nproc 2``), made from a clean checkout of the config as
+    it is now; the goal is said met or not as the figures are. The
+    project's sentences give that record and the recipe before's
+    (NHWC_RECORD) alike. Mutation tried: pos_fraction 0.5 -> 0.25 in the
+    config fails it."""
     from mmengine.config import Config
 
     from helpers import ROOT
-    rec = _record(NHWC_RECORD)
+    rec = _record(SHIPPED_RECORD)
     e = rec['summary']['event-detection']
     runs = e['runs']
     assert 'EPYC' in rec['cpu'] and not rec['commit'].endswith('dirty')
+    assert '--nproc 2' in rec['command']
     assert sorted((r['seed'], r['kernel_set']) for r in runs) == [
         (s, k) for s in range(3) for k in ('avx2', 'native')]
     for r in runs:
         tail = '' if r['kernel_set'] == 'native' else '-' + r['kernel_set']
         assert r['options'][0].endswith(
             f'/event/seed{r["seed"]}{tail}/epoch_6.pth'), r['options']
+        assert (r['nproc'], r['threads'], r['parallel_runs']) == (2, 1, 1)
     cfg = Config.fromfile(osp.join(ROOT, e['config']))
     assert {'type': 'spikeformer_mm.ChannelsLastHook'} in cfg.custom_hooks
     assert cfg.model.roi_head.bbox_roi_extractor.roi_layer.type == \
         'spikeformer_mm.SeparableRoIAlign'
+    assert cfg.train_cfg.max_epochs == 6
+    sampler = cfg.model.train_cfg.rcnn.sampler
+    assert (sampler.num, sampler.pos_fraction) == (32, 0.5)
+    proposals = cfg.model.train_cfg.rpn_proposal
+    assert (proposals.nms_pre, proposals.max_per_img) == (200, 100)
 
-    def cell(m, b=''):
-        return (f'{b}{m["mean"]:.3f} ± {m["std"]:.3f}{b} '
-                f'({m["min"]:.3f}-{m["max"]:.3f})')
     m50, m95 = e['spread']['bbox_mAP_50'], e['spread']['bbox_mAP']
     by_set = e['spread_by_kernel_set']
     minutes = [r['seconds'] / 60 for r in runs]
     met = m50['mean'] >= 0.85
     fast = max(minutes) <= 10
-    row = (f'bbox mAP@0.5 {cell(m50, "**")} on the AMD EPYC (3 seeds x '
+    row = (f'bbox mAP@0.5 {_cell(m50, "**")} on the AMD EPYC (3 seeds x '
            'native/AVX2 kernels: native '
            f'{by_set["native"]["bbox_mAP_50"]["mean"]:.3f} on average, AVX2 '
            f'{by_set["avx2"]["bbox_mAP_50"]["mean"]:.3f}), mAP@[.5:.95] '
-           f'{m95["mean"]:.3f} ± {m95["std"]:.3f}; '
-           f'`docs/results/{NHWC_RECORD}`; the goal of 0.85 is '
-           f'{"met" if met else "**not met**"}, the 10 minutes are '
-           f'{"met" if fast else "**not met**"} | {min(minutes):.1f}-'
-           f'{max(minutes):.1f} min |')
+           f'{m95["mean"]:.3f} ± {m95["std"]:.3f}; each run two processes '
+           f'on the 2 cores (`--nproc 2`); `docs/results/{SHIPPED_RECORD}`; '
+           f'the goal of 0.85 is {"met" if met else "**not met**"}, the 10 '
+           f'minutes are {"met" if fast else "**not met**"} | '
+           f'{min(minutes):.1f}-{max(minutes):.1f} min |')
     assert row in _doc('README.md'), row
-    train = [r['train_seconds'] / 60 for r in runs]
-    assert (f'{cell(m50)} over 3 seeds x native/AVX2 kernels, '
-            f'{min(minutes):.1f}-{max(minutes):.1f} minutes per run (of '
-            f'which {min(train):.1f}-{max(train):.1f} training)'
-            ) in _doc('projects/event_digits/README.md')
+    project = _doc('projects/event_digits/README.md')
+    for name in (SHIPPED_RECORD, NHWC_RECORD):
+        runs = _record(name)['summary']['event-detection']['runs']
+        spread = _record(name)['summary']['event-detection']['spread']
+        minutes = [r['seconds'] / 60 for r in runs]
+        train = [r['train_seconds'] / 60 for r in runs]
+        said = (f'{_cell(spread["bbox_mAP_50"])} over 3 seeds x native/AVX2 '
+                f'kernels, {min(minutes):.1f}-{max(minutes):.1f} minutes per '
+                f'run (of which {min(train):.1f}-{max(train):.1f} training)')
+        assert said in project, said
+
+
+def test_event_detection_two_process_figures_are_their_record():
+    """What the config, tools/run_demos.py and the project say of training
+    as two processes and of the recipes tried with it is the record's
+    (docs/results/event_detection_nproc_amd_2026-12-07.json)."""
+    from helpers import ROOT
+    rec = _record('event_detection_nproc_amd_2026-12-07.json')
+    tm = rec['timing']
+    tried = {t['name']: t for t in rec['tried']}
+    with open(osp.join(ROOT, 'tools', 'run_demos.py')) as f:
+        tool = ' '.join(f.read().split())
+    assert (f'took {tm["one_process_batch4_ms"] / 1000:.3f} s on one thread '
+            f'and {tm["two_processes_batch2_each_ms"] / 1000:.2f} s as two '
+            'processes of batch 2') in tool
+    cfg = _doc('projects/event_digits/configs/'
+               'faster-rcnn_metaspikeformer-demo_fpn_moving-digits-t2.py')
+    assert (f'with 6 epochs {tried["e6pos5"]["bbox_mAP_50"]:.3f} against '
+            f'{tried["e6trim"]["bbox_mAP_50"]:.3f} at 25% of 32') in cfg
+    project = _doc('projects/event_digits/README.md')
+    for said in (
+            f'{tm["one_process_batch4_ms"]} ms per iteration on one thread, '
+            f'{tm["two_processes_batch2_each_ms"]} ms as two processes of '
+            f'batch 2 ({tm["one_process_batch2_ms"]} ms for one process of '
+            f'batch 2 alone, {tm["gloo_allreduce_of_the_gradients_ms"]} ms '
+            'for the all-reduce of its gradients)',
+            f'{tried["ddp2x2"]["bbox_mAP_50"]:.3f} for the recipe before as '
+            f'two processes, {tried["e6trim"]["bbox_mAP_50"]:.3f} with 6 '
+            f'epochs, 32 RoIs and fewer proposals, '
+            f'{tried["e6pos5"]["bbox_mAP_50"]:.3f} with half of them '
+            'positive (shipped)'):
+        assert said in project, said
+    assert [t['nproc'] for t in rec['tried']] == [2, 2, 2]
+    assert (f'{tm["two_processes_batch2_each_ms"]} against '
+            f'{tm["one_process_batch4_ms"]} ms per iteration of a batch of 4 '
+            f'on the 2-core AMD EPYC (one process of batch 2 alone: '
+            f'{tm["one_process_batch2_ms"]} ms; the gloo all-reduce of its '
+            f'{tm["n_parameters"] / 1e6:.1f} M gradients: '
+            f'{tm["gloo_allreduce_of_the_gradients_ms"]} ms') in _doc(
+        'docs/speed.md')
 
 
 def test_event_detection_speed_figures_are_their_record():
