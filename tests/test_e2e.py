@@ -212,11 +212,8 @@ def test_run_demos_nproc_trains_one_run_as_two_processes(tmp_path):
     (the config the run dumps), and the single-process test evaluates
     the checkpoint. Mutation caught: train_command without the batch
     option (each process then takes 32)."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'run_demos', osp.join(ROOT, 'tools', 'run_demos.py'))
-    run_demos = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(run_demos)
+    from helpers import load_tool
+    run_demos = load_tool('tools/run_demos.py')
     entry = run_demos.train_and_test(
         CLS_CFG, {'top1': 'accuracy/top1'}, str(tmp_path / 'w'), SMALL,
         seed=0, threads=1, log=str(tmp_path / 'run.log'), nproc=2)

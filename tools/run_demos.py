@@ -52,7 +52,7 @@ the same batch, steps and learning rate) and cores / (jobs x N) threads;
 the test runs in one process. Where one run gains nothing from a second
 thread, two processes use both cores for it: an event-detector iteration
 (batch 4) took 0.227 s on one thread and 0.19 s as two processes of
-batch 2 (docs/results/event_detection_speed_amd_2026-12-07.json).
+batch 2 (docs/results/event_detection_nproc_amd_2026-12-07.json).
 
 ``--pool A.json B.json --record P.json`` trains nothing: it writes one
 summary of ``--tasks`` over the runs of records made on different machines

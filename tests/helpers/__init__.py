@@ -21,6 +21,17 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY_ARCH = dict(embed_dims=[16, 32, 64, 80])
 
 
+def load_tool(path):
+    """The module of the tool script ``path`` (relative to the repository
+    root), imported from its file (tools/ is not a package)."""
+    import importlib.util
+    name = os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, osp.join(ROOT, path))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def run_py(*args, env=None, timeout=900, check=True, cwd=ROOT):
     """Run a python script of the repo in its own process; return the
     ``subprocess.CompletedProcess``.

@@ -1,22 +1,17 @@
 """tools/run_demos.py's bookkeeping of seeds (the training runs themselves
 are the e2e tests')."""
-import importlib.util
 import os
 import os.path as osp
 import statistics
 
 import pytest
 
-from helpers import ROOT, run_py
+from helpers import ROOT, load_tool, run_py
 
 
 @pytest.fixture(scope='module')
 def run_demos():
-    spec = importlib.util.spec_from_file_location(
-        'run_demos', osp.join(ROOT, 'tools', 'run_demos.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_tool('tools/run_demos.py')
 
 
 def test_spread_is_mean_sample_std_min_max(run_demos):
